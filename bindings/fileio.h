@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Every reader of kernel files goes through here, relative to a directory fd:
+ * the live root ("/") in the daemon, a fixture tree in the unit tests.
+ */
+
+/* Whole file, NUL-terminated. A file that is gone gives -ENODATA. */
+int read_full_at(int dir_fd, const char *path, char **ret, size_t *ret_len);
+
+/* Whole file into a caller buffer (NUL-terminated); -EFBIG if it does not fit. */
+int read_small_at(int dir_fd, const char *path, char *buf, size_t size, size_t *ret_len);
+
+/*
+ * One unsigned number, as cgroup attributes hold them. "max" (v2) becomes
+ * UINT64_MAX; a file that is gone or empty gives -ENODATA.
+ */
+int read_u64_at(int dir_fd, const char *path, uint64_t *ret);
+
+/* One signed number (v1 cfs_quota_us is -1 when unlimited). */
+int read_i64_at(int dir_fd, const char *path, int64_t *ret);

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "burrow.h"
+#include "fileio.h"
+#include "macro.h"
+
+/*
+ * A container owns its cgroup subtree and may fill it with millions of empty
+ * cgroups or threads; the sampler runs for every container every few
+ * seconds, so a hostile tree must cost a bounded amount of work.
+ */
+#define TASKS_MAX  1000000
+#define DEPTH_MAX  64
+/* Newest tids kept in case the very newest exits before its status is read. */
+#define CANDIDATES 4
+
+struct walk {
+	int proc_fd;
+	const char *list; /* "tasks" (v1) or "cgroup.threads" (v2): one tid a line */
+	uint64_t listed;  /* tids seen in lists, vanished ones included: the work bound */
+	struct burrow_tasks t;
+	pid_t top[CANDIDATES]; /* highest live tids, descending, 0-padded */
+};
+
+/* State letter of proc/<tid>/stat; -ENODATA or -ESRCH when the task is gone. */
+static int task_state(int proc_fd, pid_t tid, char *ret)
+{
+	char path[32], buf[1024];
+	const char *p;
+	int r;
+
+	snprintf(path, sizeof(path), "%d/stat", (int)tid);
+	r = read_small_at(proc_fd, path, buf, sizeof(buf), NULL);
+	if (r < 0)
+		return r;
+	/* comm may hold spaces and ')': the state follows the last ") ". */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	*ret = p[2];
+	return 0;
+}
+
+static void keep_top(struct walk *w, pid_t tid)
+{
+	for (size_t i = 0; i < CANDIDATES; i++) {
+		if (tid <= w->top[i])
+			continue;
+		memmove(&w->top[i + 1], &w->top[i], (CANDIDATES - 1 - i) * sizeof(pid_t));
+		w->top[i] = tid;
+		return;
+	}
+}
+
+static int count_list(struct walk *w, int dir_fd)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *p;
+	int r;
+
+	r = read_full_at(dir_fd, w->list, &text, NULL);
+	if (r == -ENODATA)
+		return 0; /* the cgroup was removed while we walked it */
+	if (r < 0)
+		return r;
+	for (p = text; *p && w->listed < TASKS_MAX;) {
+		uint64_t tid;
+		char state;
+
+		while (*p == '\n')
+			p++;
+		if (!*p)
+			break;
+		r = parse_u64_prefix(&p, &tid);
+		if (r < 0 || tid == 0 || tid > INT32_MAX)
+			return -EINVAL;
+		w->listed++;
+		r = task_state(w->proc_fd, (pid_t)tid, &state);
+		if (r == -ENODATA || r == -ESRCH)
+			continue; /* exited between the list and its stat */
+		if (r < 0)
+			return r;
+		w->t.threads++;
+		if (state == 'R')
+			w->t.running++;
+		else if (state == 'D')
+			w->t.blocked++;
+		keep_top(w, (pid_t)tid);
+	}
+	return 0;
+}
+
+static bool is_subdir(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		return false;
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Counts the tasks of the cgroup at dir_fd and its descendants; takes dir_fd. */
+static int walk_cgroup(struct walk *w, int dir_fd, unsigned depth)
+{
+	_cleanup_close_ int fd = dir_fd;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int r;
+
+	r = count_list(w, fd);
+	if (r < 0)
+		return r;
+	if (depth + 1 >= DEPTH_MAX || w->listed >= TASKS_MAX)
+		return 0;
+	d = fdopendir(fd);
+	if (!d)
+		return -errno;
+	fd = -1; /* owned by d now */
+	while ((errno = 0, de = readdir(d))) {
+		int sub;
+
+		if (!is_subdir(d, de))
+			continue;
+		sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (sub < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return -errno;
+		}
+		r = walk_cgroup(w, sub, depth + 1);
+		if (r < 0)
+			return r;
+		if (w->listed >= TASKS_MAX)
+			return 0;
+	}
+	return errno == ENOENT || errno == ENODEV ? 0 : -errno;
+}
+
+/*
+ * NSpid field `level` (0: host) of proc/<pid>/status; level < 0: the last
+ * one. Gives the number of fields in *ret_fields when asked.
+ */
+static int read_nspid(int proc_fd, pid_t pid, int level, pid_t *ret, int *ret_fields)
+{
+	char path[32], buf[4096];
+	const char *p;
+	uint64_t v = 0;
+	int r, n = 0;
+
+	snprintf(path, sizeof(path), "%d/status", (int)pid);
+	r = read_small_at(proc_fd, path, buf, sizeof(buf), NULL);
+	if (r < 0)
+		return r;
+	p = find_line(buf, "NSpid:", NULL);
+	if (!p)
+		return -ENODATA; /* kernels before 4.1 */
+	p += STRLEN("NSpid:");
+	for (;; n++) {
+		uint64_t x;
+
+		if (parse_u64_prefix(&p, &x) < 0)
+			break;
+		if (level < 0 || n == level)
+			v = x;
+	}
+	if (n == 0 || (level >= 0 && n <= level))
+		return -ENODATA;
+	if (ret)
+		*ret = (pid_t)v;
+	if (ret_fields)
+		*ret_fields = n;
+	return 0;
+}
+
+/*
+ * The container's newest pid, as its pid namespace numbers it. The level is
+ * the depth of the init's own namespace, so a task inside a nested pid
+ * namespace still reports the number the container's init would see.
+ */
+static pid_t last_pid(const struct walk *w, pid_t init_pid)
+{
+	int fields = 0, level = -1;
+
+	if (init_pid > 0 && read_nspid(w->proc_fd, init_pid, -1, NULL, &fields) == 0)
+		level = fields - 1;
+	for (size_t i = 0; i < CANDIDATES && w->top[i] > 0; i++) {
+		pid_t v;
+
+		if (read_nspid(w->proc_fd, w->top[i], level, &v, NULL) == 0)
+			return v;
+	}
+	return 0;
+}
+
+int burrow_gather_tasks(int root_fd, const struct burrow_container *c, struct burrow_tasks *ret)
+{
+	static const enum burrow_cg prefer[] = { BURROW_CG_PIDS, BURROW_CG_CPU, BURROW_CG_SYSTEMD };
+	const struct burrow_cgpath *p = NULL;
+	_cleanup_close_ int proc_fd = -1;
+	struct walk w = { 0 };
+	int fd, r;
+
+	for (size_t i = 0; i < ELEMENTSOF(prefer) && !p; i++)
+		if (c->cg[prefer[i]].path)
+			p = &c->cg[prefer[i]];
+	if (!p)
+		return -ENODATA;
+
+	proc_fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd < 0)
+		return -errno;
+	fd = openat(root_fd, p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENODATA : -errno;
+	w.proc_fd = proc_fd;
+	w.list = p->v2 ? "cgroup.threads" : "tasks";
+	r = walk_cgroup(&w, fd, 0);
+	if (r < 0)
+		return r;
+	w.t.last_pid = last_pid(&w, c->init_pid);
+	*ret = w.t;
+	return 0;
+}
