@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "burrow.h"
+#include "cache.h"
+#include "fuse-ll.h"
+#include "handles.h"
+#include "log.h"
+#include "monitor.h"
+#include "restart.h"
+#include "sampler.h"
+#include "session-io.h"
+#include "tree.h"
+
+/* Render-cache TTL when --cache-ms is not given. */
+#define DEFAULT_CACHE_MS       100
+/* Containers the cache holds before evicting the least recently used. */
+#define DEFAULT_MAX_CONTAINERS 1024
+
+/*
+ * All of the daemon's state. There are no globals: FUSE handlers reach this
+ * through fuse_req_userdata(), the sampler thread through its argument.
+ */
+struct daemon {
+	int root_fd; /* "/", every path is relative to it */
+	struct burrow_layout *layout;
+	struct burrow_opts opts;
+	uint64_t clk_tck;
+	uint64_t self_pidns; /* the daemon's pid namespace: its readers are the host */
+	uint64_t cache_ns;   /* render-cache TTL */
+	uint64_t start_sec;  /* wall clock at the first mount: the files' times */
+	struct log log;
+	struct ctr_table table;
+	struct ctr *host;
+	struct nodes nodes;
+	struct handles handles;
+	struct sampler sampler;
+	struct conn conn;
+	struct sessio sio;
+	struct monitor monitor;
+	struct fuse_session *se;
+	pthread_t main_thread;
+	int stop_mode;	/* enum stop_mode, atomic: the first reason to stop wins */
+	bool loop_done; /* atomic: the FUSE loop has returned */
+};
+
+/* ops.c */
+extern const struct fuse_lowlevel_ops burrowfs_ops;
+
+/* content.c: the bytes of file k for the container x, from its cache when fresh. */
+int content_get(struct daemon *d, struct ctr *x, enum vfile k, struct blob **ret);

@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "keeper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "macro.h"
+#include "parse.h"
+
+#define KMSG_MAGIC 0x4b525242u /* "BRRK" */
+#define MAX_FDS	   3
+/* How long a serving daemon gets to finish its requests and hand over. */
+#define HANDOVER_MS 5000
+/* A client that connects and says nothing is dropped after this. */
+#define HELLO_MS    1000
+
+enum { FD_FUSE = 3, FD_JOURNAL, FD_TREE, FD_LINK, FD_LISTEN, FD_FIRST_FREE };
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+/* Root's keepers live in /run/burrowfs (0700: the socket hands out /dev/fuse). */
+static int runtime_dir(char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (geteuid() == 0)
+		n = snprintf(buf, size, "/run/burrowfs");
+	else if (xdg && *xdg == '/')
+		n = snprintf(buf, size, "%s/burrowfs", xdg);
+	else
+		return -ENOENT;
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int keeper_paths(const char *mountpoint, char *sock, size_t sock_size, char *lock,
+		 size_t lock_size)
+{
+	char dir[PATH_MAX];
+	uint64_t h = fnv1a(mountpoint);
+	int r, a, b;
+
+	r = runtime_dir(dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	/* A hash: any mountpoint path fits sun_path. */
+	a = snprintf(sock, sock_size, "%s/%016llx.sock", dir, (unsigned long long)h);
+	/* One lock for all: a start holds it only while it gets its connection. */
+	b = snprintf(lock, lock_size, "%s/start.lock", dir);
+	if (a < 0 || (size_t)a >= sock_size || a >= (int)sizeof(((struct sockaddr_un *)0)->sun_path) ||
+	    b < 0 || (size_t)b >= lock_size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int kmsg_send(int fd, enum kmsg_type type, uint32_t flags, const int *fds, size_t nfds)
+{
+	struct kmsg m = { .magic = KMSG_MAGIC,
+			  .version = KEEPER_VERSION,
+			  .type = (uint16_t)type,
+			  .pid = (int32_t)getpid(),
+			  .flags = flags };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+	} u = { 0 };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > MAX_FDS)
+		return -EINVAL;
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+static void take_fds(struct msghdr *mh, int *fds, size_t *nfds)
+{
+	size_t max = nfds ? *nfds : 0, n = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			/* More than asked for are closed, never leaked. */
+			if (n < max)
+				fds[n++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (nfds)
+		*nfds = n;
+}
+
+int kmsg_recv(int fd, struct kmsg *ret, int *fds, size_t *nfds, int timeout_ms)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+	} u;
+	struct kmsg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int r;
+
+	r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == ECONNRESET ? -ECONNRESET : -errno;
+	take_fds(&mh, fds, nfds);
+	if (n == 0)
+		return -ECONNRESET;
+	if ((size_t)n != sizeof(m) || m.magic != KMSG_MAGIC || m.version != KEEPER_VERSION) {
+		for (size_t i = 0; nfds && i < *nfds; i++)
+			close(fds[i]);
+		return -EPROTO;
+	}
+	*ret = m;
+	return 0;
+}
+
+int keeper_connect(const char *sock, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(sa.sun_path, sock, sizeof(sa.sun_path) - 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int listen_on(const char *sock, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strncpy(sa.sun_path, sock, sizeof(sa.sun_path) - 1);
+	/* Whoever held the path is gone: the start lock proves no keeper answers it. */
+	(void)unlink(sock);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Grandchild side of keeper_spawn: only async-signal-safe calls, then exec. */
+static _Noreturn void exec_keeper(const char *exe, char **argv, const int *src, int null_fd)
+{
+	int tmp[FD_FIRST_FREE];
+
+	/* Out of the way first: a source may sit on a target number. */
+	for (int i = FD_FUSE; i < FD_FIRST_FREE; i++)
+		tmp[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 64) : -1;
+	for (int i = FD_FUSE; i < FD_FIRST_FREE; i++) {
+		if (tmp[i] < 0)
+			close(i);
+		else if (dup2(tmp[i], i) < 0)
+			_exit(127);
+	}
+	if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
+		_exit(127);
+	/* Nothing the daemon inherited (a test's pipe, a terminal) may stay open in it. */
+	if (close_range(FD_FIRST_FREE, ~0U, 0) < 0)
+		for (int fd = FD_FIRST_FREE; fd < 4096; fd++)
+			close(fd);
+	execv(exe, argv);
+	_exit(127);
+}
+
+/*
+ * Our binary's path. /proc/self/exe itself would name valgrind's tool under
+ * valgrind (which shows the client's path to readlink); after an upgrade
+ * deleted the file, only /proc/self/exe still reaches it.
+ */
+static void exe_path(char *buf, size_t size)
+{
+	static const char deleted[] = " (deleted)";
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+	if (n > 0 && (size_t)n < size - 1) {
+		buf[n] = '\0';
+		if (!((size_t)n > STRLEN(deleted) && strcmp(buf + n - STRLEN(deleted), deleted) == 0) &&
+		    access(buf, X_OK) == 0)
+			return;
+	}
+	snprintf(buf, size, "/proc/self/exe");
+}
+
+int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_timeout,
+		 int fuse_fd, int journal_fd, int tree_fd, int *ret_link)
+{
+	_cleanup_close_ int listen_fd = -1, null_fd = -1, mine = -1, theirs = -1;
+	char timeout[16], has_tree[2] = { tree_fd >= 0 ? '1' : '0', '\0' };
+	char *argv[] = { "burrowfs-keeper", "--keeper", (char *)mountpoint, (char *)sock,
+			 timeout,	    has_tree,	NULL };
+	int src[FD_FIRST_FREE] = { -1, -1, -1, fuse_fd, journal_fd, tree_fd, -1, -1 };
+	char exe[PATH_MAX];
+	struct kmsg m;
+	int sv[2], st, r;
+	pid_t pid;
+
+	snprintf(timeout, sizeof(timeout), "%u", restart_timeout);
+	exe_path(exe, sizeof(exe));
+	r = listen_on(sock, &listen_fd);
+	if (r < 0)
+		return r;
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0)
+		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	mine = sv[0];
+	theirs = sv[1];
+	src[FD_LINK] = theirs;
+	src[FD_LISTEN] = listen_fd;
+
+	/* Twice: the keeper is nobody's child here, and never our zombie. */
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (setsid() < 0)
+			_exit(127);
+		pid = fork();
+		if (pid < 0)
+			_exit(127);
+		if (pid > 0)
+			_exit(0);
+		exec_keeper(exe, argv, src, null_fd);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -ECHILD;
+	/* Our end of the socket pair must be the only one: its peer is the keeper's. */
+	close(TAKE_FD(theirs));
+	r = kmsg_recv(mine, &m, NULL, NULL, 5000);
+	if (r < 0)
+		return r;
+	if (m.type != KMSG_READY)
+		return -EPROTO;
+	*ret_link = TAKE_FD(mine);
+	return 0;
+}
+
+/* ---- the keeper process ---------------------------------------------------- */
+
+struct keeper {
+	const char *sock;
+	uint64_t timeout_ns;
+	int tree;
+	int cur;     /* the serving daemon's link */
+	int pending; /* a daemon waiting for cur to hand over */
+	int stopper; /* a burrowfs --stop waiting for the end */
+	uint64_t lost_at;  /* when the last daemon went away; 0 while one serves */
+	uint64_t deadline; /* of a handover or a stop in progress; 0: none */
+	bool stopping;
+	struct stat sock_st;
+};
+
+static void drop(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Hands the connection to c, which becomes the serving daemon. */
+static void give(struct keeper *k, int c)
+{
+	int fds[] = { FD_FUSE, FD_JOURNAL, k->tree };
+	size_t n = k->tree >= 0 ? 3 : 2;
+
+	if (kmsg_send(c, KMSG_FDS, k->tree >= 0 ? KMSG_HAS_TREE : 0, fds, n) < 0) {
+		close(c);
+		if (k->cur < 0)
+			k->lost_at = now_ns();
+		return;
+	}
+	k->cur = c;
+	k->lost_at = 0;
+}
+
+static bool peer_trusted(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return false;
+	return cr.uid == 0 || cr.uid == geteuid();
+}
+
+/* 1: the keeper must end now. */
+static int on_client(struct keeper *k, int c)
+{
+	struct kmsg m;
+
+	if (!peer_trusted(c) || kmsg_recv(c, &m, NULL, NULL, HELLO_MS) < 0) {
+		close(c);
+		return 0;
+	}
+	if (m.type == KMSG_STOP) {
+		drop(&k->stopper);
+		k->stopper = c;
+		k->stopping = true;
+		drop(&k->pending);
+		if (k->cur < 0)
+			return 1;
+		(void)kmsg_send(k->cur, KMSG_STOP, 0, NULL, 0);
+		k->deadline = now_ns() + (uint64_t)HANDOVER_MS * NSEC_PER_MSEC;
+		return 0;
+	}
+	if (m.type != KMSG_ATTACH || k->stopping || k->pending >= 0) {
+		(void)kmsg_send(c, KMSG_BUSY, 0, NULL, 0);
+		close(c);
+		return 0;
+	}
+	if (k->cur < 0) {
+		give(k, c);
+		return 0;
+	}
+	/* An upgrade: the serving daemon finishes what it has read and exits; then c gets it. */
+	(void)kmsg_send(k->cur, KMSG_HANDOVER, 0, NULL, 0);
+	k->pending = c;
+	k->deadline = now_ns() + (uint64_t)HANDOVER_MS * NSEC_PER_MSEC;
+	return 0;
+}
+
+/* 1: the keeper must end now. */
+static int on_daemon(struct keeper *k, short revents)
+{
+	int fds[MAX_FDS];
+	size_t nfds = MAX_FDS;
+	struct kmsg m;
+	int r;
+
+	r = kmsg_recv(k->cur, &m, fds, &nfds, 0);
+	if (r == 0) {
+		if (m.type == KMSG_TREE && nfds == 1) {
+			drop(&k->tree);
+			k->tree = fds[0];
+			return 0;
+		}
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		/* The daemon saw the mount go (an unmount): the end. */
+		return m.type == KMSG_STOP;
+	}
+	if (r != -ECONNRESET && r != -EPROTO && !(revents & (POLLHUP | POLLERR)))
+		return 0;
+	drop(&k->cur);
+	k->deadline = 0;
+	if (k->stopping)
+		return 1;
+	if (k->pending >= 0) {
+		int c = k->pending;
+
+		k->pending = -1;
+		give(k, c);
+	} else
+		k->lost_at = now_ns();
+	return 0;
+}
+
+/* How long poll() may sleep; -2 when a deadline passed. */
+static int next_timeout(struct keeper *k)
+{
+	uint64_t now = now_ns(), until = 0;
+
+	if (k->cur < 0 && k->pending < 0 && !k->stopping)
+		until = k->lost_at + k->timeout_ns;
+	if (k->deadline && (!until || k->deadline < until))
+		until = k->deadline;
+	if (!until)
+		return -1;
+	if (now >= until)
+		return -2;
+	return (int)MIN((until - now) / NSEC_PER_MSEC + 1, (uint64_t)INT32_MAX);
+}
+
+/* 1: end. A passed deadline: restart timeout, a stop, or a daemon that won't hand over. */
+static int on_deadline(struct keeper *k)
+{
+	if (k->stopping || (k->cur < 0 && k->pending < 0))
+		return 1;
+	(void)kmsg_send(k->pending, KMSG_BUSY, 0, NULL, 0);
+	drop(&k->pending);
+	k->deadline = 0;
+	return 0;
+}
+
+static int keeper_loop(struct keeper *k, int sig_fd)
+{
+	for (;;) {
+		struct pollfd p[] = {
+			{ .fd = sig_fd, .events = POLLIN },
+			{ .fd = FD_LISTEN, .events = POLLIN },
+			/* No POLLIN: queued requests are the next daemon's, only the end matters. */
+			{ .fd = FD_FUSE, .events = 0 },
+			{ .fd = k->cur, .events = POLLIN },
+			{ .fd = k->pending, .events = POLLIN },
+		};
+		int timeout = next_timeout(k), c;
+
+		if (timeout == -2) {
+			if (on_deadline(k))
+				return 0;
+			continue;
+		}
+		if (poll(p, ELEMENTSOF(p), timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents || (p[2].revents & (POLLERR | POLLHUP | POLLNVAL)))
+			return 0;
+		if (p[3].revents && on_daemon(k, p[3].revents))
+			return 0;
+		/* The waiting daemon gave up. */
+		if (p[4].revents)
+			drop(&k->pending);
+		if (p[1].revents & POLLIN) {
+			c = accept4(FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);
+			if (c >= 0 && on_client(k, c))
+				return 0;
+		}
+	}
+}
+
+int keeper_main(int argc, char **argv)
+{
+	struct keeper k = { .tree = -1, .cur = FD_LINK, .pending = -1, .stopper = -1 };
+	uint64_t timeout_s;
+	sigset_t ss;
+	struct stat st;
+	int sig_fd, r;
+
+	/* argv: --keeper MOUNTPOINT SOCKET TIMEOUT HAS_TREE */
+	if (argc != 6 || safe_atou64(argv[4], &timeout_s) < 0)
+		return EXIT_FAILURE;
+	k.sock = argv[3];
+	k.timeout_ns = timeout_s * NSEC_PER_SEC;
+	if (strcmp(argv[5], "1") == 0)
+		k.tree = FD_TREE;
+	(void)prctl(PR_SET_NAME, "burrowfs-keeper");
+	if (stat(k.sock, &k.sock_st) < 0)
+		return EXIT_FAILURE;
+
+	/* SIGTERM ends it (systemd stopping the unit, an admin); the fd store may still hold on. */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sig_fd = signalfd(-1, &ss, SFD_CLOEXEC);
+	if (sig_fd < 0)
+		return EXIT_FAILURE;
+	if (kmsg_send(FD_LINK, KMSG_READY, 0, NULL, 0) < 0)
+		return EXIT_FAILURE;
+
+	r = keeper_loop(&k, sig_fd);
+	/* Only our own socket: a newer keeper may have taken the path. */
+	if (stat(k.sock, &st) == 0 && st.st_ino == k.sock_st.st_ino && st.st_dev == k.sock_st.st_dev)
+		unlink(k.sock);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * The keeper: a small process, started by the first burrowfs on a
+ * mountpoint and detached from it, that holds what must outlive any one
+ * daemon: the /dev/fuse connection, a detached copy of the mount
+ * (open_tree), and the journal. A daemon that starts on the same mountpoint
+ * gets them from it over a unix socket (SCM_RIGHTS); the keeper asks a daemon
+ * still serving to hand over first. It ends when the connection ends, on an
+ * explicit stop (burrowfs --stop, an unmount), or when no daemon has
+ * attached for --restart-timeout seconds after the last one went away: then
+ * the connection ends with it and readers get ENOTCONN, never a wait forever.
+ *
+ * It is the same binary, run as "burrowfs --keeper", and its protocol is
+ * versioned: a keeper started by an older burrowfs serves a newer one.
+ */
+
+#define KEEPER_VERSION 1
+
+enum kmsg_type {
+	KMSG_ATTACH = 1, /* daemon → keeper: give me the connection */
+	KMSG_FDS,	 /* keeper → daemon: fuse, journal[, tree] */
+	KMSG_BUSY,	 /* keeper → daemon: the serving daemon did not hand over */
+	KMSG_HANDOVER,	 /* keeper → daemon: finish in-flight requests and exit, mount left */
+	KMSG_TREE,	 /* daemon → keeper: a fresh detached copy of the mount */
+	KMSG_STOP,	 /* either way: end for good */
+	KMSG_READY,	 /* keeper → daemon, once: it runs */
+};
+
+#define KMSG_HAS_TREE 1u
+
+struct kmsg {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	int32_t pid;
+	uint32_t flags;
+};
+
+/* Paths of the keeper's socket and of the start lock for a canonical mountpoint. */
+int keeper_paths(const char *mountpoint, char *sock, size_t sock_size, char *lock,
+		 size_t lock_size);
+
+int kmsg_send(int fd, enum kmsg_type type, uint32_t flags, const int *fds, size_t nfds);
+/*
+ * One message, waiting at most timeout_ms (-1: forever). Received fds go to
+ * fds (up to *nfds, which becomes the count). -ECONNRESET when the peer is
+ * gone, -ETIMEDOUT.
+ */
+int kmsg_recv(int fd, struct kmsg *ret, int *fds, size_t *nfds, int timeout_ms);
+
+/* Connects to the keeper of sock; -ECONNREFUSED or -ENOENT when there is none. */
+int keeper_connect(const char *sock, int *ret_fd);
+
+/*
+ * Starts a keeper for the connection, listening on sock. Returns the
+ * daemon's end of its link. Safe to call from a threaded process.
+ */
+int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_timeout,
+		 int fuse_fd, int journal_fd, int tree_fd, int *ret_link);
+
+/* The keeper itself: "burrowfs --keeper MOUNTPOINT SOCKET TIMEOUT HAS_TREE". */
+int keeper_main(int argc, char **argv);

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Where a daemon's /dev/fuse connection comes from, and where it goes when
+ * the daemon ends. See README.md ("Restarts") for the whole story; in short,
+ * the connection, a detached copy of the mount and the journal outlive every
+ * daemon, held by the keeper and, under systemd, by the unit's fd store.
+ */
+#include "restart.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keeper.h"
+#include "log.h"
+#include "macro.h"
+#include "mounts.h"
+#include "notify.h"
+#include "parse.h"
+
+/* Longer than the keeper gives a serving daemon to hand over. */
+#define ATTACH_WAIT_MS 10000
+#define STOP_WAIT_MS   10000
+
+struct acquired {
+	int fuse_fd, journal_fd, tree_fd, link_fd;
+};
+
+static void acquired_drop(struct acquired *a)
+{
+	int *v[] = { &a->fuse_fd, &a->journal_fd, &a->tree_fd, &a->link_fd };
+
+	for (size_t i = 0; i < ELEMENTSOF(v); i++)
+		if (*v[i] >= 0) {
+			close(*v[i]);
+			*v[i] = -1;
+		}
+}
+
+static int lock_start(const struct conn *c)
+{
+	int fd;
+
+	if (!c->lock[0])
+		return -1;
+	fd = open(c->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Two daemons starting at once on one mountpoint take turns. */
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1: got the connection, 0: no keeper, < 0: a keeper that won't give it. */
+static int from_keeper(struct conn *c, struct log *log, struct acquired *a)
+{
+	_cleanup_close_ int fd = -1;
+	int fds[3] = { -1, -1, -1 };
+	size_t n = ELEMENTSOF(fds);
+	struct kmsg m;
+	int r;
+
+	if (!c->sock[0] || keeper_connect(c->sock, &fd) < 0)
+		return 0;
+	r = kmsg_send(fd, KMSG_ATTACH, 0, NULL, 0);
+	if (r >= 0)
+		r = kmsg_recv(fd, &m, fds, &n, ATTACH_WAIT_MS);
+	if (r < 0)
+		return log_errno(log, LOG_ERR, r, "The keeper of %s did not answer: %m",
+				 c->mountpoint);
+	if (m.type == KMSG_BUSY)
+		return log_errno(log, LOG_ERR, -EBUSY,
+				 "The burrowfs serving %s did not hand over; try again", c->mountpoint);
+	if (m.type != KMSG_FDS || n < 2) {
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+		return log_errno(log, LOG_ERR, -EPROTO, "The keeper of %s sent nonsense",
+				 c->mountpoint);
+	}
+	a->fuse_fd = fds[0];
+	a->journal_fd = fds[1];
+	a->tree_fd = n > 2 ? fds[2] : -1;
+	a->link_fd = TAKE_FD(fd);
+	return 1;
+}
+
+/* systemd's fd store, handed back on a restart as LISTEN_FDS with LISTEN_FDNAMES. */
+static int from_listen_fds(struct acquired *a)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	uint64_t p, n;
+	const char *s = names ? names : "";
+
+	if (!pid || !fds || safe_atou64(pid, &p) < 0 || p != (uint64_t)getpid() ||
+	    safe_atou64(fds, &n) < 0 || n > 64)
+		return 0;
+	for (int i = 0; i < (int)n; i++) {
+		size_t len = strcspn(s, ":");
+		int fd = 3 + i, *slot = NULL;
+
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (len == 4 && strncmp(s, "fuse", 4) == 0)
+			slot = &a->fuse_fd;
+		else if (len == 7 && strncmp(s, "journal", 7) == 0)
+			slot = &a->journal_fd;
+		else if (len == 4 && strncmp(s, "tree", 4) == 0)
+			slot = &a->tree_fd;
+		if (slot && *slot < 0)
+			*slot = fd;
+		else
+			close(fd);
+		s += len + (s[len] == ':');
+	}
+	/* Not for the keeper or anything else we start. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (a->fuse_fd < 0 || a->journal_fd < 0) {
+		acquired_drop(a);
+		return 0;
+	}
+	return 1;
+}
+
+static bool connection_alive(int fuse_fd)
+{
+	struct pollfd p = { .fd = fuse_fd, .events = 0 };
+
+	/* An aborted or unmounted connection polls POLLERR. */
+	return poll(&p, 1, 0) == 0;
+}
+
+/* Takes over a live connection: its journal, and its mount back on the mountpoint. */
+static int attach(struct conn *c, struct log *log, struct acquired *a)
+{
+	struct mount_top t;
+	dev_t dev;
+	int r;
+
+	if (!connection_alive(a->fuse_fd))
+		return log_errno(log, LOG_INFO, -ENOTCONN, "The connection of %s has ended",
+				 c->mountpoint);
+	r = journal_open(&c->journal, a->journal_fd);
+	if (r < 0)
+		return log_errno(log, LOG_ERR, r, "The journal of %s is unusable: %m",
+				 c->mountpoint);
+	a->journal_fd = -1;
+	c->dev = (dev_t)journal_dev(&c->journal);
+	if (a->tree_fd >= 0 && (mount_dev(a->tree_fd, &dev) < 0 || dev != c->dev)) {
+		close(a->tree_fd);
+		a->tree_fd = -1;
+	}
+	r = mount_top(c->mountpoint, &t);
+	if (r < 0)
+		return log_errno(log, LOG_ERR, r, "Failed to read the mount table: %m");
+	/* Still mounted after a kill -9 or a handover; after a SIGTERM, put the copy back. */
+	if (!t.found || t.dev != c->dev) {
+		if (a->tree_fd < 0)
+			return log_errno(log, LOG_ERR, -ENOENT,
+					 "No copy of the mount of %s is left to put back",
+					 c->mountpoint);
+		(void)mount_detach_stale(c->mountpoint, c->dev);
+		r = mount_attach(a->tree_fd, c->mountpoint);
+		if (r < 0)
+			return log_errno(log, LOG_ERR, r, "Failed to put the mount back on %s: %m",
+					 c->mountpoint);
+		/* That copy is the mount now: a later restart needs a fresh one. */
+		close(a->tree_fd);
+		a->tree_fd = -1;
+	}
+	c->fuse_fd = TAKE_FD(a->fuse_fd);
+	c->tree_fd = TAKE_FD(a->tree_fd);
+	c->link_fd = TAKE_FD(a->link_fd);
+	c->attached = true;
+	return 0;
+}
+
+static int fresh(struct conn *c, struct log *log, struct fuse_session *se)
+{
+	struct mount_top t;
+	int r;
+
+	r = mount_detach_stale(c->mountpoint, 0);
+	if (r > 0)
+		log_info(log, "Detached %d dead burrowfs mount(s) from %s", r, c->mountpoint);
+	if (fuse_session_mount(se, c->mountpoint) < 0)
+		return log_errno(log, LOG_ERR, -EIO, "Failed to mount on %s", c->mountpoint);
+	c->fuse_fd = fuse_session_fd(se);
+	r = journal_create(&c->journal, JOURNAL_ARENA_DEFAULT);
+	if (r < 0)
+		return log_errno(log, LOG_ERR, r, "Failed to create the journal: %m");
+	r = mount_clone(c->mountpoint, &c->tree_fd);
+	if (r >= 0)
+		r = mount_dev(c->tree_fd, &c->dev);
+	if (r < 0) {
+		log_errno(log, LOG_WARNING, r,
+			  "Cannot keep a copy of the mount (open_tree: %m): after a SIGTERM, "
+			  "containers must bind burrowfs anew");
+		if (mount_top(c->mountpoint, &t) >= 0 && t.found)
+			c->dev = t.dev;
+	}
+	journal_set_dev(&c->journal, c->dev);
+	return 0;
+}
+
+static void fdstore_push(struct conn *c, struct log *log)
+{
+	int r;
+
+	/* The old copy may be the mount itself now: only the newest is worth keeping. */
+	(void)notify_send("FDSTOREREMOVE=1\nFDNAME=tree");
+	r = notify_send_fds("FDSTORE=1\nFDNAME=fuse", &c->fuse_fd, 1);
+	if (r >= 0)
+		r = notify_send_fds("FDSTORE=1\nFDNAME=journal", &c->journal.fd, 1);
+	if (r >= 0 && c->tree_fd >= 0)
+		r = notify_send_fds("FDSTORE=1\nFDNAME=tree", &c->tree_fd, 1);
+	if (r < 0)
+		log_errno(log, LOG_WARNING, r, "Failed to hand the connection to systemd: %m");
+}
+
+/* What keeps the connection from now on: a copy of the mount, the keeper, the fd store. */
+static void hold(struct conn *c, struct log *log)
+{
+	int r;
+
+	if (c->tree_fd < 0 && mount_clone(c->mountpoint, &c->tree_fd) >= 0 && c->link_fd >= 0)
+		(void)kmsg_send(c->link_fd, KMSG_TREE, 0, &c->tree_fd, 1);
+	if (c->link_fd < 0 && c->sock[0]) {
+		r = keeper_spawn(c->mountpoint, c->sock, c->restart_timeout, c->fuse_fd,
+				 c->journal.fd, c->tree_fd, &c->link_fd);
+		if (r < 0)
+			log_errno(log, LOG_WARNING, r,
+				  "Failed to start the keeper: a restart will break containers' "
+				  "files: %m");
+	}
+	if (c->fdstore)
+		fdstore_push(c, log);
+}
+
+int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const char *mountpoint,
+	      unsigned restart_timeout)
+{
+	struct acquired a = { -1, -1, -1, -1 }, l = { -1, -1, -1, -1 };
+	_cleanup_close_ int lock_fd = -1;
+	int r, got;
+
+	*c = (struct conn){ .fuse_fd = -1,
+			    .tree_fd = -1,
+			    .link_fd = -1,
+			    .restart_timeout = restart_timeout,
+			    .fdstore = notify_enabled(),
+			    .journal = { .fd = -1 } };
+	r = mount_canonical(mountpoint, &c->mountpoint);
+	if (r < 0)
+		return log_errno(log, LOG_ERR, r, "Cannot use mountpoint %s: %m", mountpoint);
+	r = keeper_paths(c->mountpoint, c->sock, sizeof(c->sock), c->lock, sizeof(c->lock));
+	if (r < 0) {
+		log_errno(log, LOG_WARNING, r, "No runtime directory for a keeper (%m)");
+		c->sock[0] = c->lock[0] = '\0';
+	}
+	lock_fd = lock_start(c);
+
+	got = from_listen_fds(&l);
+	r = from_keeper(c, log, &a);
+	if (r < 0) {
+		acquired_drop(&l);
+		return r;
+	}
+	if (r > 0) {
+		c->from_keeper = true;
+		acquired_drop(&l);
+	} else if (got > 0)
+		a = l;
+	if (a.fuse_fd >= 0 && attach(c, log, &a) < 0) {
+		log_error(log, "Mounting %s anew: containers that bound the old mount lose it",
+			  c->mountpoint);
+		if (a.link_fd >= 0)
+			(void)kmsg_send(a.link_fd, KMSG_STOP, 0, NULL, 0);
+		acquired_drop(&a);
+		journal_close(&c->journal);
+	}
+	if (!c->attached) {
+		r = fresh(c, log, se);
+		if (r < 0)
+			return r;
+	}
+	hold(c, log);
+	return 0;
+}
+
+bool conn_mounted(const struct conn *c)
+{
+	struct mount_top t;
+
+	return mount_top(c->mountpoint, &t) >= 0 && t.found && t.dev == c->dev;
+}
+
+void conn_close(struct conn *c, struct log *log, enum stop_mode mode)
+{
+	if (mode != STOP_HANDOVER && conn_mounted(c) &&
+	    umount2(c->mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+		log_errno(log, LOG_WARNING, -errno, "Failed to unmount %s: %m", c->mountpoint);
+	if (mode == STOP_FULL || mode == STOP_NONE) {
+		if (c->link_fd >= 0)
+			(void)kmsg_send(c->link_fd, KMSG_STOP, 0, NULL, 0);
+		if (c->fdstore)
+			(void)notify_send("FDSTOREREMOVE=1\nFDNAME=fuse\n");
+		if (c->fdstore)
+			(void)notify_send("FDSTOREREMOVE=1\nFDNAME=journal\n");
+		if (c->fdstore)
+			(void)notify_send("FDSTOREREMOVE=1\nFDNAME=tree\n");
+	}
+	if (c->link_fd >= 0)
+		close(c->link_fd);
+	if (c->tree_fd >= 0)
+		close(c->tree_fd);
+	journal_close(&c->journal);
+	free(c->mountpoint);
+	*c = (struct conn){ .fuse_fd = -1, .tree_fd = -1, .link_fd = -1, .journal = { .fd = -1 } };
+}
+
+int conn_respawn_keeper(struct conn *c)
+{
+	_cleanup_close_ int lock_fd = -1;
+
+	if (!c->sock[0])
+		return -ENOENT;
+	lock_fd = lock_start(c);
+	if (c->link_fd >= 0)
+		close(c->link_fd);
+	c->link_fd = -1;
+	if (c->tree_fd < 0)
+		(void)mount_clone(c->mountpoint, &c->tree_fd);
+	return keeper_spawn(c->mountpoint, c->sock, c->restart_timeout, c->fuse_fd, c->journal.fd,
+			    c->tree_fd, &c->link_fd);
+}
+
+int conn_stop(const char *mountpoint, struct log *log)
+{
+	_cleanup_free_ char *mp = NULL;
+	_cleanup_close_ int fd = -1;
+	char sock[108], lock[PATH_MAX];
+	bool keeper = false;
+	struct kmsg m;
+	int r;
+
+	r = mount_canonical(mountpoint, &mp);
+	if (r < 0)
+		return log_errno(log, LOG_ERR, r, "Cannot use mountpoint %s: %m", mountpoint);
+	if (keeper_paths(mp, sock, sizeof(sock), lock, sizeof(lock)) >= 0 &&
+	    keeper_connect(sock, &fd) >= 0 && kmsg_send(fd, KMSG_STOP, 0, NULL, 0) >= 0) {
+		keeper = true;
+		/* The keeper closes the link once the daemon is gone and it ends itself. */
+		do
+			r = kmsg_recv(fd, &m, NULL, NULL, STOP_WAIT_MS);
+		while (r >= 0 || r == -EPROTO);
+		if (r == -ETIMEDOUT)
+			log_error(log, "The keeper of %s did not end in time", mp);
+	}
+	/* A daemon killed with the keeper left a dead mount: that goes too. */
+	r = mount_detach_stale(mp, 0);
+	if (r < 0)
+		return log_errno(log, LOG_ERR, r, "Failed to unmount %s: %m", mp);
+	if (!keeper && r == 0)
+		log_info(log, "Nothing serves %s", mp);
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "fuse-ll.h"
+#include "journal.h"
+
+struct log;
+
+/* Seconds a keeper waits for the next daemon before it ends the connection. */
+#define DEFAULT_RESTART_TIMEOUT 30
+
+/*
+ * How a daemon ends.
+ *   DETACH   (SIGTERM, SIGINT, SIGHUP) the host mountpoint is unmounted, the
+ *            connection stays with the keeper and systemd's fd store, and
+ *            containers' bind mounts wait for the next burrowfs.
+ *   HANDOVER a newer burrowfs asked for the connection: the mount stays.
+ *   FULL     burrowfs --stop, or the mountpoint was unmounted: the
+ *            connection ends with the keeper; containers get ENOTCONN.
+ */
+enum stop_mode {
+	STOP_NONE,
+	STOP_DETACH,
+	STOP_HANDOVER,
+	STOP_FULL,
+};
+
+/* The connection to the kernel and everything that keeps it across restarts. */
+struct conn {
+	char *mountpoint; /* canonical */
+	unsigned restart_timeout;
+	int fuse_fd; /* the session closes it */
+	int tree_fd; /* a detached copy of the mount, -1 when none */
+	dev_t dev;   /* the superblock: which mount at the mountpoint is ours */
+	int link_fd; /* to the keeper, -1 when none */
+	bool attached; /* took over a live connection rather than mounting */
+	bool fdstore;  /* under systemd: the fd store holds the connection too */
+	bool from_keeper;
+	char sock[108];
+	char lock[PATH_MAX];
+	struct journal journal;
+};
+
+/*
+ * Gets the connection for mountpoint: from a keeper (asking a running
+ * daemon to hand over), from systemd's fd store (LISTEN_FDS), or by
+ * mounting anew. Puts the mount back on the mountpoint when a SIGTERM had
+ * taken it away, and makes sure a keeper and the fd store hold it.
+ */
+int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const char *mountpoint,
+	      unsigned restart_timeout);
+/* Ends this daemon's part; see enum stop_mode. */
+void conn_close(struct conn *c, struct log *log, enum stop_mode mode);
+
+/* Whether the mountpoint still shows our mount (false after an unmount). */
+bool conn_mounted(const struct conn *c);
+/* A new keeper after the last one died (killed by hand): the connection must keep a holder. */
+int conn_respawn_keeper(struct conn *c);
+
+/* burrowfs --stop MOUNTPOINT. */
+int conn_stop(const char *mountpoint, struct log *log);

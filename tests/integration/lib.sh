@@ -1,0 +1,494 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# Shared helpers for the integration tests: a real burrowfs mount, cgroups of
+# the test's own, and "containers": a reader in those cgroups, in a new pid
+# namespace and a private mount namespace with the burrowfs files bound over
+# /proc and /sys/devices/system/cpu, as a runtime would bind them.
+#
+# Every test sources this file first. Assertions print "ok N - ..." or
+# "not ok N - ..." with the values compared; the exit trap undoes everything
+# the test set up (mounts, cgroups, loop devices, processes), on success and
+# on failure, then exits non-zero if any assertion failed.
+
+set -uo pipefail
+
+T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T_NAME=$(basename "$0" .sh)
+T_PASS=0
+T_FAIL=0
+T_CLEANUPS=()
+T_TMP=""
+T_BFS_N=0
+T_BFS_STOPPED=""
+
+BURROWFS=${BURROWFS:-$T_DIR/../../build/fs/burrowfs}
+# pyenv shims start slowly and may not exist inside the test's environment.
+PYTHON=$(command -v /usr/bin/python3 || command -v python3 || true)
+# Bound every wait on the mount, so a hung daemon fails a test instead of
+# wedging it.
+CT_TIMEOUT=${CT_TIMEOUT:-30}
+# A factor for bounds that assume a fork and exec cost milliseconds: the VM
+# suite runs these tests under emulation, where one costs about 0.15 s.
+T_SLOW=${T_SLOW:-1}
+CG_BASE=burrow-test-$$
+
+# ---- assertions -------------------------------------------------------------
+
+t_ok() {
+	T_PASS=$((T_PASS + 1))
+	echo "ok $((T_PASS + T_FAIL)) - $*"
+}
+
+t_not_ok() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "not ok $((T_PASS + T_FAIL)) - $*"
+}
+
+# check_eq DESC GOT WANT: string equality.
+check_eq() {
+	local got=${2//$'\n'/\\n} want=${3//$'\n'/\\n}
+	if [ "$2" == "$3" ]; then
+		t_ok "$1: '$got' == '$want'"
+	else
+		t_not_ok "$1: got '$got', want '$want'"
+	fi
+}
+
+# check_num DESC A OP B: numeric comparison (integers or decimals), OP one of
+# == != < <= > >=. A value that is not a number fails.
+check_num() {
+	local desc=$1 a=$2 op=$3 b=$4
+	if awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
+		if (a !~ /^-?[0-9]+(\.[0-9]+)?$/ || b !~ /^-?[0-9]+(\.[0-9]+)?$/) exit 2
+		a += 0; b += 0
+		if (op == "==") r = (a == b); else if (op == "!=") r = (a != b)
+		else if (op == "<") r = (a < b); else if (op == "<=") r = (a <= b)
+		else if (op == ">") r = (a > b); else if (op == ">=") r = (a >= b)
+		else exit 2
+		exit !r }'; then
+		t_ok "$desc: $a $op $b"
+	else
+		t_not_ok "$desc: got '$a', want $op '$b'"
+	fi
+}
+
+# check_cmd DESC CMD...: CMD succeeds.
+check_cmd() {
+	local desc=$1
+	shift
+	if "$@"; then
+		t_ok "$desc"
+	else
+		t_not_ok "$desc (failed: $*)"
+	fi
+}
+
+# Stop the test on a setup failure; the exit trap still cleans up.
+die() {
+	t_not_ok "$*"
+	exit 1
+}
+
+note() {
+	echo "# $*"
+}
+
+# ---- cleanup ----------------------------------------------------------------
+
+# defer CMD: run CMD (eval'd) at exit, last deferred first.
+defer() {
+	T_CLEANUPS+=("$*")
+}
+
+t_on_exit() {
+	local rc=$? i
+	set +e
+	trap - EXIT
+	for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${T_CLEANUPS[i]}"
+	done
+	if [ "$rc" -eq 77 ]; then
+		exit 77
+	fi
+	echo "# $T_NAME: $T_PASS passed, $T_FAIL failed"
+	if [ "$T_FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then
+		exit 1
+	fi
+	if [ "$T_PASS" -eq 0 ]; then
+		echo "# no assertion ran"
+		exit 1
+	fi
+	exit 0
+}
+
+# ---- setup ------------------------------------------------------------------
+
+skip() {
+	echo "1..0 # SKIP $*"
+	exit 77
+}
+
+t_init() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -c /dev/fuse ] || skip "no /dev/fuse"
+	[ -x "$BURROWFS" ] || {
+		echo "not ok - burrowfs not built at $BURROWFS"
+		exit 1
+	}
+	trap t_on_exit EXIT
+	trap 'exit 143' TERM INT HUP
+	T_TMP=$(mktemp -d "/tmp/burrow-$T_NAME.XXXXXX")
+	# --one-file-system: never descend into a mount left behind.
+	# T_KEEP=1 keeps it (logs, outputs) for a look after a failure.
+	defer "[ -n \"\${T_KEEP:-}\" ] || rm -rf --one-file-system '$T_TMP'"
+	cg_discover
+}
+
+# ---- burrowfs ---------------------------------------------------------------
+
+t_mounted() {
+	awk -v m="$1" '$5 == m { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+# bfs_start [OPTIONS...]: mount burrowfs on a new temporary mountpoint and wait
+# until it serves proc/meminfo. Sets BFS_MNT, BFS_PID and BFS_LOG.
+bfs_start() {
+	local mnt log pid i wrap
+	T_BFS_N=$((T_BFS_N + 1))
+	mnt="$T_TMP/mnt$T_BFS_N"
+	log="$T_TMP/burrowfs$T_BFS_N.log"
+	mkdir "$mnt"
+	# BURROWFS_WRAPPER: a command line the daemon runs under (valgrind, see
+	# tests/integration/leak-check.sh), split on blanks.
+	read -r -a wrap <<<"${BURROWFS_WRAPPER:-}"
+	"${wrap[@]}" "$BURROWFS" "$@" "$mnt" >"$log" 2>&1 &
+	pid=$!
+	defer "bfs_stop $pid '$mnt' '$log'"
+	for ((i = 0; i < 100; i++)); do
+		if t_mounted "$mnt" && timeout 2 test -e "$mnt/proc/meminfo"; then
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! timeout 2 test -e "$mnt/proc/meminfo"; then
+		sed 's/^/# burrowfs: /' "$log"
+		die "burrowfs $* did not become ready on $mnt"
+	fi
+	BFS_MNT=$mnt
+	BFS_PID=$pid
+	BFS_LOG=$log
+}
+
+# bfs_start_on MNT BINARY [OPTIONS...]: start BINARY (a burrowfs, perhaps a
+# copy of it) on the existing mountpoint MNT, as a restart or an upgrade
+# would, and wait until it serves. Sets BFS_PID and BFS_LOG.
+bfs_start_on() {
+	local mnt=$1 bin=$2 log pid i
+	shift 2
+	T_BFS_N=$((T_BFS_N + 1))
+	log="$T_TMP/burrowfs$T_BFS_N.log"
+	"$bin" "$@" "$mnt" >"$log" 2>&1 &
+	pid=$!
+	defer "bfs_stop $pid '$mnt' '$log'"
+	for ((i = 0; i < 100; i++)); do
+		if t_mounted "$mnt" && timeout 2 test -e "$mnt/proc/meminfo"; then
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! kill -0 "$pid" 2>/dev/null || ! timeout 2 test -e "$mnt/proc/meminfo"; then
+		sed 's/^/# burrowfs: /' "$log"
+		die "$bin $* did not become ready on $mnt"
+	fi
+	BFS_PID=$pid
+	BFS_LOG=$log
+}
+
+# bfs_forget PID: the test ended (or handed over) this daemon itself; the
+# exit trap must not check it.
+bfs_forget() {
+	T_BFS_STOPPED+=" $1"
+}
+
+# bfs_stop PID MNT LOG: SIGTERM must unmount and end the daemon with status 0;
+# a sanitizer report or a crash on the way out fails the test.
+bfs_stop() {
+	local pid=$1 mnt=$2 log=$3 i st
+	[[ " $T_BFS_STOPPED " != *" $pid "* ]] || return 0
+	T_BFS_STOPPED+=" $pid"
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			t_not_ok "burrowfs (pid $pid) still running 5 s after SIGTERM"
+			kill -KILL "$pid"
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	st=$?
+	check_eq "burrowfs on $(basename "$mnt") exit status" "$st" 0
+	if [ "$st" -ne 0 ] || grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' \
+		-e 'ERROR: LeakSanitizer' "$log"; then
+		sed 's/^/# burrowfs: /' "$log"
+	fi
+	if grep -q -e 'runtime error:' "$log"; then
+		t_not_ok "burrowfs on $(basename "$mnt") reported undefined behaviour"
+	fi
+	if t_mounted "$mnt"; then
+		t_not_ok "$mnt still mounted after burrowfs ended"
+		umount -l "$mnt" 2>/dev/null || fusermount3 -u -z "$mnt" 2>/dev/null
+	fi
+	# SIGTERM leaves the connection with the keeper for a next burrowfs
+	# (--restart-timeout): end it now rather than leave it to time out.
+	timeout 10 "$BURROWFS" --stop "$mnt" >/dev/null 2>&1
+	rmdir "$mnt" 2>/dev/null
+}
+
+# ---- cgroups ----------------------------------------------------------------
+
+# Find the v1 hierarchies of the controllers we limit and the v2 mount, from
+# mountinfo rather than assuming /sys/fs/cgroup/<name>.
+cg_discover() {
+	declare -gA CG_V1=()
+	CG_V2=""
+	CG_V2_CTRLS=""
+	local line pre post fstype superopts mp root o
+	while IFS= read -r line; do
+		pre=${line%% - *}
+		post=${line#* - }
+		fstype=${post%% *}
+		superopts=${post##* }
+		root=$(awk '{ print $4 }' <<<"$pre")
+		mp=$(awk '{ print $5 }' <<<"$pre")
+		[ "$root" == / ] || continue
+		case $fstype in
+		cgroup)
+			for o in ${superopts//,/ }; do
+				case $o in
+				memory | cpu | cpuacct | cpuset | blkio | pids)
+					[ -n "${CG_V1[$o]:-}" ] || CG_V1[$o]=$mp
+					;;
+				*) ;;
+				esac
+			done
+			;;
+		cgroup2)
+			[ -n "$CG_V2" ] || CG_V2=$mp
+			;;
+		*) ;;
+		esac
+	done </proc/self/mountinfo
+	if [ -n "$CG_V2" ]; then
+		CG_V2_CTRLS=$(cat "$CG_V2/cgroup.controllers")
+	fi
+	[ "${#CG_V1[@]}" -gt 0 ] || [ -n "$CG_V2" ] || skip "no cgroup hierarchy mounted"
+}
+
+cg_v2_has() {
+	[[ " $CG_V2_CTRLS " == *" $1 "* ]]
+}
+
+# cg_ctrl_dir CTRL REL: the directory of REL (under the test's base cgroup) in
+# the hierarchy that holds CTRL (v1 name; blkio maps to v2 io, cpuacct to cpu).
+cg_ctrl_dir() {
+	local ctrl=$1 rel=$2 v2=$1
+	case $ctrl in
+	blkio) v2=io ;;
+	cpuacct) v2=cpu ;;
+	*) ;;
+	esac
+	if [ -n "${CG_V1[$ctrl]:-}" ]; then
+		echo "${CG_V1[$ctrl]}/$CG_BASE/$rel"
+	elif [ -n "$CG_V2" ] && cg_v2_has "$v2"; then
+		echo "$CG_V2/$CG_BASE/$rel"
+	else
+		return 1
+	fi
+}
+
+# The roots of every hierarchy the test's cgroups live in, each once.
+cg_roots() {
+	{
+		# Pure v2 has no v1 hierarchy: printf would print one empty root.
+		[ "${#CG_V1[@]}" -eq 0 ] || printf '%s\n' "${CG_V1[@]}"
+		[ -z "$CG_V2" ] || echo "$CG_V2"
+	} | sort -u
+}
+
+# cg_new REL: create REL (may be nested, e.g. "a/b") under the test's base
+# cgroup in every hierarchy. The first call arranges removal of the whole base.
+cg_new() {
+	local rel=$1 root dir part parent
+	if [ -z "${CG_CREATED:-}" ]; then
+		CG_CREATED=1
+		defer cg_destroy_all
+	fi
+	while IFS= read -r root; do
+		dir=$root
+		for part in $CG_BASE ${rel//\// }; do
+			parent=$dir
+			dir=$dir/$part
+			[ -d "$dir" ] && continue
+			if [ "$root" == "$CG_V2" ]; then
+				cg_v2_delegate "$parent"
+			fi
+			mkdir "$dir" || die "mkdir $dir"
+			# A v1 cpuset starts empty and refuses tasks until both are set.
+			if [ -e "$dir/cpuset.cpus" ] && [ "$root" != "$CG_V2" ]; then
+				cat "$parent/cpuset.cpus" >"$dir/cpuset.cpus"
+				cat "$parent/cpuset.mems" >"$dir/cpuset.mems"
+			fi
+		done
+	done < <(cg_roots)
+}
+
+# On v2 a child only gets the controllers its parent enables. Enabling them on
+# the host's root is left in place: a v2 host that runs containers has them on.
+cg_v2_delegate() {
+	local parent=$1 c want=""
+	for c in cpu cpuset memory io pids; do
+		if [[ " $(cat "$parent/cgroup.controllers") " == *" $c "* ]] &&
+			[[ " $(cat "$parent/cgroup.subtree_control") " != *" $c "* ]]; then
+			want+=" +$c"
+		fi
+	done
+	[ -z "$want" ] || echo "$want" >"$parent/cgroup.subtree_control" 2>/dev/null || true
+}
+
+# cg_procs_dirs REL: the directories whose cgroup.procs a container of REL
+# joins, one per hierarchy.
+cg_procs_dirs() {
+	local root
+	while IFS= read -r root; do
+		echo "$root/$CG_BASE/$1"
+	done < <(cg_roots)
+}
+
+# cg_set REL SETTING VALUE...: limits, in the v1 or v2 spelling.
+#   mem BYTES | swap BYTES (beyond mem; needs mem first) | cpus LIST |
+#   cfs QUOTA PERIOD | pids N | wbps MAJ:MIN BYTES_PER_S
+# Returns 2 when the kernel lacks the knob (e.g. no swap accounting).
+cg_set() {
+	local rel=$1 what=$2 d
+	shift 2
+	case $what in
+	mem)
+		d=$(cg_ctrl_dir memory "$rel") || return 2
+		if [ -e "$d/memory.limit_in_bytes" ]; then
+			echo "$1" >"$d/memory.limit_in_bytes"
+		else
+			echo "$1" >"$d/memory.max"
+		fi
+		;;
+	swap)
+		d=$(cg_ctrl_dir memory "$rel") || return 2
+		if [ -e "$d/memory.memsw.limit_in_bytes" ]; then
+			echo $(($(cat "$d/memory.limit_in_bytes") + $1)) >"$d/memory.memsw.limit_in_bytes"
+		elif [ -e "$d/memory.swap.max" ]; then
+			echo "$1" >"$d/memory.swap.max"
+		else
+			return 2
+		fi
+		;;
+	cpus)
+		d=$(cg_ctrl_dir cpuset "$rel") || return 2
+		echo "$1" >"$d/cpuset.cpus"
+		;;
+	cfs)
+		d=$(cg_ctrl_dir cpu "$rel") || return 2
+		if [ -e "$d/cpu.cfs_quota_us" ]; then
+			echo "$2" >"$d/cpu.cfs_period_us" && echo "$1" >"$d/cpu.cfs_quota_us"
+		else
+			echo "$1 $2" >"$d/cpu.max"
+		fi
+		;;
+	pids)
+		d=$(cg_ctrl_dir pids "$rel") || return 2
+		echo "$1" >"$d/pids.max"
+		;;
+	wbps)
+		d=$(cg_ctrl_dir blkio "$rel") || return 2
+		if [ -e "$d/blkio.throttle.write_bps_device" ]; then
+			echo "$1 $2" >"$d/blkio.throttle.write_bps_device"
+		else
+			echo "$1 wbps=$2" >"$d/io.max"
+		fi
+		;;
+	*)
+		die "cg_set: unknown setting $what"
+		;;
+	esac
+}
+
+# cg_nr_tasks REL: threads in REL's memory (else first) cgroup.
+cg_nr_tasks() {
+	local d
+	d=$(cg_ctrl_dir memory "$1" || cg_procs_dirs "$1" | head -n1)
+	if [ -e "$d/tasks" ]; then
+		wc -l <"$d/tasks"
+	else
+		wc -l <"$d/cgroup.threads"
+	fi
+}
+
+# Everything left in our cgroups was started by this test: end it, then
+# remove the cgroups, deepest first.
+cg_destroy_all() {
+	local root dir pids i
+	while IFS= read -r root; do
+		[ -d "$root/$CG_BASE" ] || continue
+		while IFS= read -r dir; do
+			for ((i = 0; i < 50; i++)); do
+				pids=$(cat "$dir/cgroup.procs" 2>/dev/null)
+				[ -n "$pids" ] || break
+				# shellcheck disable=SC2086
+				kill -KILL $pids 2>/dev/null
+				sleep 0.1
+			done
+			rmdir "$dir" 2>/dev/null || {
+				sleep 0.5
+				rmdir "$dir" || t_not_ok "could not remove cgroup $dir"
+			}
+		done < <(find "$root/$CG_BASE" -depth -type d)
+	done < <(cg_roots)
+}
+
+# ---- containers -------------------------------------------------------------
+
+# ct_run MNT REL CMD...: run CMD as the init of a new pid namespace, in the
+# cgroups of REL, with MNT's files bound over /proc and /sys/devices/system/cpu
+# in a private mount namespace. Bounded by CT_TIMEOUT; --kill-child ends the
+# whole namespace if unshare is killed.
+ct_run() {
+	local mnt=$1 rel=$2
+	shift 2
+	timeout -k 3 "$CT_TIMEOUT" bash -c '
+		for d in $1; do echo $$ >"$d/cgroup.procs" || exit 125; done
+		shift
+		exec unshare --pid --fork --kill-child --mount-proc --propagation private \
+			/bin/bash "$@"' ct "$(cg_procs_dirs "$rel" | tr '\n' ' ')" \
+		"$T_DIR/ct-inside.sh" "$mnt" "$@"
+}
+
+# ---- parsing ----------------------------------------------------------------
+
+# meminfo_kb TEXT KEY: the value of KEY in kB (or the bare number).
+meminfo_kb() {
+	awk -v k="$2:" '$1 == k { print $2; found = 1 } END { exit !found }' <<<"$1"
+}
+
+# section TEXT NAME: the lines between "@@ NAME" and the next "@@ " marker, for
+# containers that print several files in one run.
+section() {
+	awk -v n="@@ $2" '$0 == n { on = 1; next } /^@@ / { on = 0 } on' <<<"$1"
+}
+
+host_cpus() {
+	grep -c '^processor' /proc/cpuinfo
+}

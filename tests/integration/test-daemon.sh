@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The daemon's interface: --help, --version, bad usage, -p, SIGTERM and an
+# outside umount both end it cleanly; many containers reading at once each
+# get their own values, and never another's.
+source "$(dirname "$0")/lib.sh"
+t_init
+
+help=$(timeout 10 "$BURROWFS" --help)
+check_num "--help exits 0" $? == 0
+for o in -p --pidfile -u --disable-swap -l --enable-loadavg --enable-cfs -d --threads --help \
+	--version; do
+	check_cmd "--help lists $o" grep -q -- "$o\b" <<<"$help"
+done
+ver=$(timeout 10 "$BURROWFS" --version)
+check_num "--version exits 0" $? == 0
+check_cmd "--version prints a version ($ver)" grep -Eq '[0-9]+\.[0-9]+\.[0-9]+' <<<"$ver"
+timeout 10 "$BURROWFS" --no-such-option "$T_TMP" >/dev/null 2>&1
+check_num "an unknown option is a usage error" $? "!=" 0
+timeout 10 "$BURROWFS" >/dev/null 2>&1
+check_num "no mountpoint is a usage error" $? "!=" 0
+timeout 10 "$BURROWFS" --threads 0 "$T_TMP" >/dev/null 2>&1
+check_num "--threads 0 is refused" $? "!=" 0
+
+# ---- -p, SIGTERM ------------------------------------------------------------
+bfs_start -p "$T_TMP/burrowfs.pid" --threads 2 -d
+check_eq "-p writes the daemon's pid" "$(cat "$T_TMP/burrowfs.pid" 2>/dev/null)" "$BFS_PID"
+check_cmd "the mount is a fuse mount" \
+	awk -v m="$BFS_MNT" '$5 == m && / - fuse/ { f = 1 } END { exit !f }' /proc/self/mountinfo
+bfs_stop "$BFS_PID" "$BFS_MNT" "$BFS_LOG"
+check_cmd "the pidfile is gone after SIGTERM" test ! -e "$T_TMP/burrowfs.pid"
+
+# ---- umount from outside ends the daemon --------------------------------------
+bfs_start
+umount "$BFS_MNT"
+for ((i = 0; i < 50; i++)); do
+	kill -0 "$BFS_PID" 2>/dev/null || break
+	sleep 0.1
+done
+check_cmd "umount ends burrowfs within 5 s" bash -c "! kill -0 $BFS_PID 2>/dev/null"
+bfs_stop "$BFS_PID" "$BFS_MNT" "$BFS_LOG"
+
+# ---- many containers at once: each sees its own limit -------------------------
+bfs_start
+MNT=$BFS_MNT
+N=8
+for ((i = 1; i <= N; i++)); do
+	cg_new "c$i"
+	cg_set "c$i" mem $(((64 + 8 * i) * 1024 * 1024)) || die "cannot set a memory limit"
+done
+pids=()
+for ((i = 1; i <= N; i++)); do
+	ct_run "$MNT" "c$i" bash -c 'for j in $(seq 40); do
+		awk "/^MemTotal:/ { print \$2 }" /proc/meminfo; done' >"$T_TMP/c$i.out" &
+	pids+=($!)
+done
+for ((i = 1; i <= N; i++)); do
+	wait "${pids[i - 1]}"
+	check_num "container c$i finished" $? == 0
+	check_num "container c$i: 40 reads" "$(wc -l <"$T_TMP/c$i.out")" == 40
+	check_eq "container c$i: every read shows its own limit" \
+		"$(sort -u "$T_TMP/c$i.out" | tr '\n' ' ')" "$(((64 + 8 * i) * 1024)) "
+done
+check_cmd "burrowfs still answers the host" timeout 10 grep -q "^MemTotal:" "$MNT/proc/meminfo"
