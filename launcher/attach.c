@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "attach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#include "caps.h"
+#include "launcher.h"
+#include "sc.h"
+
+/* User first: the others are owned by it, and joining them needs its capabilities. */
+static const struct {
+	const char *name;
+	int flag;
+} namespaces[] = {
+	{ "user", CLONE_NEWUSER }, { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC },
+	{ "uts", CLONE_NEWUTS },   { "net", CLONE_NEWNET },	  { "pid", CLONE_NEWPID },
+	{ "mnt", CLONE_NEWNS },
+};
+
+#define N_NS (sizeof(namespaces) / sizeof(namespaces[0]))
+
+struct attach_plan {
+	int ns[N_NS];
+	char **procs; /* the container's cgroup.procs files, host paths */
+	struct sock_fprog seccomp;
+	uint64_t caps_drop;
+	char **argv, **envp;
+};
+
+static int plan_open(const struct ct_status *st, const struct container_config *c, char **argv,
+		     struct attach_plan *p)
+{
+	GPtrArray *procs = g_ptr_array_new();
+	int r;
+
+	for (size_t i = 0; i < N_NS; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)st->init, namespaces[i].name);
+		p->ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->ns[i] < 0) {
+			g_ptr_array_free(procs, TRUE);
+			return log_error_errno(-errno, "cannot open %s: %m", path);
+		}
+	}
+	for (char **g = st->cgroups; g && *g; g++) {
+		const char *eq = strstr(*g, "=/");
+
+		if (eq)
+			g_ptr_array_add(procs, g_build_filename(eq + 1, "cgroup.procs", NULL));
+	}
+	g_ptr_array_add(procs, NULL);
+	p->procs = (char **)g_ptr_array_free(procs, FALSE);
+	r = seccomp_compile(c->seccomp, &p->seccomp);
+	if (r < 0)
+		return r;
+	p->caps_drop = caps_drop_mask(c);
+	p->argv = g_strdupv(argv);
+	GPtrArray *env = g_ptr_array_new();
+	const char *term = getenv("TERM");
+
+	g_ptr_array_add(env, g_strdup("container=burrow"));
+	g_ptr_array_add(env, g_strdup_printf("container_uuid=%s", st->uuid));
+	g_ptr_array_add(
+		env, g_strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	g_ptr_array_add(env, g_strdup("HOME=/root"));
+	g_ptr_array_add(env, g_strdup("USER=root"));
+	g_ptr_array_add(env, g_strdup("LOGNAME=root"));
+	g_ptr_array_add(env, g_strdup_printf("TERM=%s", term ? term : "dumb"));
+	for (char **e = c->environment; *e; e++)
+		g_ptr_array_add(env, g_strdup(*e));
+	g_ptr_array_add(env, NULL);
+	p->envp = (char **)g_ptr_array_free(env, FALSE);
+	return 0;
+}
+
+static void plan_close(struct attach_plan *p)
+{
+	for (size_t i = 0; i < N_NS; i++)
+		if (p->ns[i] >= 0)
+			close(p->ns[i]);
+	g_strfreev(p->procs);
+	seccomp_prog_free(&p->seccomp);
+	g_strfreev(p->argv);
+	g_strfreev(p->envp);
+}
+
+static int join_cgroups(char **procs)
+{
+	for (char **f = procs; *f; f++) {
+		int fd = open(*f, O_WRONLY | O_CLOEXEC);
+
+		/* "0" is the writer itself, in v1 and v2. */
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			int r = -errno;
+
+			if (fd >= 0)
+				close(fd);
+			return r;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The grandchild: inside the pid namespace, about to become the command. */
+static _Noreturn void exec_inside(struct attach_plan *p)
+{
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0) {
+		perror("burrow: attach: cannot become the container's root");
+		_exit(126);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (chdir("/root") < 0 && chdir("/") < 0)
+		_exit(126);
+	if (caps_apply(p->caps_drop) < 0 || seccomp_install(&p->seccomp) < 0) {
+		perror("burrow: attach: cannot restrict the command");
+		_exit(126);
+	}
+	/* execvpe() would search the caller's PATH, not the container's. */
+	environ = p->envp;
+	execvp(p->argv[0], p->argv);
+	fprintf(stderr, "burrow: attach: cannot execute %s: %m\n", p->argv[0]);
+	_exit(127);
+}
+
+static _Noreturn void enter(struct attach_plan *p)
+{
+	int status;
+	pid_t pid;
+
+	if (setns(p->ns[0], CLONE_NEWUSER) < 0 && errno != EINVAL) {
+		perror("burrow: attach: cannot join the user namespace");
+		_exit(126);
+	}
+	/* With the userns's capabilities the container root's cgroup files open for us. */
+	if (join_cgroups(p->procs) < 0) {
+		perror("burrow: attach: cannot join the container's cgroups");
+		_exit(126);
+	}
+	for (size_t i = 1; i < N_NS; i++)
+		if (setns(p->ns[i], namespaces[i].flag) < 0) {
+			fprintf(stderr, "burrow: attach: cannot join the %s namespace: %m\n",
+				namespaces[i].name);
+			_exit(126);
+		}
+	pid = fork();
+	if (pid < 0)
+		_exit(126);
+	if (pid == 0)
+		exec_inside(p);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	_exit(exit_code(status));
+}
+
+int attach_run(const struct ct_status *st, const struct container_config *c, char **argv)
+{
+	struct attach_plan p;
+	int status, r;
+	pid_t pid;
+
+	p = (struct attach_plan){ .ns = { -1, -1, -1, -1, -1, -1, -1 } };
+	r = plan_open(st, c, argv, &p);
+	if (r < 0) {
+		plan_close(&p);
+		return r;
+	}
+	pid = fork();
+	if (pid < 0) {
+		plan_close(&p);
+		return log_error_errno(-errno, "fork: %m");
+	}
+	if (pid == 0)
+		enter(&p);
+	plan_close(&p);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	r = wait_pid(pid, &status);
+	if (r < 0)
+		return r;
+	return exit_code(status);
+}

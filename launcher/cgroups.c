@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cgroups.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "glib-macro.h"
+#include "idmap.h"
+#include "launcher.h"
+
+/* v1 controllers a container gets a cgroup in. devices is left out: its rules need init-ns root. */
+static const char *const wanted[] = {
+	"cpu", "cpuacct", "cpuset", "memory", "blkio", "freezer", "pids", "name=systemd",
+};
+
+static bool is_wanted(const char *ctrl)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(wanted); i++)
+		if (g_str_equal(ctrl, wanted[i]))
+			return true;
+	return false;
+}
+
+/* The controllers of a v1 mount's super options: "rw,cpu,cpuacct" -> "cpu,cpuacct". */
+static char *v1_controllers(const char *superopts)
+{
+	g_auto(GStrv) opts = g_strsplit(superopts, ",", -1);
+	GString *s = g_string_new(NULL);
+	bool ok = true;
+
+	for (char **o = opts; *o; o++) {
+		if (g_str_equal(*o, "devices"))
+			ok = false;
+		if (is_wanted(*o))
+			g_string_append_printf(s, "%s%s", s->len ? "," : "", *o);
+	}
+	if (!ok || s->len == 0) {
+		g_string_free(s, TRUE);
+		return NULL;
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* The caller's cgroup in the hierarchy with these controllers, from /proc/self/cgroup. */
+static char *own_cgroup(const char *proc_cgroup, const char *controllers, bool v2)
+{
+	g_auto(GStrv) lines = g_strsplit(proc_cgroup, "\n", -1);
+
+	for (char **l = lines; *l; l++) {
+		g_auto(GStrv) f = g_strsplit(*l, ":", 3);
+
+		if (g_strv_length(f) != 3)
+			continue;
+		if (v2 ? g_str_equal(f[0], "0") && !*f[1] : g_str_equal(f[1], controllers))
+			return g_strdup(f[2]);
+	}
+	return NULL;
+}
+
+static bool has_hier(const struct cg_set *s, const char *controllers, bool v2)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->h[i].v2 == v2 && g_str_equal(s->h[i].controllers, controllers))
+			return true;
+	return false;
+}
+
+static void add_hier(struct cg_set *s, const char *mount, const char *mroot, const char *ctrl,
+		     bool v2)
+{
+	struct cg_hier *h;
+
+	s->h = g_renew(struct cg_hier, s->h, s->n + 1);
+	h = &s->h[s->n++];
+	*h = (struct cg_hier){ .controllers = g_strdup(ctrl), .mount = g_strdup(mount), .v2 = v2 };
+	h->dirname = g_path_get_basename(mount);
+	/* mount root: kept in parent for now, resolved by pick_parent() */
+	h->parent = g_strdup(mroot);
+}
+
+static int parse_mounts(struct cg_set *s)
+{
+	_cleanup_free_ char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	int r;
+
+	r = read_full_at(AT_FDCWD, "/proc/self/mountinfo", &text, NULL);
+	if (r < 0)
+		return log_error_errno(r, "cannot read /proc/self/mountinfo: %m");
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		g_auto(GStrv) halves = g_strsplit(*l, " - ", 2);
+		g_auto(GStrv) pre = NULL, post = NULL;
+		g_autofree char *ctrl = NULL;
+		bool v2;
+
+		if (g_strv_length(halves) != 2)
+			continue;
+		pre = g_strsplit(halves[0], " ", -1);
+		post = g_strsplit(halves[1], " ", -1);
+		if (g_strv_length(pre) < 5 || g_strv_length(post) < 3)
+			continue;
+		v2 = g_str_equal(post[0], "cgroup2");
+		if (!v2 && !g_str_equal(post[0], "cgroup"))
+			continue;
+		ctrl = v2 ? g_strdup("") : v1_controllers(post[2]);
+		if (!ctrl || has_hier(s, ctrl, v2))
+			continue;
+		add_hier(s, pre[4], pre[3], ctrl, v2);
+	}
+	return 0;
+}
+
+/* Which hierarchies a config can't do without. */
+static bool required(const struct cg_hier *h, const struct container_config *c)
+{
+	g_auto(GStrv) ctrls = g_strsplit(h->controllers, ",", -1);
+
+	if (h->v2)
+		return false;
+	for (char **k = ctrls; *k; k++) {
+		if (g_str_equal(*k, "name=systemd"))
+			return true;
+		if (g_str_equal(*k, "memory") &&
+		    (c->memory != LIMIT_NONE || c->memory_swap != LIMIT_NONE))
+			return true;
+		if (g_str_equal(*k, "cpuset") && c->cpus)
+			return true;
+		if (g_str_equal(*k, "cpu") && c->cpu_quota_us != LIMIT_NONE)
+			return true;
+		if (g_str_equal(*k, "pids") && c->pids != LIMIT_NONE)
+			return true;
+	}
+	return false;
+}
+
+static char *delegated_parent(const struct cg_hier *h, const char *mroot, const char *own)
+{
+	g_autofree char *rel = NULL;
+	g_autofree char *path = NULL;
+	struct stat st;
+
+	if (!g_str_has_prefix(own, mroot))
+		return NULL;
+	rel = g_strdup(own + (g_str_equal(mroot, "/") ? 0 : strlen(mroot)));
+	path = g_build_filename(h->mount, rel, NULL);
+	if (stat(path, &st) < 0 || st.st_uid != geteuid() || access(path, W_OK) < 0)
+		return NULL;
+	if (h->v2) {
+		/*
+		 * On v2 the caller's own cgroup holds processes, so no controller
+		 * can be enabled below it: use the highest ancestor that is
+		 * still ours (user@UID.service, or a Delegate=yes scope).
+		 */
+		for (;;) {
+			g_autofree char *up = g_path_get_dirname(path);
+			struct stat ust;
+
+			if (strlen(up) <= strlen(h->mount) || stat(up, &ust) < 0 ||
+			    ust.st_uid != geteuid() || access(up, W_OK) < 0)
+				break;
+			g_free(path);
+			path = g_steal_pointer(&up);
+		}
+		return g_build_filename(path, "burrow", NULL);
+	}
+	return g_steal_pointer(&path);
+}
+
+static void drop_hier(struct cg_set *s, size_t i)
+{
+	struct cg_hier *h = &s->h[i];
+
+	g_free(h->dirname);
+	g_free(h->controllers);
+	g_free(h->mount);
+	g_free(h->parent);
+	g_free(h->path);
+	memmove(h, h + 1, (s->n - i - 1) * sizeof(*h));
+	s->n--;
+}
+
+static void no_delegation_hint(const struct cg_hier *h)
+{
+	log_error("no cgroup is delegated to you in the %s hierarchy (%s), so burrow cannot "
+		  "create the container's cgroup there. On this v1/hybrid host, log in through "
+		  "PAM with pam_cgfs: install libpam-cgfs and add 'session optional pam_cgfs.so -c "
+		  "freezer,memory,name=systemd,cpuset,cpu,cpuacct,pids,blkio' to "
+		  "/etc/pam.d/common-session, then log in again (su -l, runuser -l, ssh). On a "
+		  "cgroup v2 host, run burrow inside 'systemd-run --user --scope -p Delegate=yes'.",
+		  h->controllers[0] ? h->controllers : "cgroup2", h->mount);
+}
+
+int cg_discover(const char *name, const struct container_config *c, struct cg_set *ret)
+{
+	_cleanup_free_ char *self = NULL;
+	struct cg_set s = { 0 };
+	int r;
+
+	r = parse_mounts(&s);
+	if (r >= 0)
+		r = read_full_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL);
+	if (r < 0) {
+		cg_set_done(&s);
+		return log_error_errno(r, "cannot find the cgroup hierarchies: %m");
+	}
+	for (size_t i = 0; i < s.n;) {
+		struct cg_hier *h = &s.h[i];
+		g_autofree char *mroot = g_steal_pointer(&h->parent);
+		g_autofree char *own = own_cgroup(self, h->controllers, h->v2);
+
+		if (geteuid() == 0)
+			h->parent = g_build_filename(h->mount, "burrow", NULL);
+		else if (own)
+			h->parent = delegated_parent(h, mroot, own);
+		if (!h->parent) {
+			if (required(h, c)) {
+				no_delegation_hint(h);
+				cg_set_done(&s);
+				return -EPERM;
+			}
+			log_debug("skipping the %s hierarchy: not delegated", h->mount);
+			drop_hier(&s, i);
+			continue;
+		}
+		h->path = g_build_filename(h->parent, name, NULL);
+		i++;
+	}
+	if (s.n == 0) {
+		log_error("no cgroup hierarchy is mounted under /sys/fs/cgroup");
+		cg_set_done(&s);
+		return -ENOENT;
+	}
+	*ret = s;
+	return 0;
+}
+
+void cg_set_done(struct cg_set *s)
+{
+	while (s->n > 0)
+		drop_hier(s, s->n - 1);
+	g_free(s->h);
+	*s = (struct cg_set){ 0 };
+}
+
+static int cg_write(const char *dir, const char *file, const char *value)
+{
+	g_autofree char *path = g_build_filename(dir, file, NULL);
+	int r = write_file_at(AT_FDCWD, path, value, 0);
+
+	if (r < 0)
+		return log_error_errno(r, "cannot write '%s' to %s: %m", value, path);
+	return 0;
+}
+
+static int cg_write_u64(const char *dir, const char *file, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return cg_write(dir, file, buf);
+}
+
+/* A v1 cpuset starts empty and takes no task until cpus and mems are set. */
+static int cpuset_fill(const char *dir, const char *cpus)
+{
+	g_autofree char *up = g_path_get_dirname(dir);
+	g_autofree char *upc = g_build_filename(up, "cpuset.cpus", NULL);
+	g_autofree char *upm = g_build_filename(up, "cpuset.mems", NULL);
+	char pc[4096], pm[4096];
+	int r;
+
+	r = read_small_at(AT_FDCWD, upc, pc, sizeof(pc), NULL);
+	if (r >= 0)
+		r = read_small_at(AT_FDCWD, upm, pm, sizeof(pm), NULL);
+	if (r < 0)
+		return log_error_errno(r, "cannot read the cpuset of %s: %m", up);
+	g_strstrip(pc);
+	g_strstrip(pm);
+	r = cg_write(dir, "cpuset.cpus", cpus ? cpus : pc);
+	if (r >= 0)
+		r = cg_write(dir, "cpuset.mems", pm);
+	if (r >= 0)
+		r = cg_write(dir, "cgroup.clone_children", "1");
+	return r;
+}
+
+static bool hier_has(const struct cg_hier *h, const char *ctrl)
+{
+	g_auto(GStrv) ctrls = g_strsplit(h->controllers, ",", -1);
+
+	return g_strv_contains((const char *const *)ctrls, ctrl);
+}
+
+static int limits_v1(const struct cg_hier *h, const struct container_config *c)
+{
+	int r = 0;
+
+	if (hier_has(h, "memory") && c->memory != LIMIT_NONE) {
+		g_autofree char *memsw =
+			g_build_filename(h->path, "memory.memsw.limit_in_bytes", NULL);
+
+		r = cg_write_u64(h->path, "memory.limit_in_bytes", c->memory);
+		if (r >= 0 && access(memsw, F_OK) == 0)
+			r = cg_write_u64(h->path, "memory.memsw.limit_in_bytes",
+					 c->memory_swap == LIMIT_NONE ? c->memory
+								      : c->memory + c->memory_swap);
+		else if (r >= 0 && c->memory_swap != LIMIT_NONE)
+			r = log_error_errno(-EOPNOTSUPP,
+					    "memory-swap: this kernel does not account "
+					    "swap (boot with swapaccount=1)");
+	}
+	if (r >= 0 && hier_has(h, "cpuset"))
+		r = cpuset_fill(h->path, c->cpus);
+	if (r >= 0 && hier_has(h, "cpu") && c->cpu_quota_us != LIMIT_NONE) {
+		r = cg_write(h->path, "cpu.cfs_period_us", "100000");
+		if (r >= 0)
+			r = cg_write_u64(h->path, "cpu.cfs_quota_us", c->cpu_quota_us);
+	}
+	if (r >= 0 && hier_has(h, "pids") && c->pids != LIMIT_NONE)
+		r = cg_write_u64(h->path, "pids.max", c->pids);
+	return r;
+}
+
+static int limits_v2(const struct cg_hier *h, const struct container_config *c)
+{
+	g_autofree char *ctl = g_build_filename(h->path, "cgroup.controllers", NULL);
+	char buf[512];
+	int r = 0;
+
+	if (read_small_at(AT_FDCWD, ctl, buf, sizeof(buf), NULL) < 0 || !*g_strstrip(buf))
+		return 0; /* hybrid: the v2 tree carries no controllers */
+	if (c->memory != LIMIT_NONE)
+		r = cg_write_u64(h->path, "memory.max", c->memory);
+	if (r >= 0 && c->memory != LIMIT_NONE)
+		r = cg_write_u64(h->path, "memory.swap.max",
+				 c->memory_swap == LIMIT_NONE ? 0 : c->memory_swap);
+	if (r >= 0 && c->cpus)
+		r = cg_write(h->path, "cpuset.cpus", c->cpus);
+	if (r >= 0 && c->cpu_quota_us != LIMIT_NONE) {
+		snprintf(buf, sizeof(buf), "%" PRIu64 " 100000", c->cpu_quota_us);
+		r = cg_write(h->path, "cpu.max", buf);
+	}
+	if (r >= 0 && c->pids != LIMIT_NONE)
+		r = cg_write_u64(h->path, "pids.max", c->pids);
+	return r;
+}
+
+/* v2: every controller the parent has must be enabled down to the container's cgroup. */
+static int v2_enable(const char *dir)
+{
+	g_autofree char *ctl = g_build_filename(dir, "cgroup.controllers", NULL);
+	char buf[512];
+	GString *want = g_string_new(NULL);
+	g_auto(GStrv) ctrls = NULL;
+	int r;
+
+	r = read_small_at(AT_FDCWD, ctl, buf, sizeof(buf), NULL);
+	ctrls = g_strsplit_set(r >= 0 ? g_strstrip(buf) : "", " ", -1);
+	for (char **k = ctrls; *k; k++)
+		if (**k)
+			g_string_append_printf(want, "%s+%s", want->len ? " " : "", *k);
+	r = want->len ? cg_write(dir, "cgroup.subtree_control", want->str) : 0;
+	g_string_free(want, TRUE);
+	return r;
+}
+
+static int make_parent(const struct cg_hier *h)
+{
+	int r;
+
+	if (mkdir(h->parent, 0755) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		return log_error_errno(-errno, "cannot create the cgroup %s: %m", h->parent);
+	}
+	r = 0;
+	if (!h->v2 && hier_has(h, "cpuset"))
+		r = cpuset_fill(h->parent, NULL);
+	if (r >= 0 && h->v2)
+		r = v2_enable(h->parent);
+	return r;
+}
+
+int cg_create(struct cg_set *s, const struct container_config *c)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < s->n && r >= 0; i++) {
+		struct cg_hier *h = &s->h[i];
+
+		if (h->v2 || geteuid() == 0)
+			r = make_parent(h);
+		if (r < 0)
+			break;
+		if (mkdir(h->path, 0755) < 0) {
+			r = log_error_errno(-errno, "cannot create the cgroup %s: %m", h->path);
+			break;
+		}
+		h->created = true;
+		r = h->v2 ? limits_v2(h, c) : limits_v1(h, c);
+	}
+	if (r < 0)
+		cg_destroy(s, c);
+	return r;
+}
+
+int cg_attach(const struct cg_set *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		int r = cg_write_u64(s->h[i].path, "cgroup.procs", (uint64_t)pid);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The files a delegated v1 or v2 cgroup's owner must be able to write. */
+static const char *const delegate_files[] = {
+	"cgroup.procs",		  "tasks",	    "cgroup.clone_children", "notify_on_release",
+	"cgroup.subtree_control", "cgroup.threads",
+};
+
+int cg_delegate(const struct cg_set *s, const struct container_config *c)
+{
+	uid_t uid = idmap_root(&c->uid_map);
+	gid_t gid = (gid_t)idmap_root(&c->gid_map);
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+	int r;
+
+	for (size_t i = 0; i < s->n; i++) {
+		g_ptr_array_add(paths, g_strdup(s->h[i].path));
+		for (size_t f = 0; f < G_N_ELEMENTS(delegate_files); f++) {
+			char *p = g_build_filename(s->h[i].path, delegate_files[f], NULL);
+
+			if (access(p, F_OK) == 0)
+				g_ptr_array_add(paths, p);
+			else
+				g_free(p);
+		}
+	}
+	if (geteuid() == 0) {
+		for (guint i = 0; i < paths->len; i++)
+			if (chown(paths->pdata[i], uid, gid) < 0)
+				return log_error_errno(-errno, "cannot chown %s: %m",
+						       (char *)paths->pdata[i]);
+		return 0;
+	}
+	/* The caller can't chown to another uid; root of a user namespace that maps both can. */
+	g_ptr_array_insert(paths, 0, g_strdup("0:0"));
+	g_ptr_array_insert(paths, 0, g_strdup("chown"));
+	g_ptr_array_add(paths, NULL);
+	r = userns_exec(&c->uid_map, &c->gid_map, 0, (char *const *)paths->pdata, -1);
+	if (r != 0)
+		return log_error_errno(r < 0 ? r : -EPERM,
+				       "cannot hand the container's cgroups to its root");
+	return 0;
+}
+
+/* Depth first: the guest may have created a tree of its own below ours. */
+static int rmdir_tree(const char *path)
+{
+	g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+	const char *e;
+
+	while (d && (e = g_dir_read_name(d))) {
+		g_autofree char *sub = g_build_filename(path, e, NULL);
+		int r;
+
+		if (!g_file_test(sub, G_FILE_TEST_IS_DIR) ||
+		    g_file_test(sub, G_FILE_TEST_IS_SYMLINK))
+			continue;
+		r = rmdir_tree(sub);
+		if (r < 0)
+			return r;
+	}
+	/* Tasks of a dead pid namespace leave their cgroup a moment after init's reaping. */
+	for (int tries = 0; tries < 200; tries++) {
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		nanosleep(&ts, NULL);
+	}
+	return -EBUSY;
+}
+
+int cg_destroy(struct cg_set *s, const struct container_config *c)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	int r = 0, k;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (access(s->h[i].path, F_OK) < 0)
+			continue;
+		k = rmdir_tree(s->h[i].path);
+		if (k == -EACCES || k == -EPERM) {
+			g_ptr_array_add(argv, g_strdup(s->h[i].path));
+			continue;
+		}
+		if (k < 0)
+			r = log_error_errno(k, "cannot remove the cgroup %s: %m", s->h[i].path);
+		s->h[i].created = false;
+	}
+	if (argv->len == 0)
+		return r;
+	/* Below the container's cgroup, only its root may remove what its guest made. */
+	g_ptr_array_insert(argv, 0, g_strdup("find"));
+	g_ptr_array_add(argv, g_strdup("-depth"));
+	g_ptr_array_add(argv, g_strdup("-type"));
+	g_ptr_array_add(argv, g_strdup("d"));
+	g_ptr_array_add(argv, g_strdup("-exec"));
+	g_ptr_array_add(argv, g_strdup("rmdir"));
+	g_ptr_array_add(argv, g_strdup("{}"));
+	g_ptr_array_add(argv, g_strdup("+"));
+	g_ptr_array_add(argv, NULL);
+	k = userns_exec(&c->uid_map, &c->gid_map, 0, (char *const *)argv->pdata, -1);
+	if (k != 0)
+		r = log_error_errno(k < 0 ? k : -EBUSY, "cannot remove the container's cgroups");
+	return r;
+}
+
+char **cg_strv(const struct cg_set *s)
+{
+	char **v = g_new0(char *, s->n + 1);
+
+	for (size_t i = 0; i < s->n; i++)
+		v[i] = g_strdup_printf("%s=%s", s->h[i].v2 ? "unified" : s->h[i].controllers,
+				       s->h[i].path);
+	return v;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define LIMIT_NONE	 UINT64_MAX
+#define IDMAP_MAX_RANGES 5 /* what newuidmap and the kernel both accept, kept small */
+
+struct idmap_range {
+	uint32_t inside, outside, count;
+};
+
+struct idmap {
+	struct idmap_range r[IDMAP_MAX_RANGES];
+	size_t n;
+	bool is_auto; /* resolved from /etc/subuid or /etc/subgid by idmap_resolve() */
+};
+
+enum net_mode {
+	NET_NONE,
+	NET_HOST,
+};
+
+enum tristate {
+	TRI_AUTO,
+	TRI_YES,
+	TRI_NO,
+};
+
+struct bind_mount {
+	char *source;
+	char *dest;
+	bool ro;
+};
+
+struct container_config {
+	char *hostname; /* NULL: the container's name */
+	char *init;
+	char **command;	    /* arguments after init; NULL-terminated, never NULL */
+	char **environment; /* KEY=VALUE; NULL-terminated, never NULL */
+	enum net_mode network;
+
+	struct idmap uid_map, gid_map;
+
+	uint64_t memory, memory_swap, pids; /* LIMIT_NONE: unset */
+	char *cpus;			    /* NULL: unset */
+	uint64_t cpu_quota_us;		    /* per 100 ms; LIMIT_NONE: unset */
+
+	struct bind_mount *binds;
+	size_t n_binds;
+
+	uint64_t caps_drop; /* bit n: capability n */
+	uint64_t caps_keep;
+	bool caps_keep_set;
+	char *seccomp; /* NULL: the built-in policy */
+
+	enum tristate burrowfs;
+	char *burrowfs_path;
+};
+
+/* Where a value came from, for error messages: a file, or "-c" for the command line. */
+struct config_source {
+	const char *file;
+	bool cmdline;
+};
+
+void config_init(struct container_config *c);
+void config_done(struct container_config *c);
+
+/*
+ * The built-in defaults, the site or user default.conf, then the container's
+ * config file (may be NULL). Every key and value is checked; the first bad
+ * one is logged with its file, key and reason, and the load fails -EINVAL.
+ */
+int config_load(const char *container_config, struct container_config *ret);
+
+/* One "KEY=VALUE" or "GROUP.KEY=VALUE" from -c, checked like a file's. */
+int config_apply_arg(struct container_config *c, const char *arg);
+int config_apply_args(struct container_config *c, char **args);
+
+/* Adds the -c settings to a container's config file, creating it. */
+int config_save_args(const char *path, char **args);
+
+/* config-keys.c: the table of keys and the value parsers. */
+struct config_key {
+	const char *group;
+	const char *name;
+	int (*parse)(struct container_config *c, const char *value, char *why, size_t why_size);
+};
+
+const struct config_key *config_key_find(const char *group, const char *name);
+const struct config_key *config_key_find_any(const char *name);
+size_t config_keys_count(void);
+const struct config_key *config_key_nth(size_t i);
+
+int parse_size(const char *v, uint64_t *ret);
+void config_binds_clear(struct container_config *c);

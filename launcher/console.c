@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "console.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "macro.h"
+
+void console_sync_size(int tty, int master)
+{
+	struct winsize ws;
+
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Copies in -> master, watching for the escape; 1 means "detach now". */
+static int from_terminal(int in_fd, int master, bool escape, bool *pending)
+{
+	char buf[4096], out[4096];
+	size_t k = 0;
+	ssize_t n = read(in_fd, buf, sizeof(buf));
+
+	if (n <= 0)
+		return n == 0 || errno == EIO ? 1 : (errno == EINTR ? 0 : -errno);
+	for (ssize_t i = 0; i < n; i++) {
+		if (escape && *pending) {
+			*pending = false;
+			if (buf[i] == CONSOLE_ESCAPE_QUIT)
+				return 1;
+			if (buf[i] != CONSOLE_ESCAPE)
+				out[k++] = CONSOLE_ESCAPE;
+			out[k++] = buf[i];
+			continue;
+		}
+		if (escape && buf[i] == CONSOLE_ESCAPE) {
+			*pending = true;
+			continue;
+		}
+		out[k++] = buf[i];
+	}
+	return write_all(master, out, k);
+}
+
+int console_proxy(int master, int in_fd, int out_fd, bool escape, int watch_fd)
+{
+	struct termios saved, raw;
+	bool is_tty = tcgetattr(in_fd, &saved) == 0, pending = false, idle = false;
+	sigset_t mask;
+	_cleanup_close_ int sfd = -1;
+	int r = 0;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (is_tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(in_fd, TCSANOW, &raw);
+		console_sync_size(in_fd, master);
+	}
+	for (;;) {
+		struct pollfd p[4] = { { idle ? -1 : master, POLLIN, 0 },
+				       { in_fd, POLLIN, 0 },
+				       { sfd, POLLIN, 0 },
+				       { watch_fd, POLLIN, 0 } };
+		char buf[4096];
+		ssize_t n;
+		int k = poll(p, 4, idle ? 100 : -1);
+
+		if (k < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		idle = false;
+		if (k <= 0)
+			continue;
+		if (p[3].revents)
+			break; /* the monitor is gone, and the container with it */
+		if (p[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			(void)!read(sfd, &si, sizeof(si));
+			if (is_tty)
+				console_sync_size(in_fd, master);
+		}
+		if (p[0].revents) {
+			n = read(master, buf, sizeof(buf));
+			/* EIO: no one in the guest holds the console right now; try again soon. */
+			if (n < 0 && errno == EIO)
+				idle = true;
+			else if (n > 0 && (r = write_all(out_fd, buf, (size_t)n)) < 0)
+				break;
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = from_terminal(in_fd, master, escape, &pending);
+			if (r != 0)
+				break;
+		}
+	}
+	if (is_tty)
+		tcsetattr(in_fd, TCSANOW, &saved);
+	return r;
+}

@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "glib-macro.h"
+#include "idmap.h"
+#include "launcher.h"
+#include "sc.h"
+
+#define CHILD_STACK (256 * 1024)
+
+/* The child's phases; a report names the phase, the step within it and errno. */
+enum child_phase {
+	PH_SYNC,
+	PH_IDS,
+	PH_ROOTFS,
+	PH_TREES,
+	PH_UNSHARE,
+	PH_HOSTNAME,
+	PH_PRE,
+	PH_CONSOLE,
+	PH_POST,
+	PH_STDIO,
+	PH_CAPS,
+	PH_SECCOMP,
+	PH_EXEC,
+};
+
+static const char *const phase_names[] = {
+	[PH_SYNC] = "wait for the parent",
+	[PH_IDS] = "become root of the user namespace",
+	[PH_ROOTFS] = "make the rootfs a mount point",
+	[PH_TREES] = "clone a host directory for the container",
+	[PH_UNSHARE] = "create the network and cgroup namespaces",
+	[PH_HOSTNAME] = "set the host name",
+	[PH_PRE] = "set up the mounts",
+	[PH_CONSOLE] = "set up /dev/console",
+	[PH_POST] = "mask /proc and /sys",
+	[PH_STDIO] = "open the console for init",
+	[PH_CAPS] = "drop capabilities",
+	[PH_SECCOMP] = "load the seccomp filter",
+	[PH_EXEC] = "execute init",
+};
+
+struct report {
+	int phase;
+	int step;
+	int err; /* positive errno */
+};
+
+struct child_args {
+	struct launch *l;
+	int sock;
+};
+
+static _Noreturn void fail(int sock, int phase, int step, int err)
+{
+	struct report rep = { phase, step, err < 0 ? -err : err };
+
+	(void)!send(sock, &rep, sizeof(rep), MSG_NOSIGNAL);
+	_exit(127);
+}
+
+static int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct report rep = { -1, 0, 0 };
+	struct iovec iov = { &rep, sizeof(rep) };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* A pty of the container's own devpts becomes /dev/console; its master goes to the monitor. */
+static int setup_console(int sock)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	char path[64];
+	unsigned int n;
+	int master, unlock = 0, r;
+
+	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return -errno;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0) {
+		r = -errno;
+		close(master);
+		return r;
+	}
+	ioctl(master, TIOCSWINSZ, &ws);
+	snprintf(path, sizeof(path), "/dev/pts/%u", n);
+	if (mount(path, "/dev/console", NULL, MS_BIND, NULL) < 0) {
+		r = -errno;
+		close(master);
+		return r;
+	}
+	r = send_fd(sock, master);
+	close(master);
+	return r;
+}
+
+static int console_stdio(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (setsid() < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
+		return -errno;
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return -errno;
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+static int become_root(void)
+{
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Runs as the container's PID 1 until exec. No allocation, no stdio, no
+ * glib: only syscalls on what the parent prepared.
+ */
+static int child_main(void *arg)
+{
+	struct child_args *a = arg;
+	struct launch *l = a->l;
+	int sock = a->sock, r;
+	size_t step = 0;
+	char go = 0;
+
+	if (read(sock, &go, 1) != 1 || go != 1)
+		_exit(127);
+	/*
+	 * Still with the caller's fsuid: its home may be 0700, which the
+	 * container's root could not walk through to reach the rootfs.
+	 */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		fail(sock, PH_ROOTFS, 0, errno);
+	if (mount(l->rootfs, l->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		fail(sock, PH_ROOTFS, 1, errno);
+	if (chdir(l->rootfs) < 0)
+		fail(sock, PH_ROOTFS, 2, errno);
+	r = trees_open(&l->trees, &step);
+	if (r < 0)
+		fail(sock, PH_TREES, (int)step, r);
+	r = become_root();
+	if (r < 0)
+		fail(sock, PH_IDS, 0, r);
+	umask(022);
+	/* Reset by the credential change above, so armed only now. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Owned by the new userns only once its maps exist: see DESIGN.md. */
+	if (l->config->network == NET_NONE && unshare(CLONE_NEWNET) < 0)
+		fail(sock, PH_UNSHARE, 0, errno);
+	if (l->cg && unshare(CLONE_NEWCGROUP) < 0)
+		fail(sock, PH_UNSHARE, 1, errno);
+	if (sethostname(l->hostname, strlen(l->hostname)) < 0)
+		fail(sock, PH_HOSTNAME, 0, errno);
+	r = plan_run(&l->pre, &l->trees, &step);
+	if (r < 0)
+		fail(sock, PH_PRE, (int)step, r);
+	if (l->console && (r = setup_console(sock)) < 0)
+		fail(sock, PH_CONSOLE, 0, r);
+	r = plan_run(&l->post, &l->trees, &step);
+	if (r < 0)
+		fail(sock, PH_POST, (int)step, r);
+	if (l->console && (r = console_stdio()) < 0)
+		fail(sock, PH_STDIO, 0, r);
+	r = caps_apply(l->caps_drop);
+	if (r < 0)
+		fail(sock, PH_CAPS, 0, r);
+	r = seccomp_install(&l->seccomp);
+	if (r < 0)
+		fail(sock, PH_SECCOMP, 0, r);
+	execve(l->argv[0], l->argv, l->envp);
+	fail(sock, PH_EXEC, 0, errno);
+}
+
+static void log_report(const struct launch *l, const struct report *rep)
+{
+	g_autofree char *what = NULL;
+
+	if (rep->phase == PH_PRE)
+		what = plan_describe(&l->pre, (size_t)rep->step);
+	else if (rep->phase == PH_POST)
+		what = plan_describe(&l->post, (size_t)rep->step);
+	else if (rep->phase == PH_TREES && (size_t)rep->step < l->trees.n)
+		what = g_strdup_printf("clone %s for the container", l->trees.src[rep->step]);
+	else if (rep->phase == PH_EXEC)
+		what = g_strdup_printf("execute %s", l->argv[0]);
+	else if (rep->phase >= 0 && (size_t)rep->phase < G_N_ELEMENTS(phase_names))
+		what = g_strdup(phase_names[rep->phase]);
+	else
+		what = g_strdup("set up the container");
+	log_error_errno(-rep->err, "container setup failed: cannot %s: %m", what);
+}
+
+static int recv_report(int sock, struct report *rep, int *ret_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { rep, sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	if ((size_t)n != sizeof(*rep))
+		return -EPROTO;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
+	return 1;
+}
+
+/* After the maps: the cgroups, then let the child go and collect its reports. */
+static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
+{
+	_cleanup_close_ int console = -1;
+	struct report rep;
+	char go = 1;
+	int r;
+
+	r = idmap_write(pid, &l->config->uid_map, &l->config->gid_map);
+	if (r >= 0 && l->cg) {
+		/* Before the child changes uid: v1 only lets us move tasks of our own uid. */
+		r = cg_attach(l->cg, pid);
+		if (r >= 0)
+			r = cg_delegate(l->cg, l->config);
+	}
+	if (r < 0)
+		return r;
+	if (write(sock, &go, 1) != 1)
+		return log_error_errno(-errno, "cannot start the container's init: %m");
+	for (;;) {
+		int fd = -1;
+
+		r = recv_report(sock, &rep, &fd);
+		if (r < 0)
+			return log_error_errno(r, "lost the container's init during setup: %m");
+		if (r == 0)
+			break;
+		if (rep.phase == -1 && fd >= 0) {
+			if (console >= 0)
+				close(console);
+			console = fd;
+			continue;
+		}
+		log_report(l, &rep);
+		l->exec_failed = rep.phase == PH_EXEC;
+		return -rep.err;
+	}
+	if (l->console && console < 0)
+		return log_error_errno(-EPROTO, "the container's console never arrived");
+	if (ret_console)
+		*ret_console = TAKE_FD(console);
+	return 0;
+}
+
+int launch_spawn(struct launch *l, pid_t *ret_pid, int *ret_console)
+{
+	const int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	struct child_args args = { l, -1 };
+	int sv[2], r, status;
+	void *stack;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return log_error_errno(-errno, "socketpair: %m");
+	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		close(sv[0]);
+		close(sv[1]);
+		return log_error_errno(-errno, "cannot allocate the child's stack: %m");
+	}
+	args.sock = sv[1];
+	pid = clone(child_main, (char *)stack + CHILD_STACK, flags | SIGCHLD, &args);
+	r = pid < 0 ? -errno : 0;
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		munmap(stack, CHILD_STACK);
+		return log_error_errno(r, "cannot create the container's namespaces: %m");
+	}
+	r = parent_side(l, pid, sv[0], ret_console);
+	close(sv[0]);
+	munmap(stack, CHILD_STACK);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		wait_pid(pid, &status);
+		return r;
+	}
+	*ret_pid = pid;
+	return 0;
+}
+
+static char **build_env(const struct launch *l)
+{
+	GPtrArray *env = g_ptr_array_new();
+	const char *term = getenv("TERM");
+
+	g_ptr_array_add(env, g_strdup("container=burrow"));
+	g_ptr_array_add(env, g_strdup_printf("container_uuid=%s", l->uuid));
+	g_ptr_array_add(
+		env, g_strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	if (l->console)
+		g_ptr_array_add(env, g_strdup("TERM=vt220"));
+	else {
+		g_ptr_array_add(env, g_strdup_printf("TERM=%s", term ? term : "dumb"));
+		g_ptr_array_add(env, g_strdup("HOME=/root"));
+	}
+	if (l->notify)
+		g_ptr_array_add(env, g_strdup("NOTIFY_SOCKET=/run/host/notify"));
+	for (char **e = l->config->environment; *e; e++)
+		g_ptr_array_add(env, g_strdup(*e));
+	g_ptr_array_add(env, NULL);
+	return (char **)g_ptr_array_free(env, FALSE);
+}
+
+static char **build_argv(const struct launch *l)
+{
+	GPtrArray *argv = g_ptr_array_new();
+
+	g_ptr_array_add(argv, g_strdup(l->config->init));
+	for (char **a = l->config->command; *a; a++)
+		g_ptr_array_add(argv, g_strdup(*a));
+	g_ptr_array_add(argv, NULL);
+	return (char **)g_ptr_array_free(argv, FALSE);
+}
+
+static int find_burrowfs(const struct container_config *c, char **ret)
+{
+	g_autofree char *probe = g_build_filename(c->burrowfs_path, "proc", "meminfo", NULL);
+
+	*ret = NULL;
+	if (c->burrowfs == TRI_NO)
+		return 0;
+	if (access(probe, R_OK) == 0) {
+		*ret = g_strdup(c->burrowfs_path);
+		return 0;
+	}
+	if (c->burrowfs == TRI_AUTO) {
+		log_debug(
+			"burrowfs is not mounted at %s: the container sees the host's /proc files",
+			c->burrowfs_path);
+		return 0;
+	}
+	return log_error_errno(-ENOENT,
+			       "burrowfs is not mounted at %s (burrowfs=yes): start it with "
+			       "'burrowfs %s', or set burrowfs=no",
+			       c->burrowfs_path, c->burrowfs_path);
+}
+
+int launch_prepare(struct launch *l)
+{
+	const struct container_config *c = l->config;
+	struct mount_inputs in = {
+		.config = c, .cg = l->cg, .console = l->console, .host_tree = -1
+	};
+	int r;
+
+	r = find_burrowfs(c, &l->burrowfs);
+	if (r < 0)
+		return r;
+	if (l->host_dir)
+		in.host_tree = trees_add(&l->trees, l->host_dir, false);
+	in.bind_tree = (int)l->trees.n;
+	for (size_t i = 0; i < c->n_binds; i++) {
+		if (access(c->binds[i].source, F_OK) < 0)
+			return log_error_errno(-errno, "bind: the source %s: %m",
+					       c->binds[i].source);
+		if (trees_add(&l->trees, c->binds[i].source, true) < 0)
+			return log_error_errno(-E2BIG, "bind: too many bind mounts");
+	}
+	in.burrowfs = l->burrowfs;
+	mounts_plan(&in, &l->pre, &l->post);
+	r = seccomp_compile(c->seccomp, &l->seccomp);
+	if (r < 0)
+		return r;
+	l->caps_drop = caps_drop_mask(c);
+	l->argv = build_argv(l);
+	l->envp = build_env(l);
+	return 0;
+}
+
+void launch_done(struct launch *l)
+{
+	plan_done(&l->pre);
+	plan_done(&l->post);
+	seccomp_prog_free(&l->seccomp);
+	g_strfreev(l->argv);
+	g_strfreev(l->envp);
+	g_free(l->burrowfs);
+	trees_done(&l->trees);
+	l->argv = l->envp = NULL;
+	l->burrowfs = NULL;
+}
+
+int rootfs_check_init(const char *rootfs, const char *init)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	_cleanup_close_ int root = -1, fd = -1;
+	struct stat st;
+
+	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return log_error_errno(-errno, "the rootfs %s is missing: %m", rootfs);
+	fd = (int)syscall(SYS_openat2, root, init + 1, &how, sizeof(how));
+	if (fd < 0)
+		return log_error_errno(-errno, "the rootfs %s has no %s (init): %m", rootfs, init);
+	if (fstat(fd, &st) < 0)
+		return log_error_errno(-errno, "cannot stat %s in %s: %m", init, rootfs);
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+		return log_error_errno(-ENOEXEC, "%s in the rootfs %s is not an executable file",
+				       init, rootfs);
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroups.h"
+#include "conf.h"
+#include "mounts.h"
+
+/*
+ * One boot of a container: what the parent prepares, then clone() and the
+ * child's setup up to exec of init. Used by the monitor (start) and by run.
+ */
+struct launch {
+	const struct container_config *config;
+	const char *rootfs;
+	const char *hostname;
+	const char *uuid;
+	const struct cg_set *cg; /* NULL: no cgroups */
+	const char *host_dir;	 /* NULL: no /run/host */
+	bool console;		 /* a pty console for the monitor; otherwise stdio is inherited */
+	bool notify;		 /* NOTIFY_SOCKET=/run/host/notify */
+
+	/* Filled by launch_prepare(). */
+	struct mount_plan pre, post;
+	struct sock_fprog seccomp;
+	uint64_t caps_drop;
+	char **argv, **envp;
+	char *burrowfs;
+	struct trees trees;
+	bool exec_failed; /* set by launch_spawn(): init itself could not be executed */
+};
+
+/* Resolves burrowfs, builds the mount plan, compiles seccomp: all before clone(). */
+int launch_prepare(struct launch *l);
+void launch_done(struct launch *l);
+
+/*
+ * Clones the container's init in new user, mount, pid, uts, ipc (then net
+ * and cgroup) namespaces, maps its ids, puts it in its cgroups and waits
+ * until it has exec'd init. *ret_console gets the console's pty master when
+ * l->console. Everything that fails is logged.
+ */
+int launch_spawn(struct launch *l, pid_t *ret_pid, int *ret_console);
+
+/* Checks, through the rootfs's own symlinks, that init exists and is executable. */
+int rootfs_check_init(const char *rootfs, const char *init);

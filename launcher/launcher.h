@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Logging for the launcher: one line on stderr, "burrow: ...". The caller
+ * with context logs once; helpers return negative errno values.
+ * log_error_errno() sets errno from r so "%m" works, and returns r.
+ */
+int log_error_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Each verb returns the process exit code, or a negative errno already logged. */
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+};
+
+int verb_create(int argc, char **argv);
+int verb_start(int argc, char **argv);
+int verb_attach(int argc, char **argv);
+int verb_console(int argc, char **argv);
+int verb_stop(int argc, char **argv);
+int verb_ls(int argc, char **argv);
+int verb_info(int argc, char **argv);
+int verb_destroy(int argc, char **argv);
+int verb_run(int argc, char **argv);
+
+/* util.c */
+int write_file_at(int dir_fd, const char *path, const char *text, mode_t mode);
+int write_file_atomic(const char *path, const char *text, mode_t mode);
+int mkdir_p(const char *path, mode_t mode);
+int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status);
+int wait_pid(pid_t pid, int *ret_status);
+uint64_t now_usec(int clock);
+int pid_starttime(pid_t pid, uint64_t *ret);
+bool pid_alive(pid_t pid, uint64_t starttime);
+void format_bytes(uint64_t v, char *buf, size_t size);
+void format_duration(uint64_t usec, char *buf, size_t size);
+int read_text(const char *path, char **ret);
+
+struct ct;
+/* cmd-stop.c: stops a container and waits until its monitor is gone; 0 if not running. */
+int container_stop(const struct ct *ct, int timeout_s, bool force);
+int parse_pid(const char *s, pid_t *ret);
+
+/* main.c helpers for the verbs: GOptionContext with the verb's usage line. */
+struct _GOptionEntry;
+int parse_verb_options(int *argc, char ***argv, const char *verb, const char *params,
+		       const struct _GOptionEntry *entries);

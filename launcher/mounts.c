@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroups.h"
+#include "conf.h"
+
+void plan_add(struct mount_plan *p, const struct mop *op)
+{
+	struct mop *o;
+
+	p->ops = g_renew(struct mop, p->ops, p->n + 1);
+	o = &p->ops[p->n++];
+	*o = *op;
+	o->src = g_strdup(op->src);
+	o->dst = g_strdup(op->dst);
+	o->fstype = g_strdup(op->fstype);
+	o->data = g_strdup(op->data);
+}
+
+void plan_mount(struct mount_plan *p, const char *src, const char *dst, const char *fstype,
+		unsigned long flags, const char *data)
+{
+	plan_add(p, &(struct mop){ MOP_MOUNT, (char *)src, (char *)dst, (char *)fstype, flags,
+				   (char *)data });
+}
+
+void plan_bind(struct mount_plan *p, const char *src, const char *dst, bool rec, bool ro)
+{
+	plan_add(p, &(struct mop){ .kind = MOP_BIND,
+				   .src = (char *)src,
+				   .dst = (char *)dst,
+				   .flags = rec ? MS_REC : 0,
+				   .ro = ro });
+}
+
+void plan_mkdir(struct mount_plan *p, const char *dst, mode_t mode)
+{
+	plan_add(p, &(struct mop){ .kind = MOP_MKDIR, .dst = (char *)dst, .mode = mode });
+}
+
+void plan_touch(struct mount_plan *p, const char *dst, mode_t mode)
+{
+	plan_add(p, &(struct mop){ .kind = MOP_TOUCH, .dst = (char *)dst, .mode = mode });
+}
+
+void plan_symlink(struct mount_plan *p, const char *target, const char *dst)
+{
+	plan_add(p,
+		 &(struct mop){ .kind = MOP_SYMLINK, .src = (char *)target, .dst = (char *)dst });
+}
+
+void plan_done(struct mount_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		g_free(p->ops[i].src);
+		g_free(p->ops[i].dst);
+		g_free(p->ops[i].fstype);
+		g_free(p->ops[i].data);
+	}
+	g_free(p->ops);
+	*p = (struct mount_plan){ 0 };
+}
+
+/*
+ * In a user namespace, a remount must repeat the flags the mount had when it
+ * was propagated or bound from a more privileged namespace (nosuid, nodev,
+ * noexec, atime): the kernel locked them and refuses to clear them.
+ */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+static int make_ro(const char *dst, unsigned long extra)
+{
+	if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | extra | locked_flags(dst),
+		  NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int do_bind(const struct mop *o)
+{
+	if (mount(o->src, o->dst, NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
+		return -errno;
+	return o->ro ? make_ro(o->dst, o->flags & MS_REC) : 0;
+}
+
+static int do_mask(const struct mop *o)
+{
+	struct stat st;
+
+	if (stat(o->dst, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", o->dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=555,size=0k") < 0)
+			return -errno;
+		return 0;
+	}
+	if (mount("/dev/null", o->dst, NULL, MS_BIND, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int do_pivot(void)
+{
+	/*
+	 * pivot_root(".", ".") stacks the old root on top of the new one; the
+	 * detach then drops it without needing a directory to park it in.
+	 */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return -errno;
+	if (umount2(".", MNT_DETACH) < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	return 0;
+}
+
+static int do_attach(const struct mop *o, const struct trees *t)
+{
+	if (move_mount(t->fd[o->tree], "", AT_FDCWD, o->dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return -errno;
+	return o->ro ? make_ro(o->dst, 0) : 0;
+}
+
+static int run_one(const struct mop *o, const struct trees *t)
+{
+	int fd;
+
+	switch (o->kind) {
+	case MOP_MOUNT:
+		return mount(o->src, o->dst, o->fstype, o->flags, o->data) < 0 ? -errno : 0;
+	case MOP_BIND:
+		return do_bind(o);
+	case MOP_REMOUNT:
+		return mount(NULL, o->dst, NULL, MS_REMOUNT | o->flags | locked_flags(o->dst),
+			     o->data) < 0
+			       ? -errno
+			       : 0;
+	case MOP_MKDIR:
+		return mkdir(o->dst, o->mode) < 0 && errno != EEXIST ? -errno : 0;
+	case MOP_TOUCH:
+		fd = open(o->dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, o->mode);
+		if (fd < 0)
+			return errno == EEXIST || errno == EISDIR ? 0 : -errno;
+		close(fd);
+		return 0;
+	case MOP_SYMLINK:
+		return symlink(o->src, o->dst) < 0 && errno != EEXIST ? -errno : 0;
+	case MOP_MASK:
+		return do_mask(o);
+	case MOP_RO:
+		if (mount(o->dst, o->dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return -errno;
+		return make_ro(o->dst, MS_REC);
+	case MOP_PIVOT:
+		return do_pivot();
+	case MOP_ATTACH:
+		return do_attach(o, t);
+	default:
+		return -EINVAL;
+	}
+}
+
+int plan_run(const struct mount_plan *p, const struct trees *t, size_t *ret_step)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		int r = run_one(&p->ops[i], t);
+
+		if (r == -ENOENT && p->ops[i].optional)
+			continue;
+		if (r < 0) {
+			*ret_step = i;
+			return r;
+		}
+	}
+	return 0;
+}
+
+char *plan_describe(const struct mount_plan *p, size_t step)
+{
+	const struct mop *o;
+
+	if (step >= p->n)
+		return g_strdup("an unknown step");
+	o = &p->ops[step];
+	switch (o->kind) {
+	case MOP_MOUNT:
+		return g_strdup_printf("mount %s (%s) on %s", o->src ? o->src : "none",
+				       o->fstype ? o->fstype : "remount", o->dst);
+	case MOP_BIND:
+		return g_strdup_printf("bind %s on %s%s", o->src, o->dst,
+				       o->ro ? " read-only" : "");
+	case MOP_REMOUNT:
+		return g_strdup_printf("remount %s", o->dst);
+	case MOP_MKDIR:
+		return g_strdup_printf("create the directory %s", o->dst);
+	case MOP_TOUCH:
+		return g_strdup_printf("create the file %s", o->dst);
+	case MOP_SYMLINK:
+		return g_strdup_printf("create the symlink %s -> %s", o->dst, o->src);
+	case MOP_MASK:
+		return g_strdup_printf("mask %s", o->dst);
+	case MOP_RO:
+		return g_strdup_printf("make %s read-only", o->dst);
+	case MOP_PIVOT:
+		return g_strdup("pivot_root into the rootfs");
+	case MOP_ATTACH:
+		return g_strdup_printf("bind a copy of the host's tree #%d on %s%s", o->tree,
+				       o->dst, o->ro ? " read-only" : "");
+	default:
+		return g_strdup("an unknown step");
+	}
+}
+
+static const char *const burrowfs_proc[] = {
+	"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats", "swaps", "slabinfo",
+};
+
+static void plan_burrowfs(struct mount_plan *pre, const char *fs)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(burrowfs_proc); i++) {
+		g_autofree char *src = g_build_filename(fs, "proc", burrowfs_proc[i], NULL);
+		g_autofree char *dst = g_build_filename("proc", burrowfs_proc[i], NULL);
+
+		/* A file this kernel's /proc lacks (slabinfo without SLUB debug) stays absent. */
+		if (access(src, F_OK) == 0)
+			plan_add(pre, &(struct mop){ .kind = MOP_BIND,
+						     .src = src,
+						     .dst = dst,
+						     .optional = true });
+	}
+	g_autofree char *cpu = g_build_filename(fs, "sys/devices/system/cpu", NULL);
+	if (access(cpu, F_OK) == 0)
+		plan_bind(pre, cpu, "sys/devices/system/cpu", false, false);
+}
+
+static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg)
+{
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	plan_mount(pre, "tmpfs", "sys/fs/cgroup", "tmpfs", fl, "mode=755");
+	for (size_t i = 0; i < cg->n; i++) {
+		g_autofree char *dst = g_build_filename("sys/fs/cgroup", cg->h[i].dirname, NULL);
+
+		plan_mkdir(pre, dst, 0755);
+		plan_add(pre, &(struct mop){ .kind = MOP_BIND, .src = cg->h[i].path, .dst = dst });
+	}
+	/* systemd takes a read-only tmpfs here for the legacy/hybrid layout, as nspawn gives. */
+	plan_add(pre, &(struct mop){ .kind = MOP_REMOUNT,
+				     .dst = "sys/fs/cgroup",
+				     .flags = MS_RDONLY | fl,
+				     .data = "mode=755" });
+}
+
+/* What runc and LXC hide or freeze by default. */
+static const char *const masked[] = {
+	"/proc/kcore",	       "/proc/keys",	    "/proc/timer_list", "/proc/sched_debug",
+	"/proc/latency_stats", "/proc/timer_stats", "/proc/acpi",	"/proc/scsi",
+	"/proc/asound",	       "/sys/firmware",
+};
+static const char *const readonly[] = {
+	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
+};
+
+static void plan_user_binds(struct mount_plan *pre, const struct mount_inputs *in)
+{
+	const struct container_config *c = in->config;
+
+	for (size_t i = 0; i < c->n_binds; i++) {
+		const char *dst = c->binds[i].dest + 1; /* relative to the rootfs */
+		struct stat st;
+		bool dir = stat(c->binds[i].source, &st) < 0 || S_ISDIR(st.st_mode);
+
+		if (dir)
+			plan_mkdir(pre, dst, 0755);
+		else
+			plan_touch(pre, dst, 0644);
+		plan_add(pre, &(struct mop){ .kind = MOP_ATTACH,
+					     .dst = (char *)dst,
+					     .tree = in->bind_tree + (int)i,
+					     .ro = c->binds[i].ro });
+	}
+}
+
+void mounts_plan(const struct mount_inputs *in, struct mount_plan *pre, struct mount_plan *post)
+{
+	const struct container_config *c = in->config;
+	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	plan_mount(pre, "proc", "proc", "proc", fl, NULL);
+	if (c->network == NET_NONE)
+		plan_mount(pre, "sysfs", "sys", "sysfs", MS_RDONLY | fl, NULL);
+	else
+		/* sysfs only mounts in a userns that owns the netns: take the host's, read-only. */
+		plan_bind(pre, "/sys", "sys", true, true);
+	if (in->cg)
+		plan_cgroups(pre, in->cg);
+	dev_plan(pre, in->console);
+	plan_mount(pre, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%");
+	if (in->host_tree >= 0) {
+		plan_mkdir(pre, "run/host", 0755);
+		plan_add(pre, &(struct mop){ .kind = MOP_ATTACH,
+					     .dst = "run/host",
+					     .tree = in->host_tree,
+					     .ro = true });
+	}
+	if (in->burrowfs)
+		plan_burrowfs(pre, in->burrowfs);
+	plan_user_binds(pre, in);
+	plan_add(pre, &(struct mop){ .kind = MOP_PIVOT });
+
+	for (size_t i = 0; i < G_N_ELEMENTS(masked); i++)
+		plan_add(post, &(struct mop){ .kind = MOP_MASK,
+					      .dst = (char *)masked[i],
+					      .optional = true });
+	for (size_t i = 0; i < G_N_ELEMENTS(readonly); i++)
+		plan_add(post, &(struct mop){ .kind = MOP_RO,
+					      .dst = (char *)readonly[i],
+					      .optional = true });
+}
+
+int trees_add(struct trees *t, const char *src, bool rec)
+{
+	if (t->n == MAX_TREES)
+		return -E2BIG;
+	t->src[t->n] = g_strdup(src);
+	t->rec[t->n] = rec;
+	t->fd[t->n] = -1;
+	return (int)t->n++;
+}
+
+void trees_done(struct trees *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		g_free(t->src[i]);
+		if (t->fd[i] >= 0)
+			close(t->fd[i]);
+	}
+	t->n = 0;
+}
+
+int trees_open(struct trees *t, size_t *ret_index)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		t->fd[i] = open_tree(AT_FDCWD, t->src[i],
+				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					     (t->rec[i] ? AT_RECURSIVE : 0));
+		if (t->fd[i] < 0) {
+			*ret_index = i;
+			return -errno;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "embedded.h"
+#include "fileio.h"
+#include "glib-macro.h"
+#include "launcher.h"
+#include "sc.h"
+
+struct rule {
+	char name[64];
+	uint32_t action;
+};
+
+static int errno_from_name(const char *name)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} table[] = {
+		{ "EPERM", EPERM },	      { "ENOSYS", ENOSYS }, { "EACCES", EACCES },
+		{ "EINVAL", EINVAL },	      { "ENOENT", ENOENT }, { "EBUSY", EBUSY },
+		{ "EOPNOTSUPP", EOPNOTSUPP },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(table); i++)
+		if (g_str_equal(table[i].name, name))
+			return table[i].value;
+	return -EINVAL;
+}
+
+/* One line; returns 1 with *ret filled, 0 for a blank or comment line. */
+static int parse_line(char *line, struct rule *ret, char *why, size_t why_size)
+{
+	char *hash = strchr(line, '#'), *name, *action, *extra, *save = NULL;
+
+	if (hash)
+		*hash = '\0';
+	name = strtok_r(line, " \t", &save);
+	if (!name)
+		return 0;
+	action = strtok_r(NULL, " \t", &save);
+	extra = strtok_r(NULL, " \t", &save);
+	if (extra) {
+		snprintf(why, why_size, "'%s': more than SYSCALL ACTION", name);
+		return -EINVAL;
+	}
+	if (strlen(name) >= sizeof(ret->name) ||
+	    (seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name) == __NR_SCMP_ERROR &&
+	     seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, name) == __NR_SCMP_ERROR &&
+	     seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)) {
+		snprintf(why, why_size, "'%s' is not a system call libseccomp knows", name);
+		return -EINVAL;
+	}
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	if (!action || g_str_equal(action, "errno"))
+		ret->action = SCMP_ACT_ERRNO(EPERM);
+	else if (g_str_has_prefix(action, "errno:") && errno_from_name(action + 6) > 0)
+		ret->action = SCMP_ACT_ERRNO((uint32_t)errno_from_name(action + 6));
+	else if (g_str_equal(action, "kill"))
+		ret->action = SCMP_ACT_KILL_PROCESS;
+	else if (g_str_equal(action, "allow"))
+		ret->action = SCMP_ACT_ALLOW;
+	else {
+		snprintf(why, why_size,
+			 "'%s %s': the action is not errno, errno:ENAME, kill or allow", name,
+			 action);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int parse_policy(const char *text, GArray *rules, char *why, size_t why_size)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	unsigned lineno = 0;
+
+	for (char **l = lines; *l; l++) {
+		struct rule rule;
+		char buf[256];
+		int r;
+
+		lineno++;
+		r = parse_line(*l, &rule, buf, sizeof(buf));
+		if (r < 0) {
+			snprintf(why, why_size, "line %u: %s", lineno, buf);
+			return r;
+		}
+		if (r > 0 && rules)
+			g_array_append_val(rules, rule);
+	}
+	return 0;
+}
+
+int seccomp_policy_check(const char *text, char *why, size_t why_size)
+{
+	return parse_policy(text, NULL, why, why_size);
+}
+
+static int add_rules(scmp_filter_ctx ctx, GArray *rules)
+{
+	for (guint i = 0; i < rules->len; i++) {
+		const struct rule *rule = &g_array_index(rules, struct rule, i);
+		int nr = seccomp_syscall_resolve_name(rule->name), r;
+
+		/* Unknown on every architecture in the filter: nothing to block. */
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		if (rule->action == SCMP_ACT_ALLOW)
+			continue;
+		r = seccomp_rule_add(ctx, rule->action, nr, 0);
+		if (r < 0 && r != -EDOM)
+			return log_error_errno(r, "seccomp: cannot add a rule for %s: %m",
+					       rule->name);
+	}
+	return 0;
+}
+
+static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	void *buf;
+	int r;
+
+	fd = memfd_create("burrow-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0)
+		return -EINVAL;
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return -ENOMEM;
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		return -EIO;
+	}
+	ret->filter = buf;
+	ret->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	return 0;
+}
+
+int seccomp_compile(const char *path, struct sock_fprog *ret)
+{
+	g_autoptr(GArray) rules = g_array_new(FALSE, FALSE, sizeof(struct rule));
+	_cleanup_free_ char *text = NULL;
+	scmp_filter_ctx ctx;
+	char why[512];
+	int r;
+
+	if (path) {
+		r = read_full_at(AT_FDCWD, path, &text, NULL);
+		if (r < 0)
+			return log_error_errno(r, "seccomp policy %s: cannot read it: %m", path);
+	}
+	r = parse_policy(text ? text : BURROW_DEFAULT_SECCOMP, rules, why, sizeof(why));
+	if (r < 0)
+		return log_error_errno(r, "seccomp policy %s: %s", path ? path : "(built-in)", why);
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return log_error_errno(-ENOMEM, "seccomp: cannot create a filter");
+	/* Without these, the i386 and x32 syscall tables would bypass every rule. */
+	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
+		seccomp_arch_add(ctx, SCMP_ARCH_X86);
+		seccomp_arch_add(ctx, SCMP_ARCH_X32);
+	}
+	/* The guest needs setuid programs (su, sudo): no_new_privs would break them. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	r = add_rules(ctx, rules);
+	if (r >= 0) {
+		r = export_bpf(ctx, ret);
+		if (r < 0)
+			log_error_errno(r, "seccomp: cannot compile the filter: %m");
+	}
+	seccomp_release(ctx);
+	return r;
+}
+
+void seccomp_prog_free(struct sock_fprog *prog)
+{
+	free(prog->filter);
+	prog->filter = NULL;
+	prog->len = 0;
+}
+
+int seccomp_install(const struct sock_fprog *prog)
+{
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Bad input gets a clear error, before anything starts, and leaves no state
+# behind: a missing rootfs, a name already taken, a bad config value (on the
+# command line and in the config file), a user with no subordinate ids, a
+# rootfs whose /sbin/init is missing.
+
+. "$(dirname "$0")/lib.sh"
+
+l_init
+l_rootfs
+l_pam_cgfs
+U=burrowe$$
+l_user "$U"
+l_subids "$U" 400000
+N=burrown$$
+l_user "$N"
+B=$BURROW
+H=/home/$U/.local/share/burrow
+
+# check_fails DESC PATTERN USER CMDLINE: fails (non-zero) and says PATTERN.
+check_fails() {
+	local desc=$1 pattern=$2 user=$3 out rc
+	out=$(as "$user" "$4" 2>&1)
+	rc=$?
+	check_num "$desc: exit status" "$rc" "!=" 0
+	if grep -q -- "$pattern" <<<"$out"; then
+		t_ok "$desc: says '$pattern'"
+	else
+		t_not_ok "$desc: message '$out' lacks '$pattern'"
+	fi
+}
+
+check_fails "missing rootfs" "/nonexistent/rootfs does not exist" "$U" \
+	"$B create m1 --from-dir /nonexistent/rootfs"
+check_eq "missing rootfs leaves nothing" "$(ls "$H" 2>/dev/null)" ""
+
+check_fails "bad value on the command line" "\[limits\] memory: 'lots' is not a size" "$U" \
+	"$B create b1 --from-tar $ROOTFS_TAR -c memory=lots"
+check_fails "unknown key on the command line" "unknown key 'colour'" "$U" \
+	"$B create b1 --from-tar $ROOTFS_TAR -c colour=blue"
+check_fails "CPU the host lacks" "CPU 4096 is not online" "$U" \
+	"$B create b1 --from-tar $ROOTFS_TAR -c cpus=4096"
+check_eq "bad values leave nothing" "$(ls "$H" 2>/dev/null)" ""
+
+check_cmd "create ok1" as "$U" "$B create ok1 --from-tar $ROOTFS_TAR"
+check_fails "name already taken" "a container named 'ok1' already exists" "$U" \
+	"$B create ok1 --from-tar $ROOTFS_TAR"
+
+# A bad value in the file names the file, the key and the reason, at start.
+as "$U" "printf '[limits]\npids=-3\n' >> $H/ok1/config"
+check_fails "bad value in the config file" "$H/ok1/config: \[limits\] pids: '-3' is not a positive number" \
+	"$U" "$B start ok1"
+check_eq "nothing started" "$(as "$U" "$B ls" | awk '$1 == "ok1" { print $2 }')" STOPPED
+check_eq "no state file" "$(ls "$H/ok1/" | grep -c -e '^state$' -e '^ctl$')" 0
+check_eq "no cgroup" "$(find /sys/fs/cgroup/*/user/"$U" -name ok1 2>/dev/null | wc -l)" 0
+
+check_fails "user with no subordinate ids" "has no subordinate uids in /etc/subuid" "$N" \
+	"$B create n1 --from-tar $ROOTFS_TAR"
+check_eq "no subordinate ids leaves nothing" "$(ls "/home/$N/.local/share/burrow" 2>/dev/null)" ""
+
+mkdir -p "$T_TMP/noinit/etc" "$T_TMP/noinit/sbin"
+chmod -R a+rX "$T_TMP/noinit"
+check_cmd "create a rootfs without /sbin/init" as "$U" "$B create ni1 --from-dir $T_TMP/noinit"
+check_fails "rootfs whose /sbin/init is missing" "has no /sbin/init" "$U" "$B start ni1"
+check_eq "nothing started" "$(as "$U" "$B ls" | awk '$1 == "ni1" { print $2 }')" STOPPED
+check_eq "no cgroup" "$(find /sys/fs/cgroup/*/user/"$U" -name ni1 2>/dev/null | wc -l)" 0
+check_fails "attach to a stopped container" "'ni1' is not running" "$U" "$B attach ni1 -- true"
+check_fails "unknown container" "no container 'zz'" "$U" "$B start zz"
+
+for c in ok1 ni1; do
+	check_cmd "destroy $c" as "$U" "$B destroy $c"
+done
+check_eq "everything destroyed" "$(ls "$H")" ""
