@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/*
+ * Exit statuses, the same for both hooks. Anything the container's image
+ * controls (its rootfs, its annotations) and a burrowfs that is not running
+ * end in HOOK_EXIT_OK: the container starts, perhaps without burrowfs files.
+ * Only a broken invocation (no LXC environment, a state document that is not
+ * OCI state, a pid or bundle that does not exist) gives HOOK_EXIT_INVOCATION,
+ * which the runtime reports and which stops the start.
+ */
+enum {
+	HOOK_EXIT_OK = 0,
+	HOOK_EXIT_INVOCATION = 1,
+};
+
+/* The OCI annotation (also read from config.json) that turns the hook off. */
+#define HOOK_ANNOTATION_DISABLE "io.burrow.disable"
+
+struct hook_opts {
+	const char *burrowfs_dir;
+	bool verbose;
+};
+
+int hook_run_lxc(const struct hook_opts *o);
+int hook_run_oci(const struct hook_opts *o);
+
+/*
+ * Clone the burrowfs files from o->burrowfs_dir, then call open_rootfs, which
+ * returns the rootfs fd or a negative errno it has logged (the OCI hook joins
+ * the container's mount namespace there, after the clones are taken), then
+ * bind. Returns the exit status; logs one summary line naming what.
+ */
+int hook_apply(const struct hook_opts *o, int (*open_rootfs)(void *userdata), void *userdata,
+	       const char *what);
