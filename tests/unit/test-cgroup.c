@@ -88,7 +88,8 @@ START_TEST(test_hybrid_container)
 	ck_assert_str_eq(c.cg[BURROW_CG_MEMORY].path, "sys/fs/cgroup/memory/lxc/c1/sub");
 	ck_assert_str_eq(c.cg[BURROW_CG_CPU].path, "sys/fs/cgroup/cpu,cpuacct/lxc/c1");
 	ck_assert_str_eq(c.cg[BURROW_CG_CPUACCT].path, "sys/fs/cgroup/cpu,cpuacct/lxc/c1");
-	ck_assert_str_eq(c.cg[BURROW_CG_SYSTEMD].path, "sys/fs/cgroup/systemd/lxc/c1/init.scope");
+	/* The fixture's init sits in init.scope: the container is its parent. */
+	ck_assert_str_eq(c.cg[BURROW_CG_SYSTEMD].path, "sys/fs/cgroup/systemd/lxc/c1");
 	ck_assert_str_eq(c.cg[BURROW_CG_UNIFIED].path, "sys/fs/cgroup/unified/lxc/c1");
 	ck_assert(!c.cg[BURROW_CG_CPUSET].v2);
 
@@ -115,6 +116,14 @@ START_TEST(test_mount_root_subtree)
 	/* A cgroup outside the mounted subtree cannot be reached: no path, no guess. */
 	ck_assert_int_eq(burrow_container_parse(l, "5:memory:/lxc/c10\n", &c), 0);
 	ck_assert_ptr_null(c.cg[BURROW_CG_MEMORY].path);
+	burrow_container_done(&c);
+
+	/* systemd's init.scope is not the container: its parent is. */
+	ck_assert_int_eq(burrow_container_parse(l, "5:memory:/lxc/c1/a/init.scope\n", &c), 0);
+	ck_assert_str_eq(c.cg[BURROW_CG_MEMORY].path, "sys/fs/cgroup/memory/a");
+	burrow_container_done(&c);
+	ck_assert_int_eq(burrow_container_parse(l, "5:memory:/lxc/c1/init.scope.d\n", &c), 0);
+	ck_assert_str_eq(c.cg[BURROW_CG_MEMORY].path, "sys/fs/cgroup/memory/init.scope.d");
 	burrow_container_done(&c);
 
 	/* ".." in a cgroup path is never followed upward. */
