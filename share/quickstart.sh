@@ -1,47 +1,59 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# sudo share/quickstart.sh [--keep] [--no-deps]
+# sudo share/quickstart.sh [--keep] [--no-deps] [--name NAME]
 #
-# Installs the build dependencies (Debian), builds burrow, mounts burrowfs on
-# /var/lib/burrowfs (a temporary directory if that is in use), puts a shell in
-# a cgroup limited to 512 MiB and one CPU, in its own pid and mount
-# namespaces with the burrowfs files bound over /proc and
-# /sys/devices/system/cpu, as a container runtime would, and shows free -m,
-# nproc and uptime there next to the host's. Then it cleans up, or with
-# --keep leaves burrowfs mounted and running.
+# Everything from a bare Debian 12 host to a booted container:
+#   1. installs the build and runtime dependencies (apt-get);
+#   2. builds burrow into build/;
+#   3. starts burrowfs on /var/lib/burrowfs (reuses one already serving there);
+#   4. gives root subordinate ids if it has none (burrow maps every
+#      container, root's too, to subordinate ids);
+#   5. creates a Debian 12 container (debootstrap, 1-2 minutes the first time)
+#      limited to 512 MiB, CPU 0 and 500 tasks, and boots its systemd;
+#   6. shows free -m, nproc, uptime and systemctl is-system-running inside it,
+#      next to the host's.
+# Then it stops and destroys the container and stops burrowfs, unless --keep
+# leaves both running (then: burrow attach NAME, burrow stop NAME).
 set -euo pipefail
 
 KEEP=0
 DEPS=1
-for a in "$@"; do
-	case $a in
+NAME=quickstart
+while [ $# -gt 0 ]; do
+	case $1 in
 	--keep) KEEP=1 ;;
 	--no-deps) DEPS=0 ;;
+	--name)
+		NAME=${2:?--name needs a value}
+		shift
+		;;
 	-h | --help)
-		sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
-		echo "quickstart: unknown option $a (see --help)" >&2
+		echo "quickstart: unknown option $1 (see --help)" >&2
 		exit 2
 		;;
 	esac
+	shift
 done
 [ "$(id -u)" -eq 0 ] || {
-	echo "quickstart: run as root (sudo $0): it mounts FUSE and creates cgroups" >&2
+	echo "quickstart: run as root (sudo $0): it mounts FUSE, makes cgroups and containers" >&2
 	exit 1
 }
 cd "$(dirname "$0")/.."
 
 PACKAGES=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libcap-dev libseccomp-dev
-	libglib2.0-dev libjson-glib-dev check procps util-linux)
-CG_NAME=burrow-quickstart-$$
-MEM=$((512 * 1024 * 1024))
-BFS_PID=""
-MNT=""
-TMP_MNT=0
-CG_DIRS=()
+	libglib2.0-dev libjson-glib-dev check procps util-linux uidmap debootstrap xz-utils)
+MNT=/var/lib/burrowfs
+BURROWFS=$PWD/build/fs/burrowfs
+BURROW=$PWD/build/launcher/burrow
+TARBALL=/var/cache/burrow-tests/bookworm.tar.gz
+CREATE_LOG=/var/log/burrow-quickstart-create.log
+OUR_BFS=0
+OUR_CT=0
 
 say() {
 	if [ -t 1 ]; then
@@ -51,127 +63,111 @@ say() {
 	fi
 }
 
+die() {
+	echo "quickstart: $*" >&2
+	exit 1
+}
+
 cleanup() {
-	local d pids i
 	set +e
-	for d in "${CG_DIRS[@]}"; do
-		for ((i = 0; i < 20; i++)); do
-			pids=$(cat "$d/cgroup.procs" 2>/dev/null)
-			[ -n "$pids" ] || break
-			# shellcheck disable=SC2086
-			kill -KILL $pids 2>/dev/null
-			sleep 0.1
-		done
-		rmdir "$d" 2>/dev/null
-	done
-	if [ -n "$BFS_PID" ] && [ "$KEEP" -eq 0 ]; then
-		kill -TERM "$BFS_PID" 2>/dev/null
-		wait "$BFS_PID" 2>/dev/null
-		[ "$TMP_MNT" -eq 0 ] || rmdir "$MNT" 2>/dev/null
+	[ "$KEEP" -eq 0 ] || return 0
+	if [ "$OUR_CT" -eq 1 ]; then
+		"$BURROW" stop "$NAME" --timeout 20 >/dev/null 2>&1
+		"$BURROW" destroy --force "$NAME" >/dev/null 2>&1
 	fi
+	# --stop ends the daemon and the keeper that would carry a restart.
+	[ "$OUR_BFS" -eq 0 ] || "$BURROWFS" --stop "$MNT" >/dev/null 2>&1
 }
 trap cleanup EXIT
 
 # ---- dependencies and build ---------------------------------------------------
 if [ "$DEPS" -eq 1 ]; then
-	missing=()
-	for p in "${PACKAGES[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-	done
-	if [ "${#missing[@]}" -gt 0 ]; then
-		say "Installing ${missing[*]}"
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q
-		apt-get install -y -q --no-install-recommends "${missing[@]}"
-	fi
+	say "Installing dependencies"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" >/dev/null
 fi
-say "Building (meson, build/)"
-[ -e build/build.ninja ] || meson setup build >/dev/null
-meson compile -C build >/dev/null
-BURROWFS=$PWD/build/fs/burrowfs
 
-# ---- burrowfs ------------------------------------------------------------------
-MNT=/var/lib/burrowfs
-mkdir -p "$MNT"
-if mountpoint -q "$MNT" || [ -n "$(ls -A "$MNT" 2>/dev/null || echo busy)" ]; then
-	MNT=$(mktemp -d /tmp/burrowfs.XXXXXX)
-	TMP_MNT=1
-fi
-say "Mounting burrowfs on $MNT"
-if [ "$KEEP" -eq 1 ]; then
-	setsid "$BURROWFS" -l -p /run/burrowfs.pid "$MNT" </dev/null >/var/log/burrowfs.log 2>&1 &
+say "Building into build/"
+if [ -e build/build.ninja ]; then
+	meson setup --reconfigure build >/dev/null
 else
-	"$BURROWFS" -l "$MNT" &
+	meson setup build >/dev/null
 fi
-BFS_PID=$!
-for ((i = 0; i < 100; i++)); do
-	[ -e "$MNT/proc/meminfo" ] && break
-	kill -0 "$BFS_PID" 2>/dev/null || break
-	sleep 0.1
-done
-[ -e "$MNT/proc/meminfo" ] || {
-	echo "quickstart: burrowfs did not come up" >&2
-	exit 1
-}
+meson compile -C build >/dev/null
 
-# ---- a limited cgroup ------------------------------------------------------------
-# Every cgroup hierarchy mounted (v1 controllers, or the v2 tree), from mountinfo.
-while read -r fstype mp opts; do
-	case $fstype in
-	cgroup)
-		case ",$opts," in
-		*,memory,* | *,cpuset,* | *,cpu,* | *,cpuacct,* | *,pids,*) ;;
-		*) continue ;;
-		esac
-		;;
-	cgroup2)
-		# On a v2 host, the cgroup needs its controllers from the root.
-		for c in memory cpuset pids; do
-			grep -qw "$c" "$mp/cgroup.controllers" && ! grep -qw "$c" "$mp/cgroup.subtree_control" &&
-				echo "+$c" >"$mp/cgroup.subtree_control" 2>/dev/null || true
-		done
-		;;
-	*) continue ;;
-	esac
-	d=$mp/$CG_NAME
-	mkdir "$d"
-	CG_DIRS+=("$d")
-	[ ! -e "$d/cpuset.cpus" ] || [ "$fstype" != cgroup ] || {
-		cat "$mp/cpuset.mems" >"$d/cpuset.mems"
+# ---- burrowfs -----------------------------------------------------------------
+mkdir -p "$MNT"
+if [ -e "$MNT/proc/meminfo" ]; then
+	say "burrowfs already serves $MNT: using it"
+else
+	mountpoint -q "$MNT" && die "$MNT is a mount point, but not a working burrowfs"
+	say "Starting burrowfs on $MNT (log: /var/log/burrowfs.log)"
+	setsid "$BURROWFS" -l -p /run/burrowfs.pid "$MNT" </dev/null >/var/log/burrowfs.log 2>&1 &
+	OUR_BFS=1
+	for _ in $(seq 100); do
+		[ -e "$MNT/proc/meminfo" ] && break
+		sleep 0.1
+	done
+	[ -e "$MNT/proc/meminfo" ] || die "burrowfs did not come up; see /var/log/burrowfs.log"
+fi
+
+# ---- subordinate ids ----------------------------------------------------------
+# The next free 65536 ids above every range already given out.
+next_free_range() {
+	awk -F: 'BEGIN { top = 100000 } NF == 3 && $2 + $3 > top { top = $2 + $3 } END { print top }' \
+		/etc/subuid /etc/subgid
+}
+if ! grep -q '^root:' /etc/subuid || ! grep -q '^root:' /etc/subgid; then
+	first=$(next_free_range)
+	say "Giving root subordinate ids $first-$((first + 65535)) (/etc/subuid, /etc/subgid)"
+	grep -q '^root:' /etc/subuid || usermod --add-subuids "$first-$((first + 65535))" root
+	grep -q '^root:' /etc/subgid || usermod --add-subgids "$first-$((first + 65535))" root
+fi
+
+# ---- the container ------------------------------------------------------------
+LIMITS=(-c memory=512M -c cpus=0 -c pids=500)
+if "$BURROW" info "$NAME" >/dev/null 2>&1; then
+	say "Container $NAME exists: using it"
+else
+	if [ -s "$TARBALL" ]; then
+		say "Creating container $NAME from $TARBALL"
+		src=(--from-tar "$TARBALL")
+	else
+		say "Creating container $NAME: debootstrap of Debian 12 (1-2 minutes; log: $CREATE_LOG)"
+		src=(--debootstrap bookworm)
+	fi
+	"$BURROW" create "$NAME" "${src[@]}" "${LIMITS[@]}" >"$CREATE_LOG" 2>&1 || {
+		tail -n 20 "$CREATE_LOG" >&2
+		die "burrow create failed; see $CREATE_LOG"
 	}
-	[ ! -e "$d/cpuset.cpus" ] || echo 0 >"$d/cpuset.cpus"
-	[ ! -e "$d/memory.limit_in_bytes" ] || echo "$MEM" >"$d/memory.limit_in_bytes"
-	[ ! -e "$d/memory.max" ] || echo "$MEM" >"$d/memory.max"
-	[ ! -e "$d/pids.max" ] || echo 512 >"$d/pids.max"
-done < <(awk '$4 == "/" { for (i = 7; i <= NF; i++) if ($i == "-") { print $(i + 1), $5, $(i + 3); break } }' \
-	/proc/self/mountinfo | awk '($1 == "cgroup" || $1 == "cgroup2") && !seen[$2]++')
+	OUR_CT=1
+fi
+if ! "$BURROW" info "$NAME" 2>/dev/null | grep -q '^State: *running'; then
+	say "Booting $NAME"
+	t0=$(date +%s%N)
+	"$BURROW" start "$NAME" --wait
+	echo "systemd reported ready after $((($(date +%s%N) - t0) / 1000000)) ms"
+	OUR_CT=1
+fi
 
-show() {
-	echo "\$ free -m"
-	free -m
-	echo "\$ nproc"
-	nproc
-	echo "\$ uptime"
-	uptime
-}
-# The container's shell below is another bash: it gets show() from the environment.
-export -f show
+say "Inside $NAME (limits: 512 MiB, CPU 0, 500 tasks)"
+"$BURROW" attach "$NAME" -- /bin/sh -c '
+	echo "\$ free -m"; free -m
+	echo "\$ nproc"; nproc
+	echo "\$ uptime"; uptime
+	echo "\$ systemctl is-system-running"; timeout 60 systemctl is-system-running --wait'
 
 say "On the host"
-show
-
-say "In cgroup $CG_NAME (512 MiB, CPU 0), through burrowfs"
-# shellcheck disable=SC2016
-bash -c '
-	for d in $1; do echo $$ >"$d/cgroup.procs"; done
-	exec unshare --pid --fork --kill-child --mount-proc --propagation private bash -c "
-		for f in cpuinfo meminfo stat uptime loadavg diskstats swaps; do
-			mount --bind \"\$0/proc/\$f\" /proc/\$f
-		done
-		mount --bind \"\$0/sys/devices/system/cpu\" /sys/devices/system/cpu
-		show" "$2"' qs "${CG_DIRS[*]}" "$MNT"
+echo "\$ free -m"
+free -m
+echo "\$ nproc"
+nproc
+echo "\$ uptime"
+uptime
 
 if [ "$KEEP" -eq 1 ]; then
-	say "burrowfs keeps running on $MNT (pid $BFS_PID, log /var/log/burrowfs.log)."
-	echo "Stop it with: umount $MNT"
+	say "Left running: container $NAME (burrow attach $NAME; burrow stop $NAME; burrow destroy $NAME) and burrowfs on $MNT (build/fs/burrowfs --stop $MNT)."
+else
+	say "Cleaning up (--keep leaves the container and burrowfs running)"
 fi
