@@ -144,11 +144,12 @@ build_and_test "$B" "gcc" gcc "" ""
 if [ "$SANITIZERS" -eq 1 ]; then
 	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:print_summary=1
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:print_summary=1
+	export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 	SAN="-Db_sanitize=address,undefined -Db_lundef=false"
 	build_and_test "$B-asan" "gcc asan+ubsan" gcc "$SAN" "--suite unit --suite integration"
 	build_and_test "$B-clang-asan" "clang asan+ubsan" clang "$SAN" \
 		"--suite unit --suite integration"
-	unset ASAN_OPTIONS UBSAN_OPTIONS
+	unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 fi
 
 step "clang-format --dry-run --Werror"
