@@ -391,9 +391,11 @@ static int make_parent(const struct cg_hier *h)
 	return r;
 }
 
+static int rmdir_tree(const char *path);
+
 int cg_create(struct cg_set *s, const struct container_config *c)
 {
-	int r = 0;
+	int r = 0, k;
 
 	for (size_t i = 0; i < s->n && r >= 0; i++) {
 		struct cg_hier *h = &s->h[i];
@@ -402,8 +404,21 @@ int cg_create(struct cg_set *s, const struct container_config *c)
 			r = make_parent(h);
 		if (r < 0)
 			break;
-		if (mkdir(h->path, 0755) < 0) {
-			r = log_error_errno(-errno, "cannot create the cgroup %s: %m", h->path);
+		/* Stopped, yet its cgroup is there: left by a monitor that was killed. */
+		k = mkdir(h->path, 0755) < 0 ? -errno : 0;
+		if (k == -EEXIST) {
+			k = rmdir_tree(h->path);
+			if (k < 0) {
+				r = log_error_errno(k,
+						    "the cgroup %s, left from an earlier run, "
+						    "cannot be removed: %m",
+						    h->path);
+				break;
+			}
+			k = mkdir(h->path, 0755) < 0 ? -errno : 0;
+		}
+		if (k < 0) {
+			r = log_error_errno(k, "cannot create the cgroup %s: %m", h->path);
 			break;
 		}
 		h->created = true;
@@ -484,15 +499,20 @@ static int rmdir_tree(const char *path)
 		if (r < 0)
 			return r;
 	}
-	/* Tasks of a dead pid namespace leave their cgroup a moment after init's reaping. */
-	for (int tries = 0; tries < 200; tries++) {
-		struct timespec ts = { 0, 2 * 1000 * 1000 };
+	/*
+	 * Tasks of a dead pid namespace leave their cgroup a moment after
+	 * init's reaping; on a loaded host that moment can pass 1 s. Waiting
+	 * here, up to 10 s, keeps a quick restart from finding the old cgroup.
+	 */
+	for (long delay_ms = 1, waited_ms = 0; waited_ms < 10000; waited_ms += delay_ms) {
+		struct timespec ts = { 0, delay_ms * 1000 * 1000 };
 
 		if (rmdir(path) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY)
 			return -errno;
 		nanosleep(&ts, NULL);
+		delay_ms = delay_ms < 50 ? delay_ms * 2 : 50;
 	}
 	return -EBUSY;
 }

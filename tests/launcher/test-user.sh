@@ -91,7 +91,7 @@ done
 check_eq "poweroff stops it" "$(as "$U" "$B ls" | awk -v n="$CT" '$1 == n { print $2 }')" STOPPED
 
 # stop leaves no process, mount or cgroup behind.
-as "$U" "$B start --wait $CT" >/dev/null 2>&1
+out=$(as "$U" "$B start --wait $CT" 2>&1) || note "start --wait after poweroff: $out"
 check_eq "started again" "$(as "$U" "$B ls" | awk -v n="$CT" '$1 == n { print $2 }')" RUNNING
 t0=$(date +%s.%N)
 as "$U" "$B stop $CT"
