@@ -45,7 +45,7 @@ struct journal_hdr {
 	uint32_t active; /* the arena in use, 0 or 1 */
 	uint32_t max_write;
 	uint64_t next_ino;
-	uint64_t tail[2];   /* bytes used in each arena */
+	uint64_t tail[2];    /* bytes used in each arena */
 	uint64_t live_bytes; /* bytes of live records in the active arena */
 	unsigned char init[INIT_MAX];
 };
@@ -125,8 +125,8 @@ int journal_create(struct journal *j, size_t arena_size)
 static bool hdr_valid(const struct journal_hdr *h, size_t size)
 {
 	return memcmp(h->magic, JOURNAL_MAGIC, sizeof(h->magic)) == 0 &&
-	       h->version == JOURNAL_VERSION && h->hdr_size == HDR_SIZE &&
-	       h->total_size == size && h->slots_off == HDR_SIZE && h->nslots == JOURNAL_SLOTS &&
+	       h->version == JOURNAL_VERSION && h->hdr_size == HDR_SIZE && h->total_size == size &&
+	       h->slots_off == HDR_SIZE && h->nslots == JOURNAL_SLOTS &&
 	       h->slot_size == JOURNAL_SLOT_SIZE && h->arena_size <= ARENA_MAX &&
 	       h->arena_size % 8 == 0 &&
 	       h->arena_off == HDR_SIZE + (uint64_t)JOURNAL_SLOTS * JOURNAL_SLOT_SIZE &&
@@ -309,8 +309,9 @@ size_t journal_slot_get(const struct journal *j, unsigned i, void *buf, size_t s
 		return 0;
 	s = slot_at(j, i);
 	len = s->len;
-	if (__atomic_load_n(&s->unique, __ATOMIC_ACQUIRE) == 0 || !journal_opcode_replies(s->opcode) ||
-	    len < sizeof(*s) || len > JOURNAL_SLOT_SIZE || len > size)
+	if (__atomic_load_n(&s->unique, __ATOMIC_ACQUIRE) == 0 ||
+	    !journal_opcode_replies(s->opcode) || len < sizeof(*s) || len > JOURNAL_SLOT_SIZE ||
+	    len > size)
 		return 0;
 	memcpy(buf, s, len);
 	return len;

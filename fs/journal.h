@@ -24,16 +24,16 @@
  * fresh journal rather than misreading it.
  */
 
-#define JOURNAL_VERSION 1
+#define JOURNAL_VERSION	      1
 /* Two per possible worker: a new daemon's threads must not reuse a slot it still has to replay. */
-#define JOURNAL_SLOTS	128
+#define JOURNAL_SLOTS	      128
 /*
  * Workers read requests from the device straight into their slot, so a slot
  * must take the largest request: max_write plus headers. shmem is sparse,
  * and small requests touch one page of it.
  */
-#define JOURNAL_MAX_WRITE (128u << 10)
-#define JOURNAL_SLOT_SIZE (JOURNAL_MAX_WRITE + 8192)
+#define JOURNAL_MAX_WRITE     (128u << 10)
+#define JOURNAL_SLOT_SIZE     (JOURNAL_MAX_WRITE + 8192)
 /* Bytes of the dynamic inode table, per arena (two arenas, for crash-safe compaction). */
 #define JOURNAL_ARENA_DEFAULT (8u << 20)
 

@@ -22,8 +22,8 @@
 #include "macro.h"
 #include "parse.h"
 
-#define KMSG_MAGIC 0x4b525242u /* "BRRK" */
-#define MAX_FDS	   3
+#define KMSG_MAGIC  0x4b525242u /* "BRRK" */
+#define MAX_FDS	    3
 /* How long a serving daemon gets to finish its requests and hand over. */
 #define HANDOVER_MS 5000
 /* A client that connects and says nothing is dropped after this. */
@@ -59,8 +59,7 @@ static int runtime_dir(char *buf, size_t size)
 	return 0;
 }
 
-int keeper_paths(const char *mountpoint, char *sock, size_t sock_size, char *lock,
-		 size_t lock_size)
+int keeper_paths(const char *mountpoint, char *sock, size_t sock_size, char *lock, size_t lock_size)
 {
 	char dir[PATH_MAX];
 	uint64_t h = fnv1a(mountpoint);
@@ -73,8 +72,9 @@ int keeper_paths(const char *mountpoint, char *sock, size_t sock_size, char *loc
 	a = snprintf(sock, sock_size, "%s/%016llx.sock", dir, (unsigned long long)h);
 	/* One lock for all: a start holds it only while it gets its connection. */
 	b = snprintf(lock, lock_size, "%s/start.lock", dir);
-	if (a < 0 || (size_t)a >= sock_size || a >= (int)sizeof(((struct sockaddr_un *)0)->sun_path) ||
-	    b < 0 || (size_t)b >= lock_size)
+	if (a < 0 || (size_t)a >= sock_size ||
+	    a >= (int)sizeof(((struct sockaddr_un *)0)->sun_path) || b < 0 ||
+	    (size_t)b >= lock_size)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -240,20 +240,21 @@ static void exe_path(char *buf, size_t size)
 
 	if (n > 0 && (size_t)n < size - 1) {
 		buf[n] = '\0';
-		if (!((size_t)n > STRLEN(deleted) && strcmp(buf + n - STRLEN(deleted), deleted) == 0) &&
+		if (!((size_t)n > STRLEN(deleted) &&
+		      strcmp(buf + n - STRLEN(deleted), deleted) == 0) &&
 		    access(buf, X_OK) == 0)
 			return;
 	}
 	snprintf(buf, size, "/proc/self/exe");
 }
 
-int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_timeout,
-		 int fuse_fd, int journal_fd, int tree_fd, int *ret_link)
+int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_timeout, int fuse_fd,
+		 int journal_fd, int tree_fd, int *ret_link)
 {
 	_cleanup_close_ int listen_fd = -1, null_fd = -1, mine = -1, theirs = -1;
 	char timeout[16], has_tree[2] = { tree_fd >= 0 ? '1' : '0', '\0' };
-	char *argv[] = { "burrowfs-keeper", "--keeper", (char *)mountpoint, (char *)sock,
-			 timeout,	    has_tree,	NULL };
+	char *argv[] = { "burrowfs-keeper", "--keeper", (char *)mountpoint, (char *)sock, timeout,
+			 has_tree,	    NULL };
 	int src[FD_FIRST_FREE] = { -1, -1, -1, fuse_fd, journal_fd, tree_fd, -1, -1 };
 	char exe[PATH_MAX];
 	struct kmsg m;
@@ -308,9 +309,9 @@ struct keeper {
 	const char *sock;
 	uint64_t timeout_ns;
 	int tree;
-	int cur;     /* the serving daemon's link */
-	int pending; /* a daemon waiting for cur to hand over */
-	int stopper; /* a burrowfs --stop waiting for the end */
+	int cur;	   /* the serving daemon's link */
+	int pending;	   /* a daemon waiting for cur to hand over */
+	int stopper;	   /* a burrowfs --stop waiting for the end */
 	uint64_t lost_at;  /* when the last daemon went away; 0 while one serves */
 	uint64_t deadline; /* of a handover or a stop in progress; 0: none */
 	bool stopping;
@@ -455,7 +456,8 @@ static int keeper_loop(struct keeper *k, int sig_fd)
 		struct pollfd p[] = {
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = FD_LISTEN, .events = POLLIN },
-			/* No POLLIN: queued requests are the next daemon's, only the end matters. */
+			/* No POLLIN: queued requests are the next daemon's, only the end matters.
+			 */
 			{ .fd = FD_FUSE, .events = 0 },
 			{ .fd = k->cur, .events = POLLIN },
 			{ .fd = k->pending, .events = POLLIN },
@@ -521,7 +523,8 @@ int keeper_main(int argc, char **argv)
 
 	r = keeper_loop(&k, sig_fd);
 	/* Only our own socket: a newer keeper may have taken the path. */
-	if (stat(k.sock, &st) == 0 && st.st_ino == k.sock_st.st_ino && st.st_dev == k.sock_st.st_dev)
+	if (stat(k.sock, &st) == 0 && st.st_ino == k.sock_st.st_ino &&
+	    st.st_dev == k.sock_st.st_dev)
 		unlink(k.sock);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

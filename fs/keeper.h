@@ -62,8 +62,8 @@ int keeper_connect(const char *sock, int *ret_fd);
  * Starts a keeper for the connection, listening on sock. Returns the
  * daemon's end of its link. Safe to call from a threaded process.
  */
-int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_timeout,
-		 int fuse_fd, int journal_fd, int tree_fd, int *ret_link);
+int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_timeout, int fuse_fd,
+		 int journal_fd, int tree_fd, int *ret_link);
 
 /* The keeper itself: "burrowfs --keeper MOUNTPOINT SOCKET TIMEOUT HAS_TREE". */
 int keeper_main(int argc, char **argv);

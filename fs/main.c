@@ -319,7 +319,8 @@ static int serve_connection(struct daemon *d, struct fuse_session *se)
 		/* For tests of the journal path on kernels that have FUSE_NOTIFY_RESEND. */
 		r = sessio_attach(&d->sio, c->fuse_fd, !getenv("BURROWFS_NO_RESEND"), &recovered);
 		if (r < 0)
-			return log_errno(&d->log, LOG_ERR, r, "Failed to take over the connection: %m");
+			return log_errno(&d->log, LOG_ERR, r,
+					 "Failed to take over the connection: %m");
 		const char *from = c->from_keeper ? "its keeper" : "systemd's fd store";
 
 		if (recovered < 0)

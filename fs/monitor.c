@@ -139,7 +139,8 @@ static void *monitor_main(void *arg)
 			continue;
 		}
 		if ((p[1].revents & (POLLPRI | POLLERR)) && !conn_mounted(&d->conn)) {
-			log_info(&d->log, "%s was unmounted: stopping for good", d->conn.mountpoint);
+			log_info(&d->log, "%s was unmounted: stopping for good",
+				 d->conn.mountpoint);
 			daemon_request_stop(d, STOP_FULL);
 			continue;
 		}

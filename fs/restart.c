@@ -77,7 +77,8 @@ static int from_keeper(struct conn *c, struct log *log, struct acquired *a)
 				 c->mountpoint);
 	if (m.type == KMSG_BUSY)
 		return log_errno(log, LOG_ERR, -EBUSY,
-				 "The burrowfs serving %s did not hand over; try again", c->mountpoint);
+				 "The burrowfs serving %s did not hand over; try again",
+				 c->mountpoint);
 	if (m.type != KMSG_FDS || n < 2) {
 		for (size_t i = 0; i < n; i++)
 			close(fds[i]);

@@ -33,10 +33,10 @@ enum stop_mode {
 struct conn {
 	char *mountpoint; /* canonical */
 	unsigned restart_timeout;
-	int fuse_fd; /* the session closes it */
-	int tree_fd; /* a detached copy of the mount, -1 when none */
-	dev_t dev;   /* the superblock: which mount at the mountpoint is ours */
-	int link_fd; /* to the keeper, -1 when none */
+	int fuse_fd;   /* the session closes it */
+	int tree_fd;   /* a detached copy of the mount, -1 when none */
+	dev_t dev;     /* the superblock: which mount at the mountpoint is ours */
+	int link_fd;   /* to the keeper, -1 when none */
 	bool attached; /* took over a live connection rather than mounting */
 	bool fdstore;  /* under systemd: the fd store holds the connection too */
 	bool from_keeper;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,16 @@ struct attach_plan {
 	char **argv, **envp;
 };
 
+static bool same_ns(int fd, const char *name)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 static int plan_open(const struct ct_status *st, const struct container_config *c, char **argv,
 		     struct attach_plan *p)
 {
@@ -53,6 +64,15 @@ static int plan_open(const struct ct_status *st, const struct container_config *
 		if (p->ns[i] < 0) {
 			g_ptr_array_free(procs, TRUE);
 			return log_error_errno(-errno, "cannot open %s: %m", path);
+		}
+		/*
+		 * A namespace the container shares with us (the cgroup one with
+		 * cgroup=burrowfs) is not joined: from inside its user namespace,
+		 * setns() to a namespace of the host's is EPERM.
+		 */
+		if (i > 0 && same_ns(p->ns[i], namespaces[i].name)) {
+			close(p->ns[i]);
+			p->ns[i] = -1;
 		}
 	}
 	for (char **g = st->cgroups; g && *g; g++) {
@@ -156,7 +176,7 @@ static _Noreturn void enter(struct attach_plan *p)
 		_exit(126);
 	}
 	for (size_t i = 1; i < N_NS; i++)
-		if (setns(p->ns[i], namespaces[i].flag) < 0) {
+		if (p->ns[i] >= 0 && setns(p->ns[i], namespaces[i].flag) < 0) {
 			fprintf(stderr, "burrow: attach: cannot join the %s namespace: %m\n",
 				namespaces[i].name);
 			_exit(126);
