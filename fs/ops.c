@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup-ops.h"
 #include "daemon.h"
 #include "macro.h"
 
@@ -51,6 +52,19 @@ static int host_error(int r)
 static int reader_ctr(fuse_req_t req, struct ctr **ret)
 {
 	return ctr_get(req_daemon(req), fuse_req_ctx(req)->pid, ret);
+}
+
+/* Whether ino is a node below cgroup/ (cgroup-ops.c serves those); its vpath into buf. */
+static bool cgroup_node(fuse_req_t req, fuse_ino_t ino, char *buf, size_t size)
+{
+	const struct provider *p;
+
+	if (ino == INO_CGROUP) {
+		buf[0] = '\0';
+		return true;
+	}
+	return ino >= INO_DYNAMIC && nodes_path(&req_daemon(req)->nodes, ino, buf, size, &p) >= 0 &&
+	       p == &cgroup_provider;
 }
 
 static void static_attr(const struct daemon *d, fuse_ino_t ino, size_t size, struct stat *st)
@@ -156,6 +170,10 @@ static void lookup_dynamic(fuse_req_t req, const struct provider *p, const char 
 	double timeout;
 	int r, n;
 
+	if (p == &cgroup_provider) {
+		cgops_lookup(req, parent_vpath, name);
+		return;
+	}
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/')) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -260,6 +278,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
+	if (r >= 0 && p == &cgroup_provider) {
+		cgops_getattr(req, ino, vpath);
+		return;
+	}
 	if (r >= 0)
 		r = dyn_stat(req, p, vpath, ino, &st);
 	if (r < 0) {
@@ -282,6 +304,10 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		return;
 	}
 	r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
+	if (r >= 0 && p == &cgroup_provider) {
+		cgops_readlink(req, vpath);
+		return;
+	}
 	if (r >= 0)
 		r = dyn_host_path(req, p, vpath, host, sizeof(host));
 	if (r < 0) {
@@ -367,8 +393,13 @@ static int open_dynamic(fuse_req_t req, fuse_ino_t ino, int *ret_fd)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	char vpath[PATH_MAX];
 	int r, fd;
 
+	if (cgroup_node(req, ino, vpath, sizeof(vpath))) {
+		cgops_open(req, vpath, fi);
+		return;
+	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		fuse_reply_err(req, EACCES);
 		return;
@@ -425,10 +456,15 @@ static void reply_pread(fuse_req_t req, int fd, size_t size, off_t off)
 static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 {
 	struct daemon *d = req_daemon(req);
+	char vpath[PATH_MAX];
 	struct blob *b;
 	struct ctr *x;
 	int r, fd;
 
+	if (cgroup_node(req, ino, vpath, sizeof(vpath))) {
+		cgops_read_foreign(req, vpath, size, off);
+		return;
+	}
 	if (ino < INO_DYNAMIC) {
 		const struct snode *s = snode_get(ino);
 
@@ -533,9 +569,11 @@ static int list_dir(fuse_req_t req, fuse_ino_t ino, struct dirlist **ret)
 		r = s && s->vfile < 0 ? list_static(req, ino, l) : -ENOTDIR;
 	} else {
 		r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
-		if (r >= 0)
+		if (r >= 0 && p == &cgroup_provider)
+			r = cgops_list(req, vpath, l);
+		else if (r >= 0)
 			r = dyn_host_path(req, p, vpath, host, sizeof(host));
-		if (r >= 0)
+		if (r >= 0 && p != &cgroup_provider)
 			r = dirlist_add_host(l, d->root_fd, host, NULL, NULL);
 	}
 	if (r < 0) {
@@ -636,6 +674,10 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	struct stat st;
 	int r;
 
+	if (ino >= INO_DYNAMIC && cgroup_node(req, ino, vpath, sizeof(vpath))) {
+		cgops_access(req, vpath, mask);
+		return;
+	}
 	if (mask & W_OK) {
 		fuse_reply_err(req, EACCES);
 		return;
@@ -661,6 +703,12 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
+	char vpath[PATH_MAX];
+
+	if (ino >= INO_DYNAMIC && cgroup_node(req, ino, vpath, sizeof(vpath))) {
+		cgops_setattr(req, ino, vpath, attr, to_set);
+		return;
+	}
 	fuse_reply_err(req, EACCES);
 }
 
@@ -671,7 +719,36 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
+	char vpath[PATH_MAX];
+
+	if (cgroup_node(req, parent, vpath, sizeof(vpath))) {
+		cgops_mkdir(req, vpath, name, mode);
+		return;
+	}
 	fuse_reply_err(req, EACCES);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	char vpath[PATH_MAX];
+
+	if (cgroup_node(req, parent, vpath, sizeof(vpath))) {
+		cgops_rmdir(req, vpath, name);
+		return;
+	}
+	fuse_reply_err(req, EACCES);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	char vpath[PATH_MAX];
+
+	if (ino >= INO_DYNAMIC && cgroup_node(req, ino, vpath, sizeof(vpath))) {
+		cgops_write(req, ino, buf, size, off, fi);
+		return;
+	}
+	fuse_reply_err(req, EBADF);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -730,13 +807,14 @@ const struct fuse_lowlevel_ops burrowfs_ops = {
 	.mknod = op_mknod,
 	.mkdir = op_mkdir,
 	.unlink = op_unlink,
-	.rmdir = op_unlink,
+	.rmdir = op_rmdir,
 	.rename = op_rename,
 	.symlink = op_symlink,
 	.link = op_link,
 	.create = op_create,
 	.open = op_open,
 	.read = op_read,
+	.write = op_write,
 	.release = op_release,
 	.opendir = op_opendir,
 	.readdir = op_readdir,

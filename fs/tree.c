@@ -25,6 +25,10 @@ static const struct snode snodes[INO_DYNAMIC] = {
 			  .name = "cpu",
 			  .vfile = -1,
 			  .provider = &sysfs_cpu_provider },
+	[INO_CGROUP] = { .parent = INO_ROOT,
+			 .name = "cgroup",
+			 .vfile = -1,
+			 .provider = &cgroup_provider },
 	FILE_NODE(VF_CPUINFO, INO_PROC, "cpuinfo"),
 	FILE_NODE(VF_MEMINFO, INO_PROC, "meminfo"),
 	FILE_NODE(VF_STAT, INO_PROC, "stat"),
@@ -92,6 +96,7 @@ struct dnode {
 /* Every provider a journal record may name. */
 static const struct provider *const providers[] = {
 	&sysfs_cpu_provider,
+	&cgroup_provider,
 };
 
 static const struct provider *provider_by_id(unsigned id)

@@ -35,6 +35,7 @@ enum {
 	INO_SYS_DEVICES,
 	INO_SYS_SYSTEM,
 	INO_SYS_CPU,
+	INO_CGROUP,
 	INO_FILE0,
 	INO_DYNAMIC = INO_FILE0 + _VF_MAX,
 };
@@ -45,6 +46,7 @@ struct journal;
 /* Provider ids as the journal records them: never renumber one. */
 enum {
 	PROVIDER_SYSFS_CPU = 1,
+	PROVIDER_CGROUP = 2,
 };
 
 struct provider {
@@ -61,6 +63,8 @@ struct provider {
 };
 
 extern const struct provider sysfs_cpu_provider;
+/* cgroup/: its own operations (cgroup-ops.h); ops.c dispatches to them. */
+extern const struct provider cgroup_provider;
 
 struct snode {
 	fuse_ino_t parent;

@@ -36,6 +36,13 @@ struct bind_mount {
 	bool ro;
 };
 
+/* How the container gets its /sys/fs/cgroup (key cgroup=). */
+enum cgroup_mode {
+	CGROUP_MODE_AUTO,
+	CGROUP_MODE_NAMESPACE, /* a cgroup namespace, the real cgroupfs bound */
+	CGROUP_MODE_BURROWFS,  /* no cgroup namespace: burrowfs's cgroup/ tree bound */
+};
+
 struct container_config {
 	char *hostname; /* NULL: the container's name */
 	char *init;
@@ -59,6 +66,7 @@ struct container_config {
 
 	enum tristate burrowfs;
 	char *burrowfs_path;
+	enum cgroup_mode cgroup; /* CGROUP_MODE_AUTO: namespace when the kernel has them */
 };
 
 /* Where a value came from, for error messages: a file, or "-c" for the command line. */

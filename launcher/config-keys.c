@@ -354,6 +354,17 @@ static int p_burrowfs(struct container_config *c, const char *v, char *why, size
 	return 0;
 }
 
+static int p_cgroup(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	if (g_str_equal(v, "namespace"))
+		c->cgroup = CGROUP_MODE_NAMESPACE;
+	else if (g_str_equal(v, "burrowfs"))
+		c->cgroup = CGROUP_MODE_BURROWFS;
+	else
+		return WHY("'%s' is not 'namespace' or 'burrowfs'", v);
+	return 0;
+}
+
 static int p_burrowfs_path(struct container_config *c, const char *v, char *why, size_t why_size)
 {
 	if (v[0] != '/')
@@ -382,6 +393,7 @@ static const struct config_key keys[] = {
 	{ "security", "seccomp", p_seccomp },
 	{ "burrowfs", "burrowfs", p_burrowfs },
 	{ "burrowfs", "burrowfs-path", p_burrowfs_path },
+	{ "burrowfs", "cgroup", p_cgroup },
 };
 
 const struct config_key *config_key_find(const char *group, const char *name)

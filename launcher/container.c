@@ -184,7 +184,7 @@ static int child_main(void *arg)
 	/* Owned by the new userns only once its maps exist: see DESIGN.md. */
 	if (l->config->network == NET_NONE && unshare(CLONE_NEWNET) < 0)
 		fail(sock, PH_UNSHARE, 0, errno);
-	if (l->cg && unshare(CLONE_NEWCGROUP) < 0)
+	if (l->cg && l->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
 		fail(sock, PH_UNSHARE, 1, errno);
 	if (sethostname(l->hostname, strlen(l->hostname)) < 0)
 		fail(sock, PH_HOSTNAME, 0, errno);
@@ -392,6 +392,25 @@ static int find_burrowfs(const struct container_config *c, char **ret)
 			       c->burrowfs_path, c->burrowfs_path);
 }
 
+/*
+ * cgroup=: a cgroup namespace when the kernel has them, unless told
+ * otherwise; burrowfs's cgroup tree needs burrowfs.
+ */
+static int cgroup_mode(const struct container_config *c, const char *fs, bool *ret_burrowfs)
+{
+	bool burrowfs = c->cgroup == CGROUP_MODE_BURROWFS ||
+			(c->cgroup == CGROUP_MODE_AUTO && access("/proc/self/ns/cgroup", F_OK) < 0);
+	g_autofree char *tree = fs ? g_build_filename(fs, "cgroup", NULL) : NULL;
+
+	if (burrowfs && (!tree || access(tree, F_OK) < 0))
+		return log_error_errno(-ENOENT,
+				       "cgroup=burrowfs needs a burrowfs with a cgroup tree at %s "
+				       "(and burrowfs=yes or auto)",
+				       c->burrowfs_path);
+	*ret_burrowfs = burrowfs;
+	return 0;
+}
+
 int launch_prepare(struct launch *l)
 {
 	const struct container_config *c = l->config;
@@ -414,6 +433,10 @@ int launch_prepare(struct launch *l)
 			return log_error_errno(-E2BIG, "bind: too many bind mounts");
 	}
 	in.burrowfs = l->burrowfs;
+	r = cgroup_mode(c, l->burrowfs, &in.cg_burrowfs);
+	if (r < 0)
+		return r;
+	l->cgroup_ns = !in.cg_burrowfs;
 	mounts_plan(&in, &l->pre, &l->post);
 	r = seccomp_compile(c->seccomp, &l->seccomp);
 	if (r < 0)

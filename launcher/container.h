@@ -29,6 +29,7 @@ struct launch {
 	uint64_t caps_drop;
 	char **argv, **envp;
 	char *burrowfs;
+	bool cgroup_ns; /* unshare a cgroup namespace (not with cgroup=burrowfs) */
 	struct trees trees;
 	bool exec_failed; /* set by launch_spawn(): init itself could not be executed */
 };

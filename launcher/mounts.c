@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroups.h"
+#include "cgtree.h"
 #include "conf.h"
 
 void plan_add(struct mount_plan *p, const struct mop *op)
@@ -264,12 +265,48 @@ static void plan_burrowfs(struct mount_plan *pre, const char *fs)
 		plan_bind(pre, cpu, "sys/devices/system/cpu", false, false);
 }
 
-static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg)
+/*
+ * cgroup=burrowfs: each hierarchy is burrowfs's cgroup/<name>, which shows
+ * the container's cgroups at the paths its /proc/self/cgroup names (there is
+ * no cgroup namespace). systemd takes a non-cgroupfs name=systemd for the
+ * legacy layout. Co-mounted controllers get a link per controller
+ * (cpu -> cpu,cpuacct), as the host's own /sys/fs/cgroup has.
+ */
+static void plan_cgroups_burrowfs(struct mount_plan *pre, const struct cg_set *cg, const char *fs)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		const struct cg_hier *h = &cg->h[i];
+		g_autofree char *dst = g_build_filename("sys/fs/cgroup", h->dirname, NULL);
+		g_autofree char *src = NULL;
+		char name[256];
+
+		if (burrow_cgtree_hier_name(h->controllers, h->v2, name, sizeof(name)) < 0)
+			continue;
+		src = g_build_filename(fs, "cgroup", name, NULL);
+		plan_mkdir(pre, dst, 0755);
+		plan_add(pre, &(struct mop){ .kind = MOP_BIND, .src = src, .dst = dst });
+		if (h->v2 || !strchr(h->controllers, ','))
+			continue;
+		g_auto(GStrv) ctrls = g_strsplit(h->controllers, ",", -1);
+		for (char **c = ctrls; *c; c++) {
+			g_autofree char *link = NULL;
+
+			if (!**c || g_str_has_prefix(*c, "name=") || g_str_equal(*c, h->dirname))
+				continue;
+			link = g_build_filename("sys/fs/cgroup", *c, NULL);
+			plan_symlink(pre, h->dirname, link);
+		}
+	}
+}
+
+static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg, const char *fs)
 {
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 	plan_mount(pre, "tmpfs", "sys/fs/cgroup", "tmpfs", fl, "mode=755");
-	for (size_t i = 0; i < cg->n; i++) {
+	if (fs)
+		plan_cgroups_burrowfs(pre, cg, fs);
+	for (size_t i = 0; !fs && i < cg->n; i++) {
 		g_autofree char *dst = g_build_filename("sys/fs/cgroup", cg->h[i].dirname, NULL);
 
 		plan_mkdir(pre, dst, 0755);
@@ -324,7 +361,7 @@ void mounts_plan(const struct mount_inputs *in, struct mount_plan *pre, struct m
 		/* sysfs only mounts in a userns that owns the netns: take the host's, read-only. */
 		plan_bind(pre, "/sys", "sys", true, true);
 	if (in->cg)
-		plan_cgroups(pre, in->cg);
+		plan_cgroups(pre, in->cg, in->cg_burrowfs ? in->burrowfs : NULL);
 	dev_plan(pre, in->console);
 	plan_mount(pre, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%");
 	if (in->host_tree >= 0) {

@@ -90,6 +90,7 @@ struct mount_inputs {
 	const char *burrowfs;	 /* burrowfs mount point to bind from; NULL: none */
 	int bind_tree;		 /* config->binds[i] is tree bind_tree + i */
 	bool console;		 /* /dev/console becomes a pty */
+	bool cg_burrowfs;	 /* /sys/fs/cgroup from burrowfs's cgroup/ (cgroup=burrowfs) */
 };
 
 /* The steps before pivot_root (relative to the rootfs) and after it. */

@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The FUSE operations of cgroup/. Every check the kernel would make on the
+ * real cgroupfs is made by the kernel, on the real cgroupfs: the worker
+ * thread takes the caller's fsuid, fsgid and groups (cgcred_begin) around
+ * each open, mkdir, rmdir, chmod and access, so a delegated cgroup is
+ * writable by the container's root exactly when its files say so. What the
+ * kernel cannot know is added here: the confinement to the reader's
+ * cgroups, and pids translated between the caller's pid namespace and ours.
+ */
+#include "cgroup-ops.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup-view.h"
+#include "daemon.h"
+#include "macro.h"
+
+/* The largest pid list we translate at open: 4M pids of 8 digits. */
+#define PIDFILE_MAX (32u << 20)
+
+static void reply_err(fuse_req_t req, int r)
+{
+	struct daemon *d = fuse_req_userdata(req);
+
+	if (r == -ENOMEM || r == -EIO)
+		log_ratelimited(&d->log, r, "cgroup/ for pid %d: %m", (int)fuse_req_ctx(req)->pid);
+	/* A vanished reader or a cgroup removed under us: plain errno values, never a crash. */
+	fuse_reply_err(req, r < 0 ? -r : EIO);
+}
+
+static int join_vpath(char *buf, size_t size, const char *parent, const char *name)
+{
+	int n;
+
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/') || !*name)
+		return -ENOENT;
+	n = snprintf(buf, size, "%s%s%s", parent, *parent ? "/" : "", name);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The attributes of a resolved path; ABOVE shows a bare directory. */
+static int view_stat(const struct cgview *v, struct stat *st)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	if (v->where == BURROW_CGTREE_OUTSIDE)
+		return -ENOENT;
+	fd = cgview_open(v, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st) < 0)
+		return -errno;
+	if (v->where == BURROW_CGTREE_ABOVE)
+		st->st_mode = S_IFDIR | 0555;
+	return 0;
+}
+
+static int stat_vpath(fuse_req_t req, const char *vpath, struct stat *st)
+{
+	struct cgview v;
+	int r;
+
+	r = cgview_resolve(req, vpath, &v);
+	if (r >= 0)
+		r = view_stat(&v, st);
+	cgview_done(&v);
+	return r;
+}
+
+/* Owners stay host ids: the kernel maps them into the reader's user namespace itself. */
+static void reply_entry(fuse_req_t req, const char *vpath, struct stat *st)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	struct fuse_entry_param e = { .attr = *st };
+	int r;
+
+	r = nodes_lookup(&d->nodes, &cgroup_provider, vpath, &e.ino);
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	e.attr.st_ino = e.ino;
+	/* Every reader sees its own tree: nothing may be cached across readers. */
+	e.entry_timeout = e.attr_timeout = 0;
+	if (fuse_reply_entry(req, &e) < 0)
+		nodes_forget(&d->nodes, e.ino, 1);
+}
+
+void cgops_lookup(fuse_req_t req, const char *parent_vpath, const char *name)
+{
+	char vpath[BURROW_CGTREE_PATH_MAX];
+	struct stat st;
+	int r;
+
+	r = join_vpath(vpath, sizeof(vpath), parent_vpath, name);
+	if (r >= 0)
+		r = stat_vpath(req, vpath, &st);
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	reply_entry(req, vpath, &st);
+}
+
+void cgops_getattr(fuse_req_t req, fuse_ino_t ino, const char *vpath)
+{
+	struct stat st;
+	int r;
+
+	r = stat_vpath(req, vpath, &st);
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	st.st_ino = ino;
+	fuse_reply_attr(req, &st, 0);
+}
+
+void cgops_readlink(fuse_req_t req, const char *vpath)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char target[PATH_MAX];
+	struct cgview v;
+	ssize_t n = -1;
+	int r;
+
+	r = cgview_resolve(req, vpath, &v);
+	if (r >= 0 && v.where != BURROW_CGTREE_INSIDE)
+		r = v.where == BURROW_CGTREE_OUTSIDE ? -ENOENT : -EINVAL;
+	if (r >= 0) {
+		fd = cgview_open(&v, O_PATH | O_NOFOLLOW);
+		r = fd;
+	}
+	cgview_done(&v);
+	if (r >= 0) {
+		n = readlinkat(fd, "", target, sizeof(target) - 1);
+		r = n < 0 ? -errno : 0;
+	}
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	target[n] = '\0';
+	fuse_reply_readlink(req, target);
+}
+
+/* Takes fd. */
+static int list_fd(struct dirlist *l, int fd)
+{
+	_cleanup_closedir_ DIR *dir = fdopendir(fd);
+	struct dirent *de;
+
+	if (!dir) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((de = readdir(dir))) {
+		mode_t type = de->d_type == DT_DIR   ? S_IFDIR
+			      : de->d_type == DT_REG ? S_IFREG
+			      : de->d_type == DT_LNK ? S_IFLNK
+						     : 0;
+		int r;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r = dirlist_add(l, de->d_name, type);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int cgops_list(fuse_req_t req, const char *vpath, struct dirlist *l)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	_cleanup_close_ int fd = -EBADF;
+	struct cgview v;
+	int r;
+
+	if (!*vpath)
+		return cgview_list_hierarchies(d, l);
+	r = cgview_resolve(req, vpath, &v);
+	if (r >= 0) {
+		if (v.where == BURROW_CGTREE_OUTSIDE)
+			r = -ENOENT;
+		else if (v.where == BURROW_CGTREE_ABOVE) {
+			char next[NAME_MAX + 1];
+
+			r = v.next_len <= NAME_MAX ? 0 : -ENAMETOOLONG;
+			if (r >= 0) {
+				memcpy(next, v.next, v.next_len);
+				next[v.next_len] = '\0';
+				r = dirlist_add(l, next, S_IFDIR);
+			}
+		} else {
+			fd = cgview_open(&v, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+			r = fd >= 0 ? list_fd(l, TAKE_FD(fd)) : fd;
+		}
+	}
+	cgview_done(&v);
+	return r;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static int reply_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	struct handle taken;
+	int r;
+
+	r = handles_add(&d->handles, x, &fi->fh);
+	if (r < 0) {
+		struct handle copy = *x;
+
+		handle_drop(&copy);
+		return r;
+	}
+	if (fuse_reply_open(req, fi) < 0 && handles_remove(&d->handles, fi->fh, &taken) >= 0)
+		handle_drop(&taken);
+	return 0;
+}
+
+/* Opens the view's file as the caller, the kernel checking its mode and owner. */
+static int open_as_caller(fuse_req_t req, const struct cgview *v, int flags)
+{
+	struct cgcred c;
+	int r;
+
+	if (v->where != BURROW_CGTREE_INSIDE)
+		return v->where == BURROW_CGTREE_OUTSIDE ? -ENOENT : -EISDIR;
+	r = cgcred_begin(req, &c);
+	if (r < 0)
+		return r;
+	r = cgview_open(v, flags | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	cgcred_end(&c);
+	return r;
+}
+
+/* The pid list of fd, renumbered for the reader's pid namespace. */
+static int read_pids(fuse_req_t req, int fd, struct blob **ret)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	_cleanup_strbuf_ struct strbuf raw = STRBUF_INIT, out = STRBUF_INIT;
+	struct burrow_pidns ns;
+	char *data;
+	size_t len;
+	int r;
+
+	r = cgview_req_pidns(req, &ns);
+	if (r < 0)
+		return r;
+	for (;;) {
+		ssize_t n;
+
+		r = strbuf_reserve(&raw, 65536);
+		if (r < 0)
+			return r;
+		n = read(fd, raw.buf + raw.len, raw.cap - raw.len - 1);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		raw.len += (size_t)n;
+		raw.buf[raw.len] = '\0';
+		if (raw.len > PIDFILE_MAX)
+			return -EFBIG;
+	}
+	if (!raw.buf)
+		strbuf_puts(&raw, "");
+	r = burrow_cgtree_translate_pids(d->root_fd, raw.buf, &ns, &out);
+	if (r < 0)
+		return r;
+	if (!out.buf)
+		strbuf_puts(&out, "");
+	data = strbuf_steal(&out, &len);
+	if (!data)
+		return -ENOMEM;
+	*ret = blob_new(data, len);
+	if (!*ret) {
+		free(data);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int acc = fi->flags & O_ACCMODE;
+	struct blob *b = NULL;
+	struct cgview v;
+	bool pids;
+	int r;
+
+	r = cgview_resolve(req, vpath, &v);
+	if (r >= 0) {
+		pids = !v.host && cgview_is_pidfile(v.name);
+		/* A pid list is translated whole at open, for reading or for writing: not both. */
+		if (pids && acc == O_RDWR)
+			r = -EACCES;
+		else
+			r = fd = open_as_caller(req, &v, acc | (fi->flags & O_TRUNC));
+	}
+	cgview_done(&v);
+	if (r >= 0 && pids && acc == O_RDONLY)
+		r = read_pids(req, fd, &b);
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	/* cgroup files have no size worth trusting: every read comes to us. */
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	fi->noflush = 1;
+	if (b)
+		r = reply_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b });
+	else
+		r = reply_handle(req, fi, &(struct handle){ .kind = HANDLE_FD, .fd = TAKE_FD(fd) });
+	if (r < 0)
+		reply_err(req, r);
+}
+
+void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, off_t off)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ char *buf = NULL;
+	struct blob *b = NULL;
+	struct cgview v;
+	bool pids = false;
+	ssize_t n = 0;
+	int r;
+
+	r = cgview_resolve(req, vpath, &v);
+	if (r >= 0) {
+		pids = !v.host && cgview_is_pidfile(v.name);
+		r = fd = open_as_caller(req, &v, O_RDONLY);
+	}
+	cgview_done(&v);
+	if (r >= 0 && pids) {
+		r = read_pids(req, fd, &b);
+		if (r >= 0) {
+			if (off >= 0 && (uint64_t)off < b->len)
+				fuse_reply_buf(req, b->data + off, MIN(size, b->len - (size_t)off));
+			else
+				fuse_reply_buf(req, NULL, 0);
+			blob_unref(b);
+			return;
+		}
+	}
+	if (r >= 0) {
+		buf = malloc(size ? size : 1);
+		r = buf ? 0 : -ENOMEM;
+	}
+	if (r >= 0) {
+		n = pread(fd, buf, size, off);
+		r = n < 0 ? -errno : 0;
+	}
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	fuse_reply_buf(req, buf, (size_t)n);
+}
+
+/* "123\n" written by the caller: the same process, numbered as the host numbers it. */
+static int pid_from_caller(fuse_req_t req, const char *name, const char *buf, size_t size,
+			   char *out, size_t out_size)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	struct burrow_pidns ns;
+	char text[32];
+	uint64_t v;
+	pid_t host;
+	int r;
+
+	if (size == 0 || size >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, buf, size);
+	text[size] = '\0';
+	r = safe_atou64(text + strspn(text, " \t"), &v);
+	if (r < 0 || v > INT32_MAX)
+		return -EINVAL;
+	r = cgview_req_pidns(req, &ns);
+	if (r < 0)
+		return r;
+	/* 0 is "myself": the kernel would take it for the daemon's worker thread. */
+	if (v == 0)
+		host = fuse_req_ctx(req)->pid;
+	else {
+		r = burrow_pid_from_ns(d->root_fd, (pid_t)v, &ns, strcmp(name, "cgroup.procs") != 0,
+				       &host);
+		if (r < 0)
+			return r;
+	}
+	r = snprintf(out, out_size, "%d\n", (int)host);
+	return r < 0 || (size_t)r >= out_size ? -EINVAL : r;
+}
+
+void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		 struct fuse_file_info *fi)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	char vpath[BURROW_CGTREE_PATH_MAX], pidbuf[32];
+	const struct provider *p;
+	_cleanup_close_ int own = -EBADF;
+	struct handle h = { .kind = HANDLE_NONE };
+	struct cgview v = { .hier_fd = -EBADF };
+	bool pids = false;
+	ssize_t n = 0;
+	int r, fd = -EBADF;
+
+	r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
+	if (r >= 0)
+		r = cgview_resolve(req, vpath, &v);
+	if (r >= 0) {
+		pids = !v.host && cgview_is_pidfile(v.name);
+		r = handles_get(&d->handles, fi->fh, &h);
+		/* A handle of an earlier daemon: open the file again, as the caller. */
+		if (r == -ESTALE)
+			r = fd = own = open_as_caller(req, &v, O_WRONLY);
+		else if (r >= 0 && h.kind != HANDLE_FD)
+			r = -EBADF;
+		else if (r >= 0)
+			fd = h.fd;
+		if (h.kind == HANDLE_BLOB)
+			blob_unref(h.blob);
+	}
+	if (r >= 0 && pids) {
+		r = pid_from_caller(req, v.name, buf, size, pidbuf, sizeof(pidbuf));
+		if (r >= 0)
+			r = pwrite(fd, pidbuf, (size_t)r, 0) < 0 ? -errno : 0;
+		n = (ssize_t)size;
+	} else if (r >= 0) {
+		n = pwrite(fd, buf, size, off);
+		if (n < 0)
+			r = -errno;
+	}
+	cgview_done(&v);
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	fuse_reply_write(req, (size_t)n);
+}
+
+void cgops_access(fuse_req_t req, const char *vpath, int mask)
+{
+	struct cgview v;
+	struct cgcred c;
+	int r;
+
+	r = cgview_resolve(req, vpath, &v);
+	if (r >= 0 && v.where == BURROW_CGTREE_OUTSIDE)
+		r = -ENOENT;
+	else if (r >= 0 && v.where == BURROW_CGTREE_ABOVE)
+		r = (mask & W_OK) ? -EACCES : 0;
+	else if (r >= 0 && mask != F_OK) {
+		r = cgcred_begin(req, &c);
+		if (r >= 0) {
+			r = faccessat(v.hier_fd, *v.host_rel ? v.host_rel : ".", mask,
+				      AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0
+				    ? -errno
+				    : 0;
+			cgcred_end(&c);
+		}
+	}
+	cgview_done(&v);
+	fuse_reply_err(req, r < 0 ? -r : 0);
+}
+
+/* ---- changes -------------------------------------------------------------- */
+
+/*
+ * chown needs CAP_CHOWN, which a container's root has in its own user
+ * namespace only: the kernel would refuse it from the thread with the
+ * caller's fsuid. So it is checked here as the kernel checks a chown by a
+ * namespaced root (the caller is uid 0 of its user namespace, and the old
+ * and new owners are all mapped there) and then done with the daemon's.
+ */
+static int may_chown(fuse_req_t req, const struct stat *cur, uid_t uid, gid_t gid)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	uint32_t in;
+	int r;
+
+	if (ctx->uid == 0)
+		return 0;
+	r = burrow_id_to_ns(d->root_fd, ctx->pid, false, ctx->uid, &in);
+	if (r < 0 || in != 0)
+		return -EPERM;
+	if (burrow_id_to_ns(d->root_fd, ctx->pid, false, cur->st_uid, &in) < 0 ||
+	    burrow_id_to_ns(d->root_fd, ctx->pid, true, cur->st_gid, &in) < 0 ||
+	    (uid != (uid_t)-1 && burrow_id_to_ns(d->root_fd, ctx->pid, false, uid, &in) < 0) ||
+	    (gid != (gid_t)-1 && burrow_id_to_ns(d->root_fd, ctx->pid, true, gid, &in) < 0))
+		return -EPERM;
+	return 0;
+}
+
+static int do_setattr(fuse_req_t req, const struct cgview *v, const struct stat *attr, int to_set)
+{
+	const char *path = *v->host_rel ? v->host_rel : ".";
+	struct stat cur;
+	struct cgcred c;
+	int r;
+
+	if (v->where != BURROW_CGTREE_INSIDE)
+		return v->where == BURROW_CGTREE_OUTSIDE ? -ENOENT : -EPERM;
+	r = view_stat(v, &cur);
+	if (r < 0)
+		return r;
+	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+		gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+
+		r = may_chown(req, &cur, uid, gid);
+		if (r < 0)
+			return r;
+		if (fchownat(v->hier_fd, path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		r = cgcred_begin(req, &c);
+		if (r < 0)
+			return r;
+		r = fchmodat(v->hier_fd, path, attr->st_mode & 07777, 0) < 0 ? -errno : 0;
+		cgcred_end(&c);
+		if (r < 0)
+			return r;
+	}
+	/* Truncation (a shell's '>' redirect): cgroup files ignore it; only the right to write
+	 * counts. */
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		int fd = open_as_caller(req, v, O_WRONLY);
+
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
+}
+
+void cgops_setattr(fuse_req_t req, fuse_ino_t ino, const char *vpath, struct stat *attr, int to_set)
+{
+	struct cgview v;
+	struct stat st;
+	int r;
+
+	r = cgview_resolve(req, vpath, &v);
+	if (r >= 0)
+		r = do_setattr(req, &v, attr, to_set);
+	if (r >= 0)
+		r = view_stat(&v, &st);
+	cgview_done(&v);
+	if (r < 0) {
+		reply_err(req, r);
+		return;
+	}
+	st.st_ino = ino;
+	fuse_reply_attr(req, &st, 0);
+}
+
+/* The directory that holds the view's path, opened without symlinks; ret_name: its entry. */
+static int open_parent(const struct cgview *v, const char **ret_name)
+{
+	char dir[BURROW_CGTREE_PATH_MAX];
+	const char *slash = strrchr(v->host_rel, '/');
+	size_t n = slash ? (size_t)(slash - v->host_rel) : 0;
+
+	if (!*v->host_rel)
+		return -EBUSY;
+	memcpy(dir, v->host_rel, n);
+	dir[n] = '\0';
+	*ret_name = slash ? slash + 1 : v->host_rel;
+	return burrow_cgtree_open_beneath(v->hier_fd, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+/* mkdir or rmdir of parent_vpath/name, as the caller, inside its own cgroups only. */
+static int change_dir(fuse_req_t req, const char *parent_vpath, const char *name, bool make,
+		      mode_t mode, char *vpath, size_t size, struct stat *ret_st)
+{
+	_cleanup_close_ int dfd = -EBADF;
+	const char *entry;
+	struct cgview v;
+	struct cgcred c;
+	int r;
+
+	r = join_vpath(vpath, size, parent_vpath, name);
+	if (r < 0)
+		return r == -ENOENT ? -EINVAL : r;
+	r = cgview_resolve(req, vpath, &v);
+	/* Outside, above, or the container's own cgroup: not the caller's to change. */
+	if (r >= 0 && (v.where != BURROW_CGTREE_INSIDE || strcmp(v.rel, v.top) == 0))
+		r = v.where == BURROW_CGTREE_OUTSIDE ? -ENOENT : make ? -EEXIST : -EBUSY;
+	if (r >= 0)
+		r = dfd = open_parent(&v, &entry);
+	if (r >= 0)
+		r = cgcred_begin(req, &c);
+	if (r >= 0) {
+		if (make)
+			r = mkdirat(dfd, entry, mode) < 0 ? -errno : 0;
+		else
+			r = unlinkat(dfd, entry, AT_REMOVEDIR) < 0 ? -errno : 0;
+		cgcred_end(&c);
+	}
+	if (r >= 0 && make)
+		r = view_stat(&v, ret_st);
+	cgview_done(&v);
+	return r;
+}
+
+void cgops_mkdir(fuse_req_t req, const char *parent_vpath, const char *name, mode_t mode)
+{
+	char vpath[BURROW_CGTREE_PATH_MAX];
+	struct stat st;
+	int r;
+
+	r = change_dir(req, parent_vpath, name, true, mode, vpath, sizeof(vpath), &st);
+	if (r < 0) {
+		/* A new name outside the reader's cgroups: refused, as on a read-only tree. */
+		reply_err(req, r == -ENOENT ? -EACCES : r);
+		return;
+	}
+	reply_entry(req, vpath, &st);
+}
+
+void cgops_rmdir(fuse_req_t req, const char *parent_vpath, const char *name)
+{
+	char vpath[BURROW_CGTREE_PATH_MAX];
+	int r;
+
+	r = change_dir(req, parent_vpath, name, false, 0, vpath, sizeof(vpath), NULL);
+	fuse_reply_err(req, r < 0 ? -r : 0);
+}
+
+/* ---- the provider --------------------------------------------------------- */
+
+/* Every cgroup/ request goes through cgops_*: the generic passthrough never maps a path. */
+static int cg_map(struct daemon *d, struct ctr *x, const char *vpath, char *buf, size_t size)
+{
+	return -ENOENT;
+}
+
+static int cg_list_root(struct daemon *d, struct ctr *x, struct dirlist *l)
+{
+	return cgview_list_hierarchies(d, l);
+}
+
+static bool cg_shared(const char *vpath)
+{
+	return false;
+}
+
+const struct provider cgroup_provider = {
+	.id = PROVIDER_CGROUP,
+	.map = cg_map,
+	.list_root = cg_list_root,
+	.shared = cg_shared,
+};

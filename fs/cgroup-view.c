@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Who sees what in cgroup/: the reader's container is the init of its pid
+ * namespace, and the container's cgroup in each hierarchy is that init's
+ * (without the init.scope systemd moves itself into). Paths are the ones
+ * the reader's /proc/self/cgroup names, so systemd finds itself: without a
+ * cgroup namespace that is the host path, the directories above it showing
+ * only the way down; with one, the container's cgroup is the root.
+ */
+#include "cgroup-view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "fileio.h"
+#include "macro.h"
+#include "resolve.h"
+
+/* Supplementary groups we carry over; a caller in more is checked with these. */
+#define CRED_MAX_GROUPS 64
+
+static const struct burrow_hierarchy *find_hierarchy(struct daemon *d, const char *name, size_t len)
+{
+	for (size_t i = 0; i < d->layout->n; i++) {
+		char hn[256];
+
+		if (burrow_cgtree_hier_name(d->layout->h[i].controllers, d->layout->h[i].v2, hn,
+					    sizeof(hn)) < 0)
+			continue;
+		if (strlen(hn) == len && memcmp(hn, name, len) == 0)
+			return &d->layout->h[i];
+	}
+	return NULL;
+}
+
+int cgview_list_hierarchies(struct daemon *d, struct dirlist *l)
+{
+	for (size_t i = 0; i < d->layout->n; i++) {
+		char hn[256];
+		int r;
+
+		if (burrow_cgtree_hier_name(d->layout->h[i].controllers, d->layout->h[i].v2, hn,
+					    sizeof(hn)) < 0)
+			continue;
+		r = dirlist_add(l, hn, S_IFDIR);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int ns_link(int root_fd, const char *path, char *buf, size_t size)
+{
+	ssize_t n = readlinkat(root_fd, path, buf, size - 1);
+
+	if (n < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The container's cgroup in hierarchy h, below h's mount, and whether its
+ * init has a cgroup namespace of its own (then that cgroup is its root).
+ */
+static int container_cgroup(struct daemon *d, pid_t init, const struct burrow_hierarchy *h,
+			    char *buf, size_t size, bool *ret_cgns)
+{
+	char path[64], mine[64], theirs[64], root[BURROW_CGTREE_PATH_MAX];
+	_cleanup_free_ char *text = NULL;
+	size_t rn;
+	int r;
+
+	snprintf(path, sizeof(path), "proc/%d/cgroup", (int)init);
+	r = read_full_at(d->root_fd, path, &text, NULL);
+	if (r < 0)
+		return r == -ENODATA || r == -ENOENT ? -ESRCH : r;
+	r = burrow_cgtree_proc_path(text, h->controllers, h->v2, buf, size);
+	if (r < 0)
+		return r;
+	/* The daemon's mount may show a subtree only: paths are relative to it. */
+	r = burrow_cgtree_normalize(h->root[0] == '/' ? h->root + 1 : h->root, root, sizeof(root));
+	if (r < 0)
+		return r;
+	rn = strlen(root);
+	if (rn > 0) {
+		if (strncmp(buf, root, rn) != 0 || (buf[rn] != '\0' && buf[rn] != '/'))
+			return -ENOENT;
+		memmove(buf, buf + rn + (buf[rn] == '/'), strlen(buf + rn + (buf[rn] == '/')) + 1);
+	}
+	burrow_cgtree_strip_init_scope(buf);
+	snprintf(path, sizeof(path), "proc/%d/ns/cgroup", (int)init);
+	r = ns_link(d->root_fd, path, theirs, sizeof(theirs));
+	if (r >= 0)
+		r = ns_link(d->root_fd, "proc/self/ns/cgroup", mine, sizeof(mine));
+	if (r < 0)
+		return r;
+	*ret_cgns = strcmp(mine, theirs) != 0;
+	return 0;
+}
+
+static int join(char *buf, size_t size, const char *a, const char *b)
+{
+	int n = snprintf(buf, size, "%s%s%s", a, *a && *b ? "/" : "", b);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int view_fill(fuse_req_t req, const struct burrow_hierarchy *h, struct cgview *v)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	char base[BURROW_CGTREE_PATH_MAX] = "";
+	struct ctr *x;
+	bool cgns = false;
+	int r;
+
+	r = ctr_get(d, fuse_req_ctx(req)->pid, &x);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	v->host = ctr_is_host(x);
+	if (!v->host)
+		r = container_cgroup(d, x->init_pid, h, v->top, sizeof(v->top), &cgns);
+	ctr_unref(x);
+	if (r < 0)
+		return r;
+	if (cgns) {
+		memcpy(base, v->top, sizeof(base));
+		v->top[0] = '\0';
+	}
+	v->where = burrow_cgtree_where(v->top, v->rel, &v->next, &v->next_len);
+	return join(v->host_rel, sizeof(v->host_rel), base, v->rel);
+}
+
+int cgview_resolve(fuse_req_t req, const char *vpath, struct cgview *v)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	const struct burrow_hierarchy *h;
+	size_t hl = strcspn(vpath, "/");
+	const char *slash;
+	int r;
+
+	*v = (struct cgview){ .hier_fd = -EBADF };
+	h = find_hierarchy(d, vpath, hl);
+	if (!h)
+		return -ENOENT;
+	/* Paths come from our own node table; normalizing again costs little and guards it. */
+	r = burrow_cgtree_normalize(vpath[hl] ? vpath + hl + 1 : "", v->rel, sizeof(v->rel));
+	if (r < 0)
+		return r == -EPERM ? -ENOENT : r;
+	slash = strrchr(v->rel, '/');
+	v->name = slash ? slash + 1 : v->rel;
+	r = view_fill(req, h, v);
+	if (r < 0)
+		return r;
+	v->hier_fd = openat(d->root_fd, h->mount, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (v->hier_fd < 0)
+		return -errno;
+	return 0;
+}
+
+void cgview_done(struct cgview *v)
+{
+	if (v->hier_fd >= 0)
+		close(v->hier_fd);
+	v->hier_fd = -EBADF;
+}
+
+int cgview_open(const struct cgview *v, int flags)
+{
+	return burrow_cgtree_open_beneath(v->hier_fd, v->host_rel, flags, 0);
+}
+
+int cgview_req_pidns(fuse_req_t req, struct burrow_pidns *ret)
+{
+	struct daemon *d = fuse_req_userdata(req);
+
+	return burrow_pidns_of(d->root_fd, fuse_req_ctx(req)->pid, ret);
+}
+
+bool cgview_is_pidfile(const char *name)
+{
+	return strcmp(name, "cgroup.procs") == 0 || strcmp(name, "tasks") == 0 ||
+	       strcmp(name, "cgroup.threads") == 0;
+}
+
+/*
+ * Raw syscalls: glibc's setgroups() and setfs*id() wrappers may apply to
+ * every thread of the process; the kernel's apply to the calling thread
+ * only, which is what a worker serving one request needs. Moving fsuid off
+ * 0 also drops CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_CHOWN from the thread's
+ * effective set, and moving it back raises them again.
+ */
+int cgcred_begin(fuse_req_t req, struct cgcred *c)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t groups[CRED_MAX_GROUPS];
+	int n;
+
+	c->switched = false;
+	if (ctx->uid == 0)
+		return 0;
+	n = fuse_req_getgroups(req, CRED_MAX_GROUPS, groups);
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : n;
+	n = MIN(n, CRED_MAX_GROUPS);
+	if (syscall(SYS_setgroups, (size_t)n, groups) < 0)
+		return -errno;
+	c->switched = true;
+	(void)syscall(SYS_setfsgid, ctx->gid);
+	(void)syscall(SYS_setfsuid, ctx->uid);
+	/* setfs*id report the old id, never an error: read back what took. */
+	if ((uid_t)syscall(SYS_setfsuid, -1) != ctx->uid ||
+	    (gid_t)syscall(SYS_setfsgid, -1) != ctx->gid) {
+		cgcred_end(c);
+		return -EPERM;
+	}
+	return 0;
+}
+
+void cgcred_end(struct cgcred *c)
+{
+	if (!c->switched)
+		return;
+	(void)syscall(SYS_setfsuid, 0);
+	(void)syscall(SYS_setfsgid, 0);
+	(void)syscall(SYS_setgroups, (size_t)0, NULL);
+	c->switched = false;
+}
