@@ -8,6 +8,11 @@
 #   3. an ASan+UBSan build with gcc (build-asan/) and one with clang
 #      (build-clang-asan/), each running the unit and integration suites
 #   4. clang-format --dry-run --Werror over every tracked .c/.h file
+#   5. every libFuzzer target for FUZZ_SECONDS (default 15) each (unless
+#      --no-sanitizers; tests/fuzz/run-fuzzers.sh, build-fuzz/), and the leak check: the
+#      integration tests in LEAK_TESTS with burrowfs under valgrind
+#      (tests/integration/leak-check.sh, build-valgrind/); the sanitizer builds
+#      of step 3 run LeakSanitizer over the whole integration suite
 #
 # Exits non-zero if any step fails and ends with one summary line:
 # "run-tests: N passed, N failed, N skipped". The integration and hook suites
@@ -24,7 +29,7 @@ for a in "$@"; do
 	--no-deps) DEPS=0 ;;
 	--no-sanitizers) SANITIZERS=0 ;;
 	-h | --help)
-		sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -44,6 +49,8 @@ PACKAGES=(
 	procps util-linux coreutils mawk python3 e2fsprogs kmod lxcfs
 	# hook tests
 	lxc runc debootstrap uidmap
+	# fuzzing (libFuzzer) and the leak check
+	libclang-rt-14-dev valgrind
 	# launcher tests
 	libpam-cgfs xz-utils passwd login
 )
@@ -170,6 +177,21 @@ else
 	rc=$?
 	echo "clang-format: ${#existing[@]} files, rc=$rc"
 	record "clang-format" $rc
+fi
+
+if [ "$SANITIZERS" -eq 1 ]; then
+	step "fuzz: tests/fuzz/run-fuzzers.sh -t ${FUZZ_SECONDS:-15}"
+	BUILD_DIR="$B-fuzz" tests/fuzz/run-fuzzers.sh -t "${FUZZ_SECONDS:-15}"
+	record "fuzz" $?
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	# A subset, about 2 minutes: valgrind runs the daemon some 20 times slower
+	# (all that valgrind can run, leak-check.sh alone, takes some 7 minutes).
+	read -r -a leak_tests <<<"${LEAK_TESTS:-daemon meminfo cpu stat diskstats passthrough races}"
+	step "leaks: tests/integration/leak-check.sh ${leak_tests[*]}"
+	BUILD_DIR="$B-valgrind" tests/integration/leak-check.sh "${leak_tests[@]}"
+	record "leak-check (valgrind)" $?
 fi
 
 step "summary ($(($(date +%s) - start)) s)"

@@ -104,6 +104,8 @@ ct_start() {
 			/bin/bash "$@"' ct "$(cg_procs_dirs "$rel" | tr '\n' ' ')" \
 		"$T_TMP/inside.sh" "$mnt" $BINDS -- "$@" &
 	CT_PID=$!
+	# Ended by a kill at the end of the soak: no "Killed" notice for each.
+	disown "$CT_PID"
 }
 
 # init_of WRAPPER_PID: the host pid of the container's init (pid 1 inside),
@@ -167,6 +169,9 @@ soak() {
 	note "$name: $NCT containers up"
 	mkdir -p "$T_TMP/$name"
 	end=$((SECONDS + SECS))
+	# The load's own jobs: a bare wait would also wait for the daemon and the
+	# containers' inits, which outlive the load.
+	local load=()
 
 	# Readers: a new process every 3 s, each in the next container.
 	for ((r = 0; r < NREAD; r++)); do
@@ -179,6 +184,7 @@ soak() {
 				n=$((n + 1))
 			done
 		) &
+		load+=($!)
 	done
 
 	# cgroup churn: a fresh cgroup, a short container in it, then gone.
@@ -201,6 +207,7 @@ soak() {
 		done >"$T_TMP/$name/churn"
 		echo "cgroups $n" >>"$T_TMP/$name/churn"
 	) &
+	load+=($!)
 
 	# pid churn: short processes in random containers.
 	(
@@ -213,6 +220,7 @@ soak() {
 		done >"$T_TMP/$name/pids"
 		echo "processes $n" >>"$T_TMP/$name/pids"
 	) &
+	load+=($!)
 
 	sleep "$WARMUP"
 	rss0=$(rss_kb "$dpid")
@@ -226,7 +234,7 @@ soak() {
 		sleep 10
 	done
 	rss1=$(rss_kb "$dpid")
-	wait
+	wait "${load[@]}"
 	kill -0 "$dpid" 2>/dev/null || t_not_ok "$name died during the soak"
 
 	# The sleeping inits end with their cgroups.
@@ -262,7 +270,7 @@ report() {
 	p99=$(percentile 0.99 <<<"$hist")
 	sums=$(cat "$d"/reader.* | awk '$1 == "R" { r += $2; e += $3; w += $4 }
 		END { printf "reads=%d errors=%d wrong=%d", r, e, w }')
-	growth=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", a > 0 ? (b - a) * 100.0 / a : 0 }')
+	growth=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", (a > 0 ? (b - a) * 100.0 / a : 0) }')
 	echo "$name $sums p50_us=$p50 p99_us=$p99 rss_start_kb=$2 rss_end_kb=$3" \
 		"rss_growth_pct=$growth threads=$4" \
 		"churn_cgroups=$(awk '$1 == "cgroups" { print $2 }' "$d/churn")" \
@@ -287,7 +295,8 @@ for target in $TARGETS; do
 			note "lxcfs is not installed (apt-get install lxcfs): no lxcfs column"
 			continue
 		}
-		LMNT=$T_TMP/lxcfs
+		# Not $T_TMP/lxcfs: that directory holds the lxcfs soak's results.
+		LMNT=$T_TMP/lxcfs-mnt
 		mkdir "$LMNT"
 		"$LXCFS" -f -l -p "$T_TMP/lxcfs.pid" "$LMNT" >"$T_TMP/lxcfs.log" 2>&1 &
 		LPID=$!

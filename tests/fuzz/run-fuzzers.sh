@@ -41,10 +41,11 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
-# The launcher's target, once the launcher is in the tree.
-if [ "${TARGETS[*]}" == "${ALL[*]}" ] && [ -e launcher/config.c ]; then
-	TARGETS+=(launcher-config)
+if [ ${#TARGETS[@]} -eq 0 ]; then
+	TARGETS=("${ALL[@]}")
+	# The launcher's config and the OCI hook's JSON, when they are in the tree.
+	[ ! -e launcher/config.c ] || TARGETS+=(launcher-config)
+	[ ! -e hooks/oci.c ] || TARGETS+=(oci-json)
 fi
 
 command -v clang >/dev/null || {

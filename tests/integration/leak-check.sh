@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # tests/integration/leak-check.sh [TEST...]: the integration suite (or the
-# named tests) with every burrowfs started under valgrind's memcheck. A leak
+# named tests) with every burrowfs started under valgrind's memcheck, but the
+# restart tests: they need open_tree and move_mount, which valgrind 3.19 does
+# not know (ENOSYS), so no copy of the mount outlives a SIGTERM there; the
+# sanitizer builds' LeakSanitizer covers them (run-tests.sh). A leak
 # (definite or indirect) or a memory error makes the daemon exit 99, which
 # fails the test that started it (lib.sh's bfs_stop checks for status 0 and
 # prints valgrind's report from the daemon's log).
@@ -43,6 +46,11 @@ BURROWFS_WRAPPER=$(tr -s '\n\t' '  ' <<<"$BURROWFS_WRAPPER")
 # The tests' own bounds on a container's or a helper's run, likewise.
 export CT_TIMEOUT=${CT_TIMEOUT:-240}
 export HOSTILE_TIMEOUT=${HOSTILE_TIMEOUT:-900}
+if [ $# -eq 0 ]; then
+	mapfile -t names < <(meson test -C "$B" --list --suite integration --no-rebuild 2>/dev/null |
+		sed -n 's|^.*integration / ||p' | grep -v '^restart')
+	set -- "${names[@]}"
+fi
 rm -f "$B/meson-logs/testlog.json"
 meson test -C "$B" --suite integration --no-rebuild --print-errorlogs \
 	--timeout-multiplier 6 "$@"
