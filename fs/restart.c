@@ -218,11 +218,17 @@ static void fdstore_push(struct conn *c, struct log *log)
 
 	/* The old copy may be the mount itself now: only the newest is worth keeping. */
 	(void)notify_send("FDSTOREREMOVE=1\nFDNAME=tree");
+	/*
+	 * systemd watches stored fds with epoll and drops one that reports an
+	 * error: right for /dev/fuse, whose connection then is gone. The tree
+	 * is an O_PATH fd, which epoll refuses (EBADF: systemd would refuse to
+	 * store it), and the journal, a memfd, never signals: no polling.
+	 */
 	r = notify_send_fds("FDSTORE=1\nFDNAME=fuse", &c->fuse_fd, 1);
 	if (r >= 0)
-		r = notify_send_fds("FDSTORE=1\nFDNAME=journal", &c->journal.fd, 1);
+		r = notify_send_fds("FDSTORE=1\nFDNAME=journal\nFDPOLL=0", &c->journal.fd, 1);
 	if (r >= 0 && c->tree_fd >= 0)
-		r = notify_send_fds("FDSTORE=1\nFDNAME=tree", &c->tree_fd, 1);
+		r = notify_send_fds("FDSTORE=1\nFDNAME=tree\nFDPOLL=0", &c->tree_fd, 1);
 	if (r < 0)
 		log_errno(log, LOG_WARNING, r, "Failed to hand the connection to systemd: %m");
 }

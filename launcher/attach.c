@@ -50,6 +50,33 @@ static bool same_ns(int fd, const char *name)
 	       a.st_ino == b.st_ino;
 }
 
+/*
+ * v2: a cgroup that enables controllers for its children takes no process
+ * (EBUSY), and a systemd guest does so in its root at once. The cgroup of the
+ * container's init (init.scope under systemd) lies within the container's own
+ * DIR and takes one: its host path, or NULL to use DIR.
+ */
+static char *v2_init_cgroup(pid_t init, const char *dir)
+{
+	g_autofree char *file = g_strdup_printf("/proc/%d/cgroup", (int)init);
+	g_autofree char *text = NULL;
+	const char *rel = NULL;
+
+	if (!g_file_get_contents(file, &text, NULL, NULL))
+		return NULL;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		if (g_str_has_prefix(line, "0::/"))
+			rel = line + 3;
+	/* DIR is the hierarchy's mount and then a path that init's begins with. */
+	for (const char *p = dir; rel && p; p = strchr(p + 1, '/')) {
+		size_t n = strlen(p);
+
+		if (strncmp(rel, p, n) == 0 && (rel[n] == '\0' || rel[n] == '/'))
+			return g_strdup_printf("%.*s%s", (int)(p - dir), dir, rel);
+	}
+	return NULL;
+}
+
 static int plan_open(const struct ct_status *st, const struct container_config *c, char **argv,
 		     struct attach_plan *p)
 {
@@ -77,9 +104,13 @@ static int plan_open(const struct ct_status *st, const struct container_config *
 	}
 	for (char **g = st->cgroups; g && *g; g++) {
 		const char *eq = strstr(*g, "=/");
+		g_autofree char *dir = NULL;
 
-		if (eq)
-			g_ptr_array_add(procs, g_build_filename(eq + 1, "cgroup.procs", NULL));
+		if (!eq)
+			continue;
+		if (g_str_has_prefix(*g, "unified="))
+			dir = v2_init_cgroup(st->init, eq + 1);
+		g_ptr_array_add(procs, g_build_filename(dir ? dir : eq + 1, "cgroup.procs", NULL));
 	}
 	g_ptr_array_add(procs, NULL);
 	p->procs = (char **)g_ptr_array_free(procs, FALSE);

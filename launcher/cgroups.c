@@ -331,34 +331,62 @@ static int limits_v1(const struct cg_hier *h, const struct container_config *c)
 	return r;
 }
 
+/* Whether the space-separated list has the word. */
+static bool has_word(const char *list, const char *word)
+{
+	g_auto(GStrv) w = g_strsplit_set(list, " \n", -1);
+
+	return g_strv_contains((const char *const *)w, word);
+}
+
+/*
+ * v2: whether a limit goes into the container's v2 cgroup (1), not (0: on a
+ * hybrid host v2 lacks it and v1 carries it), or can't be set (< 0: a pure
+ * v2 host that did not delegate the controller).
+ */
+static int v2_has(const struct cg_hier *h, const char *ctrls, const char *ctrl)
+{
+	if (has_word(ctrls, ctrl))
+		return 1;
+	if (!g_str_equal(h->mount, "/sys/fs/cgroup"))
+		return 0;
+	log_error("the %s controller is not delegated to %s, so its limit cannot be set: on a "
+		  "systemd host add it to Delegate= of user@.service (a drop-in in "
+		  "/etc/systemd/system/user@.service.d/) or of the unit burrow runs in",
+		  ctrl, h->parent);
+	return -EPERM;
+}
+
 static int limits_v2(const struct cg_hier *h, const struct container_config *c)
 {
 	g_autofree char *ctl = g_build_filename(h->path, "cgroup.controllers", NULL);
-	char buf[512];
+	char ctrls[512], buf[64];
 	int r = 0;
 
-	if (read_small_at(AT_FDCWD, ctl, buf, sizeof(buf), NULL) < 0 || !*g_strstrip(buf))
+	if (read_small_at(AT_FDCWD, ctl, ctrls, sizeof(ctrls), NULL) < 0 || !*g_strstrip(ctrls))
 		return 0; /* hybrid: the v2 tree carries no controllers */
-	if (c->memory != LIMIT_NONE)
+	if (c->memory != LIMIT_NONE && (r = v2_has(h, ctrls, "memory")) > 0) {
 		r = cg_write_u64(h->path, "memory.max", c->memory);
-	if (r >= 0 && c->memory != LIMIT_NONE)
-		r = cg_write_u64(h->path, "memory.swap.max",
-				 c->memory_swap == LIMIT_NONE ? 0 : c->memory_swap);
-	if (r >= 0 && c->cpus)
+		if (r >= 0)
+			r = cg_write_u64(h->path, "memory.swap.max",
+					 c->memory_swap == LIMIT_NONE ? 0 : c->memory_swap);
+	}
+	if (r >= 0 && c->cpus && (r = v2_has(h, ctrls, "cpuset")) > 0)
 		r = cg_write(h->path, "cpuset.cpus", c->cpus);
-	if (r >= 0 && c->cpu_quota_us != LIMIT_NONE) {
+	if (r >= 0 && c->cpu_quota_us != LIMIT_NONE && (r = v2_has(h, ctrls, "cpu")) > 0) {
 		snprintf(buf, sizeof(buf), "%" PRIu64 " 100000", c->cpu_quota_us);
 		r = cg_write(h->path, "cpu.max", buf);
 	}
-	if (r >= 0 && c->pids != LIMIT_NONE)
+	if (r >= 0 && c->pids != LIMIT_NONE && (r = v2_has(h, ctrls, "pids")) > 0)
 		r = cg_write_u64(h->path, "pids.max", c->pids);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 /* v2: every controller the parent has must be enabled down to the container's cgroup. */
 static int v2_enable(const char *dir)
 {
 	g_autofree char *ctl = g_build_filename(dir, "cgroup.controllers", NULL);
+	g_autofree char *sub = g_build_filename(dir, "cgroup.subtree_control", NULL);
 	char buf[512];
 	GString *want = g_string_new(NULL);
 	g_auto(GStrv) ctrls = NULL;
@@ -369,7 +397,7 @@ static int v2_enable(const char *dir)
 	for (char **k = ctrls; *k; k++)
 		if (**k)
 			g_string_append_printf(want, "%s+%s", want->len ? " " : "", *k);
-	r = want->len ? cg_write(dir, "cgroup.subtree_control", want->str) : 0;
+	r = want->len ? write_file_at(AT_FDCWD, sub, want->str, 0) : 0;
 	g_string_free(want, TRUE);
 	return r;
 }
@@ -378,20 +406,36 @@ static int make_parent(const struct cg_hier *h)
 {
 	int r;
 
-	if (mkdir(h->parent, 0755) < 0) {
-		if (errno == EEXIST)
-			return 0;
-		return log_error_errno(-errno, "cannot create the cgroup %s: %m", h->parent);
+	if (h->v2 && geteuid() != 0) {
+		/*
+		 * The delegated root (user@UID.service, a Delegate=yes unit)
+		 * passes down only what its subtree_control enables, and its
+		 * manager enables only what its own units use: seldom cpuset
+		 * or io. Best effort: a root that holds processes refuses
+		 * (EBUSY); a limit that then lacks its controller says so.
+		 * (root's parent is the hierarchy's root: the host's business.)
+		 */
+		g_autofree char *root = g_path_get_dirname(h->parent);
+
+		r = v2_enable(root);
+		if (r < 0)
+			log_debug("cannot enable controllers in %s: %s", root, g_strerror(-r));
 	}
-	r = 0;
-	if (!h->v2 && hier_has(h, "cpuset"))
-		r = cpuset_fill(h->parent, NULL);
-	if (r >= 0 && h->v2)
-		r = v2_enable(h->parent);
-	return r;
+	if (mkdir(h->parent, 0755) < 0) {
+		if (errno != EEXIST)
+			return log_error_errno(-errno, "cannot create the cgroup %s: %m",
+					       h->parent);
+	} else if (!h->v2 && hier_has(h, "cpuset")) {
+		return cpuset_fill(h->parent, NULL);
+	}
+	/* Again when it exists: its root may have gained controllers since. */
+	r = h->v2 ? v2_enable(h->parent) : 0;
+	if (r < 0)
+		return log_error_errno(r, "cannot enable the controllers of %s: %m", h->parent);
+	return 0;
 }
 
-static int rmdir_tree(const char *path);
+static int remove_cgroup(const char *path, const struct container_config *c);
 
 int cg_create(struct cg_set *s, const struct container_config *c)
 {
@@ -407,7 +451,7 @@ int cg_create(struct cg_set *s, const struct container_config *c)
 		/* Stopped, yet its cgroup is there: left by a monitor that was killed. */
 		k = mkdir(h->path, 0755) < 0 ? -errno : 0;
 		if (k == -EEXIST) {
-			k = rmdir_tree(h->path);
+			k = remove_cgroup(h->path, c);
 			if (k < 0) {
 				r = log_error_errno(k,
 						    "the cgroup %s, left from an earlier run, "
@@ -517,9 +561,59 @@ static int rmdir_tree(const char *path)
 	return -EBUSY;
 }
 
+static bool any_exists(GPtrArray *paths)
+{
+	for (guint i = 0; i < paths->len; i++)
+		if (access(paths->pdata[i], F_OK) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Below the container's cgroup, only its root may remove what its guest
+ * made: find | rmdir inside the container's id maps. Like rmdir_tree(), it
+ * waits (up to 10 s) for the tasks of a dead guest to leave.
+ */
+static int rmdir_trees_as_root(GPtrArray *paths, const struct container_config *c)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	int k = 0;
+
+	g_ptr_array_add(argv, (char *)"find");
+	for (guint i = 0; i < paths->len; i++)
+		g_ptr_array_add(argv, paths->pdata[i]);
+	for (const char *const *a = (const char *const[]){ "-depth", "-type", "d", "-exec", "rmdir",
+							   "{}", "+", NULL };
+	     *a; a++)
+		g_ptr_array_add(argv, (char *)*a);
+	g_ptr_array_add(argv, NULL);
+	for (long delay_ms = 10, waited_ms = 0; waited_ms < 10000; waited_ms += delay_ms) {
+		struct timespec ts = { 0, delay_ms * 1000 * 1000 };
+
+		k = userns_exec(&c->uid_map, &c->gid_map, 0, (char *const *)argv->pdata, -1);
+		if (k == 0 || !any_exists(paths))
+			return 0;
+		nanosleep(&ts, NULL);
+		delay_ms = delay_ms < 200 ? delay_ms * 2 : 200;
+	}
+	return k < 0 ? k : -EBUSY;
+}
+
+/* The cgroup at path and all below it, by the caller or else by the container's root. */
+static int remove_cgroup(const char *path, const struct container_config *c)
+{
+	g_autoptr(GPtrArray) one = g_ptr_array_new();
+	int k = rmdir_tree(path);
+
+	if (k != -EACCES && k != -EPERM)
+		return k;
+	g_ptr_array_add(one, (char *)path);
+	return rmdir_trees_as_root(one, c);
+}
+
 int cg_destroy(struct cg_set *s, const struct container_config *c)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) theirs = g_ptr_array_new();
 	int r = 0, k;
 
 	for (size_t i = 0; i < s->n; i++) {
@@ -527,28 +621,19 @@ int cg_destroy(struct cg_set *s, const struct container_config *c)
 			continue;
 		k = rmdir_tree(s->h[i].path);
 		if (k == -EACCES || k == -EPERM) {
-			g_ptr_array_add(argv, g_strdup(s->h[i].path));
+			g_ptr_array_add(theirs, s->h[i].path);
 			continue;
 		}
 		if (k < 0)
 			r = log_error_errno(k, "cannot remove the cgroup %s: %m", s->h[i].path);
 		s->h[i].created = false;
 	}
-	if (argv->len == 0)
-		return r;
-	/* Below the container's cgroup, only its root may remove what its guest made. */
-	g_ptr_array_insert(argv, 0, g_strdup("find"));
-	g_ptr_array_add(argv, g_strdup("-depth"));
-	g_ptr_array_add(argv, g_strdup("-type"));
-	g_ptr_array_add(argv, g_strdup("d"));
-	g_ptr_array_add(argv, g_strdup("-exec"));
-	g_ptr_array_add(argv, g_strdup("rmdir"));
-	g_ptr_array_add(argv, g_strdup("{}"));
-	g_ptr_array_add(argv, g_strdup("+"));
-	g_ptr_array_add(argv, NULL);
-	k = userns_exec(&c->uid_map, &c->gid_map, 0, (char *const *)argv->pdata, -1);
-	if (k != 0)
-		r = log_error_errno(k < 0 ? k : -EBUSY, "cannot remove the container's cgroups");
+	/* One helper for all hierarchies: each costs a user namespace. */
+	if (theirs->len > 0) {
+		k = rmdir_trees_as_root(theirs, c);
+		if (k < 0)
+			r = log_error_errno(k, "cannot remove the container's cgroups: %m");
+	}
 	return r;
 }
 

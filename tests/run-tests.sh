@@ -4,7 +4,7 @@
 # tests/run-tests.sh [--no-deps] [--no-sanitizers]: everything CI runs.
 #
 #   1. installs what the build and the suites need (Debian packages; root)
-#   2. builds (build/) and runs every suite: meson test -C build
+#   2. builds (build/) and runs every suite but the VM's: meson test -C build
 #   3. an ASan+UBSan build with gcc (build-asan/) and one with clang
 #      (build-clang-asan/), each running the unit and integration suites
 #   4. clang-format --dry-run --Werror over every tracked .c/.h file
@@ -13,6 +13,10 @@
 #      integration tests in LEAK_TESTS with burrowfs under valgrind
 #      (tests/integration/leak-check.sh, build-valgrind/); the sanitizer builds
 #      of step 3 run LeakSanitizer over the whole integration suite
+#   6. the VM suite (tests/vm/run-vm.sh): a Debian 12 guest under qemu on pure
+#      cgroup v2 with systemd, running burrowfs.service, the integration,
+#      restart and launcher tests there (8-16 minutes; the image is cached in
+#      /var/cache/burrow-tests/vm)
 #
 # Exits non-zero if any step fails and ends with one summary line:
 # "run-tests: N passed, N failed, N skipped". The integration and hook suites
@@ -29,7 +33,7 @@ for a in "$@"; do
 	--no-deps) DEPS=0 ;;
 	--no-sanitizers) SANITIZERS=0 ;;
 	-h | --help)
-		sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -53,6 +57,8 @@ PACKAGES=(
 	libclang-rt-14-dev valgrind
 	# launcher tests
 	libpam-cgfs xz-utils passwd login
+	# the VM suite
+	qemu-system-x86 qemu-utils
 )
 
 PASSED=0
@@ -146,7 +152,7 @@ if [ "$DEPS" -eq 1 ]; then
 	fi
 fi
 
-build_and_test "$B" "gcc" gcc "" ""
+build_and_test "$B" "gcc" gcc "" "--no-suite vm"
 
 if [ "$SANITIZERS" -eq 1 ]; then
 	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:print_summary=1
@@ -157,6 +163,17 @@ if [ "$SANITIZERS" -eq 1 ]; then
 	build_and_test "$B-clang-asan" "clang asan+ubsan" clang "$SAN" \
 		"--suite unit --suite integration"
 	unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+fi
+
+# Pure cgroup v2 under a real systemd, which this host cannot be: a Debian 12
+# guest under qemu (tests/vm/README in README.md; about 8-16 minutes).
+step "VM suite: pure cgroup v2 + systemd in a qemu guest (tests/vm)"
+if [ -e "$B/build.ninja" ]; then
+	rm -f "$B/meson-logs/testlog.json"
+	meson test -C "$B" --suite vm --print-errorlogs
+	count "$B" "VM (pure cgroup v2, systemd)"
+else
+	record "VM suite (no build)" 1
 fi
 
 step "clang-format --dry-run --Werror"

@@ -57,7 +57,8 @@ exec_start=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
 check_exec "unit ExecStart" "$exec_start"
 check_cmd "unit is Type=notify" grep -qx 'Type=notify' "$unit"
 check_cmd "unit restarts on failure" grep -qx 'Restart=on-failure' "$unit"
-check_cmd "unit creates the mountpoint" grep -q '^ExecStartPre=-/bin/mkdir -p /' "$unit"
+# Without -p: mkdir -p would stat a mount whose daemon is not there yet and hang.
+check_cmd "unit creates the mountpoint" grep -q '^ExecStartPre=-/bin/mkdir /' "$unit"
 check_cmd "unit keeps the FUSE connection across restarts (fd store)" \
 	grep -qE '^FileDescriptorStoreMax=[1-9]' "$unit"
 check_cmd "unit stops burrowfs with SIGTERM, which unmounts (checked below)" \

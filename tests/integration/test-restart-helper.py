@@ -243,6 +243,9 @@ class Unit:
                 # systemd keeps one copy of the same open file.
                 if any(same_file(fd, other) for _, other in self.store):
                     os.close(fd)
+                elif fields.get("FDPOLL") != "0" and not pollable(fd):
+                    self.say("REJECTED %s (not pollable; send FDPOLL=0)" % name)
+                    os.close(fd)
                 else:
                     self.store.append((name, fd))
         else:
@@ -309,6 +312,21 @@ def same_file(a, b):
     pid = os.getpid()
     # kcmp(pid, pid, KCMP_FILE, a, b): x86_64 syscall 312.
     return libc.syscall(312, pid, pid, 0, a, b) == 0
+
+
+def pollable(fd):
+    """Whether systemd may keep fd in its store with polling on (the default):
+    it watches each stored fd with epoll and refuses one epoll_ctl() rejects
+    with EBADF (an O_PATH fd, such as open_tree()'s), while EPERM (a regular
+    file, a memfd) only means "never signalled"."""
+    ep = select.epoll()
+    try:
+        ep.register(fd, 0)
+    except OSError as e:
+        return e.errno != errno.EBADF
+    finally:
+        ep.close()
+    return True
 
 
 def systemd(argv):

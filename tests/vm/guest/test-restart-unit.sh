@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Inside the VM: restarts of the real burrowfs.service that a container does
+# not notice. What tests/integration/test-restart-systemd.sh plays with a fake
+# service manager, here with systemd as PID 1: a container reads through the
+# unit's mount from four threads while
+#   - "systemctl restart" stops the whole unit (daemon and keeper) and starts it;
+#   - the main process is SIGKILLed and Restart=on-failure brings it back;
+#   - "systemctl restart" once more;
+# each new daemon takes the connection from the unit's fd store, and not one
+# read fails or sees another value.
+source "$(dirname "$0")/../../integration/lib.sh"
+t_init
+[ -n "${BURROW_VM_GUEST:-}" ] || skip "runs inside the VM suite's guest"
+[ -n "$PYTHON" ] || skip "no python3"
+HELPER=$T_DIR/test-restart-helper.py
+UNIT=burrowfs.service
+MNT=${BURROWFS_MOUNT:-/var/lib/burrowfs}
+CT_TIMEOUT=300
+
+[ "$(systemctl is-active "$UNIT")" == active ] || die "$UNIT is not active"
+LIMIT=$((300 * 1024 * 1024))
+cg_new r1
+cg_set r1 mem "$LIMIT" || die "cannot set a memory limit"
+WANT=$((LIMIT / 1024))
+
+main_pid() {
+	systemctl show -P MainPID "$UNIT"
+}
+
+# took_over SINCE: the lines of the unit's journal since SINCE that say where
+# a new daemon took the connection from.
+took_over() {
+	journalctl -q -o cat -u "$UNIT" --since "$1" | grep "Took over"
+}
+
+STOP=$T_TMP/stop
+RLOG=$T_TMP/reader.log
+: >"$RLOG"
+ct_run "$MNT" r1 "$PYTHON" "$HELPER" reader "$STOP" "$RLOG" "$WANT" \
+	/proc/cpuinfo /proc/stat /proc/uptime /proc/diskstats /sys/devices/system/cpu/online \
+	>"$T_TMP/ct.out" 2>&1 &
+CT=$!
+defer "touch '$STOP'"
+
+ticks_after() {
+	awk -v t="$1" '$1 == "TICK" && $2 > t { f = 1 } END { exit !f }' "$RLOG"
+}
+
+# wait_ticks NS: the reader made progress after NS (20 s at most: emulated).
+wait_ticks() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		ticks_after "$1" && return 0
+		kill -0 "$CT" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+wait_ticks 0 || die "the container never read: $(cat "$T_TMP/ct.out")"
+restarts0=$(systemctl show -P NRestarts "$UNIT")
+
+for what in restart crash restart; do
+	since=$(date '+%Y-%m-%d %H:%M:%S')
+	sleep 1
+	t0=$(date +%s%N)
+	old=$(main_pid)
+	if [ "$what" == restart ]; then
+		check_cmd "$what: systemctl restart" timeout 60 systemctl restart "$UNIT"
+	else
+		kill -KILL "$old"
+		for ((i = 0; i < 200; i++)); do
+			pid=$(main_pid)
+			[ "$pid" != 0 ] && [ "$pid" != "$old" ] &&
+				[ "$(systemctl is-active "$UNIT")" == active ] && break
+			sleep 0.1
+		done
+	fi
+	check_eq "$what: $UNIT is active" "$(systemctl is-active "$UNIT")" active
+	# A manual start resets NRestarts: only right after the crash does it tell.
+	[ "$what" != crash ] || check_num "crash: systemd restarted it by itself (NRestarts)" \
+		"$(systemctl show -P NRestarts "$UNIT")" == $((restarts0 + 1))
+	check_num "$what: a new main pid" "$(main_pid)" "!=" "$old"
+	took=$(took_over "$since")
+	check_cmd "$what: the new burrowfs took the connection from the fd store ($took)" \
+		grep -q "from systemd's fd store" <<<"$took"
+	check_cmd "$what: the container reads on" wait_ticks "$(date +%s%N)"
+	bad=$(awk -v t="$t0" '($1 == "ERR" || $1 == "WRONG") && $2 >= t' "$RLOG" | head -5)
+	check_eq "$what: no read failed or saw another value" "$bad" ""
+	gap=$(awk -v t="$((t0 - 100000000))" '$1 == "SLOW" && $2 >= t && $3 > m { m = $3 }
+		END { printf "%.1f", m + 0 }' "$RLOG")
+	note "$what: longest read across it: $gap ms"
+done
+
+touch "$STOP"
+wait "$CT"
+check_num "the container's reader ended cleanly" $? == 0
+check_cmd "the reader finished" grep -q "^DONE" "$RLOG"
+check_eq "not one read failed across the restarts" "$(grep -E '^(ERR|WRONG)' "$RLOG" | head -3)" ""
+for kind in meminfo held files sysfs; do
+	check_num "reader thread $kind read many times" \
+		"$(awk -v k="$kind" '$1 == "COUNT" && $2 == k { print $3 }' "$RLOG")" ">" 10
+done
+check_num "one fuse mount on $MNT" "$(awk -v m="$MNT" '$5 == m' /proc/self/mountinfo | wc -l)" == 1
+check_eq "no unit failed" "$(systemctl --failed --no-legend --plain --no-pager | awk '{ print $1 }')" ""
