@@ -219,12 +219,15 @@ static void fdstore_push(struct conn *c, struct log *log)
 	/* The old copy may be the mount itself now: only the newest is worth keeping. */
 	(void)notify_send("FDSTOREREMOVE=1\nFDNAME=tree");
 	/*
-	 * systemd watches stored fds with epoll and drops one that reports an
-	 * error: right for /dev/fuse, whose connection then is gone. The tree
-	 * is an O_PATH fd, which epoll refuses (EBADF: systemd would refuse to
-	 * store it), and the journal, a memfd, never signals: no polling.
+	 * systemd watches stored fds with epoll unless told FDPOLL=0. Not
+	 * /dev/fuse: the kernel wakes every poller of the device on every
+	 * request (with no event key), so PID 1 would wake once per read of
+	 * every container, as the keeper did (see keeper.c). A connection that
+	 * ended is refused at the next start anyway (connection_alive()). The
+	 * tree is an O_PATH fd, which epoll refuses (EBADF: systemd would not
+	 * store it), and the journal, a memfd, never signals.
 	 */
-	r = notify_send_fds("FDSTORE=1\nFDNAME=fuse", &c->fuse_fd, 1);
+	r = notify_send_fds("FDSTORE=1\nFDNAME=fuse\nFDPOLL=0", &c->fuse_fd, 1);
 	if (r >= 0)
 		r = notify_send_fds("FDSTORE=1\nFDNAME=journal\nFDPOLL=0", &c->journal.fd, 1);
 	if (r >= 0 && c->tree_fd >= 0)

@@ -79,6 +79,18 @@ bind_to "$MNT"
 check_cmd "--stop: the bind mount reads before" grep -q "^MemTotal:" "$BIND"
 k=$(keeper_of "$MNT")
 check_cmd "a keeper holds the connection" test -n "$k"
+# While a daemon serves, the keeper sleeps: polling /dev/fuse would wake it
+# for every request (a context switch each, which halved a lone reader's rate).
+ctxt() {
+	awk '/ctxt_switches:/ { s += $2 } END { print s + 0 }' "/proc/$1/status"
+}
+c0=$(ctxt "$k")
+for ((i = 0; i < 300; i++)); do
+	head -c 1 "$BIND" >/dev/null || break
+done
+c1=$(ctxt "$k")
+check_num "300 reads through the bind mount all succeeded" "$i" == 300
+check_num "the keeper slept through them ($((c1 - c0)) context switches)" $((c1 - c0)) "<" 30
 t0=$(date +%s%N)
 timeout 10 "$BURROWFS" --stop "$MNT"
 st=$?
