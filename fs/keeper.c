@@ -525,8 +525,16 @@ int keeper_main(int argc, char **argv)
 	sig_fd = signalfd(-1, &ss, SFD_CLOEXEC);
 	if (sig_fd < 0)
 		return EXIT_FAILURE;
-	if (kmsg_send(FD_LINK, KMSG_READY, 0, NULL, 0) < 0)
-		return EXIT_FAILURE;
+	/*
+	 * A daemon killed between spawning us and hearing from us is what a
+	 * keeper is for: hold the connection for the next one, as after any
+	 * daemon's death. (Exiting here ended the connection under a reader.)
+	 */
+	if (kmsg_send(FD_LINK, KMSG_READY, 0, NULL, 0) < 0) {
+		close(FD_LINK);
+		k.cur = -1;
+		k.lost_at = now_ns();
+	}
 
 	r = keeper_loop(&k, sig_fd);
 	/* Only our own socket: a newer keeper may have taken the path. */
