@@ -392,16 +392,11 @@ static int scan_dir(int root_fd, const char *dir, pid_t pid, const struct burrow
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd;
+	int r;
 
-	fd = openat(root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
+	r = opendir_at(root_fd, dir, 0, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		char base[96];
 		pid_t cand;
@@ -422,7 +417,7 @@ int burrow_pid_from_ns(int root_fd, pid_t pid, const struct burrow_pidns *ns, bo
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd, r;
+	int r;
 
 	if (pid <= 0)
 		return -ESRCH;
@@ -440,14 +435,9 @@ int burrow_pid_from_ns(int root_fd, pid_t pid, const struct burrow_pidns *ns, bo
 	if (r != -ESRCH || !threads)
 		return r;
 	/* Thread ids are not listed in proc/: look through the threads of ns's processes. */
-	fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
+	r = opendir_at(root_fd, "proc", 0, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		char dir[64];
 		pid_t p;

@@ -132,3 +132,19 @@ int read_i64_at(int dir_fd, const char *path, int64_t *ret)
 	*ret = v;
 	return 0;
 }
+
+int opendir_at(int dir_fd, const char *path, int flags, DIR **ret)
+{
+	int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+
+	if (fd < 0)
+		return -errno;
+	*ret = fdopendir(fd);
+	if (!*ret) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return 0;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,3 +24,6 @@ int read_u64_at(int dir_fd, const char *path, uint64_t *ret);
 
 /* One signed number (v1 cfs_quota_us is -1 when unlimited). */
 int read_i64_at(int dir_fd, const char *path, int64_t *ret);
+
+/* A directory stream of dir_fd/path (O_DIRECTORY, plus flags such as O_NOFOLLOW). */
+int opendir_at(int dir_fd, const char *path, int flags, DIR **ret);

@@ -203,18 +203,11 @@ int burrow_init_by_scan(int root_fd, uint64_t pidns, pid_t *ret)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd;
+	int r;
 
-	fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
+	r = opendir_at(root_fd, "proc", 0, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		struct burrow_nspid ns;
 		pid_t pid;

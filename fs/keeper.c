@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "macro.h"
+#include "notify.h"
 #include "parse.h"
 
 #define KMSG_MAGIC  0x4b525242u /* "BRRK" */
@@ -95,17 +96,7 @@ int kmsg_send(int fd, enum kmsg_type type, uint32_t flags, const int *fds, size_
 
 	if (nfds > MAX_FDS)
 		return -EINVAL;
-	if (nfds > 0) {
-		struct cmsghdr *c;
-
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
+	msg_attach_fds(&mh, u.buf, fds, nfds);
 	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(m))
 		return errno ? -errno : -EIO;
 	return 0;

@@ -47,6 +47,21 @@ static int notify_address(struct sockaddr_un *sa, socklen_t *ret_len)
 	return 1;
 }
 
+void msg_attach_fds(struct msghdr *mh, void *buf, const int *fds, size_t nfds)
+{
+	struct cmsghdr *c;
+
+	if (nfds == 0)
+		return;
+	mh->msg_control = buf;
+	mh->msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+}
+
 int notify_send_fds(const char *state, const int *fds, size_t nfds)
 {
 	union {
@@ -64,17 +79,7 @@ int notify_send_fds(const char *state, const int *fds, size_t nfds)
 		return r;
 	if (nfds > NOTIFY_MAX_FDS)
 		return -EINVAL;
-	if (nfds > 0) {
-		struct cmsghdr *c;
-
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
+	msg_attach_fds(&mh, u.buf, fds, nfds);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

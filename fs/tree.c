@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "journal.h"
 #include "macro.h"
 
@@ -384,21 +385,12 @@ int dirlist_add_host(struct dirlist *l, int root_fd, const char *path,
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd;
+	int r;
 
-	fd = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
+	r = opendir_at(root_fd, path, O_NOFOLLOW, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
-		int r;
-
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (keep && !keep(de->d_name, userdata))
