@@ -342,28 +342,36 @@ static void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const s
 		handle_drop(&taken);
 }
 
-static void open_static(fuse_req_t req, const struct snode *s, struct fuse_file_info *fi)
+/* The bytes of static node s for this reader, or NULL with the error replied. */
+static struct blob *render_for_reader(fuse_req_t req, const struct snode *s)
 {
-	struct daemon *d = req_daemon(req);
 	struct blob *b;
 	struct ctr *x;
 	int r;
 
-	if (s->vfile < 0) {
+	if (!s || s->vfile < 0) {
 		fuse_reply_err(req, EISDIR);
-		return;
+		return NULL;
 	}
 	r = reader_ctr(req, &x);
 	if (r >= 0) {
-		/* Rendered once, at open: every read of this handle slices the same bytes. */
-		r = content_get(d, x, (enum vfile)s->vfile, &b);
+		r = content_get(req_daemon(req), x, (enum vfile)s->vfile, &b);
 		ctr_unref(x);
 	}
 	if (r < 0) {
 		reply_fail(req, r, vfile_host_path((enum vfile)s->vfile));
-		return;
+		return NULL;
 	}
-	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b });
+	return b;
+}
+
+static void open_static(fuse_req_t req, const struct snode *s, struct fuse_file_info *fi)
+{
+	/* Rendered once, at open: every read of this handle slices the same bytes. */
+	struct blob *b = render_for_reader(req, s);
+
+	if (b)
+		reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b });
 }
 
 /* The host file of dynamic node ino for this reader, opened for reading. */
@@ -455,10 +463,8 @@ static void reply_pread(fuse_req_t req, int fd, size_t size, off_t off)
  */
 static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 {
-	struct daemon *d = req_daemon(req);
 	char vpath[PATH_MAX];
 	struct blob *b;
-	struct ctr *x;
 	int r, fd;
 
 	if (cgroup_node(req, ino, vpath, sizeof(vpath))) {
@@ -466,23 +472,11 @@ static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 		return;
 	}
 	if (ino < INO_DYNAMIC) {
-		const struct snode *s = snode_get(ino);
-
-		if (!s || s->vfile < 0) {
-			fuse_reply_err(req, EISDIR);
-			return;
+		b = render_for_reader(req, snode_get(ino));
+		if (b) {
+			reply_slice(req, b, size, off);
+			blob_unref(b);
 		}
-		r = reader_ctr(req, &x);
-		if (r >= 0) {
-			r = content_get(d, x, (enum vfile)s->vfile, &b);
-			ctr_unref(x);
-		}
-		if (r < 0) {
-			reply_fail(req, r, vfile_host_path((enum vfile)s->vfile));
-			return;
-		}
-		reply_slice(req, b, size, off);
-		blob_unref(b);
 		return;
 	}
 	r = open_dynamic(req, ino, &fd);

@@ -165,13 +165,7 @@ bfs_start() {
 	"${wrap[@]}" "$BURROWFS" "$@" "$mnt" >"$log" 2>&1 &
 	pid=$!
 	defer "bfs_stop $pid '$mnt' '$log'"
-	for ((i = 0; i < 100; i++)); do
-		if t_mounted "$mnt" && timeout 2 test -e "$mnt/proc/meminfo"; then
-			break
-		fi
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	bfs_wait_ready "$pid" "$mnt"
 	if ! timeout 2 test -e "$mnt/proc/meminfo"; then
 		sed 's/^/# burrowfs: /' "$log"
 		die "burrowfs $* did not become ready on $mnt"
@@ -179,6 +173,19 @@ bfs_start() {
 	BFS_MNT=$mnt
 	BFS_PID=$pid
 	BFS_LOG=$log
+}
+
+# bfs_wait_ready PID MNT: wait (up to 10 s) until MNT serves meminfo, or PID
+# ended; the caller checks which.
+bfs_wait_ready() {
+	local pid=$1 mnt=$2 i
+	for ((i = 0; i < 100; i++)); do
+		if t_mounted "$mnt" && timeout 2 test -e "$mnt/proc/meminfo"; then
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
 }
 
 # bfs_start_on MNT BINARY [OPTIONS...]: start BINARY (a burrowfs, perhaps a
@@ -192,13 +199,7 @@ bfs_start_on() {
 	"$bin" "$@" "$mnt" >"$log" 2>&1 &
 	pid=$!
 	defer "bfs_stop $pid '$mnt' '$log'"
-	for ((i = 0; i < 100; i++)); do
-		if t_mounted "$mnt" && timeout 2 test -e "$mnt/proc/meminfo"; then
-			break
-		fi
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	bfs_wait_ready "$pid" "$mnt"
 	if ! kill -0 "$pid" 2>/dev/null || ! timeout 2 test -e "$mnt/proc/meminfo"; then
 		sed 's/^/# burrowfs: /' "$log"
 		die "$bin $* did not become ready on $mnt"
