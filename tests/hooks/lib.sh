@@ -85,11 +85,12 @@ oci_state() {
 # hierarchy they know (devices, freezer, name=systemd...), not only the ones
 # lib.sh limits; remove what is left under the test's base in all of them.
 cg_remove_every_hierarchy() {
-	local root
+	local root dir
 	while IFS= read -r root; do
 		[ -d "$root/$CG_BASE" ] || continue
-		find "$root/$CG_BASE" -depth -type d -exec rmdir {} + 2>/dev/null ||
-			t_not_ok "could not remove $root/$CG_BASE"
+		while IFS= read -r dir; do
+			cg_rmdir_patient "$dir"
+		done < <(find "$root/$CG_BASE" -depth -type d)
 	done < <(awk '{ split($0, a, " - "); split(a[2], b, " ") }
 		b[1] == "cgroup" || b[1] == "cgroup2" { print $5 }' /proc/self/mountinfo | sort -u)
 }

@@ -438,24 +438,34 @@ cg_nr_tasks() {
 	fi
 }
 
-# Everything left in our cgroups was started by this test: end it, then
-# remove the cgroups, deepest first.
+# cg_rmdir_patient DIR: end what is left in DIR (all started by this test),
+# then remove it. Since Linux 6.18 a killed task leaves its cgroup only after
+# its last switch-out, and sanitizer builds on a loaded machine exit slowly:
+# rmdir may say EBUSY with cgroup.procs already empty, so keep trying for 15 s.
+cg_rmdir_patient() {
+	local dir=$1 pids i
+	for ((i = 0; i < 150; i++)); do
+		pids=$(cat "$dir/cgroup.procs" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+		rmdir "$dir" 2>/dev/null && return 0
+		[ -d "$dir" ] || return 0
+		sleep 0.1
+	done
+	rmdir "$dir" && return 0
+	t_not_ok "could not remove cgroup $dir (procs: $(tr '\n' ' ' <"$dir/cgroup.procs" 2>&1)," \
+		"events: $(tr '\n' ' ' <"$dir/cgroup.events" 2>&1))"
+	return 1
+}
+
+# cg_destroy_all: remove the test's cgroups in every mounted hierarchy,
+# deepest first.
 cg_destroy_all() {
-	local root dir pids i
+	local root dir
 	while IFS= read -r root; do
 		[ -d "$root/$CG_BASE" ] || continue
 		while IFS= read -r dir; do
-			for ((i = 0; i < 50; i++)); do
-				pids=$(cat "$dir/cgroup.procs" 2>/dev/null)
-				[ -n "$pids" ] || break
-				# shellcheck disable=SC2086
-				kill -KILL $pids 2>/dev/null
-				sleep 0.1
-			done
-			rmdir "$dir" 2>/dev/null || {
-				sleep 0.5
-				rmdir "$dir" || t_not_ok "could not remove cgroup $dir"
-			}
+			cg_rmdir_patient "$dir"
 		done < <(find "$root/$CG_BASE" -depth -type d)
 	done < <(cg_roots)
 }
