@@ -376,20 +376,23 @@ int burrow_container_parse(const struct burrow_layout *l, const char *proc_cgrou
 	return 0;
 }
 
-int proc_pid_starttime(int root_fd, pid_t pid, uint64_t *ret)
+int proc_pid_stat(int root_fd, pid_t pid, uint64_t *ret_start, char *ret_state)
 {
 	char path[64], buf[1024];
 	const char *p;
 	int r;
 
-	snprintf(path, sizeof(path), "proc/%d/stat", (int)pid);
+	/* AT_FDCWD stands for the host's root, whatever the cwd is. */
+	snprintf(path, sizeof(path), "%sproc/%d/stat", root_fd == AT_FDCWD ? "/" : "", (int)pid);
 	r = read_small_at(root_fd, path, buf, sizeof(buf), NULL);
 	if (r < 0)
 		return r;
 	/* comm may hold spaces and ')': the fields start after the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p)
+	if (!p || strlen(p) < 4)
 		return -EINVAL;
+	if (ret_state)
+		*ret_state = p[2];
 	p++;
 	/* starttime is field 22; field 3 (state) is the first after ')'. */
 	for (int field = 3; field < 22; field++) {
@@ -397,7 +400,12 @@ int proc_pid_starttime(int root_fd, pid_t pid, uint64_t *ret)
 		if (!p)
 			return -EINVAL;
 	}
-	return parse_u64_prefix(&p, ret);
+	return parse_u64_prefix(&p, ret_start);
+}
+
+int proc_pid_starttime(int root_fd, pid_t pid, uint64_t *ret)
+{
+	return proc_pid_stat(root_fd, pid, ret, NULL);
 }
 
 int burrow_container_load(int root_fd, const struct burrow_layout *l, pid_t pid,

@@ -88,5 +88,11 @@ int cg_nearest_with(int root_fd, const struct burrow_cgpath *p, const char *file
 /* path/file into buf; -ENAMETOOLONG if it does not fit. */
 int cg_file(const struct burrow_cgpath *p, const char *file, char *buf, size_t size);
 
+/*
+ * Start time (field 22) and state (field 3) of proc/PID/stat under root_fd
+ * (AT_FDCWD: the host's /proc). ret_state may be NULL.
+ */
+int proc_pid_stat(int root_fd, pid_t pid, uint64_t *ret_start, char *ret_state);
+
 /* Start time (field 22) of proc/PID/stat. */
 int proc_pid_starttime(int root_fd, pid_t pid, uint64_t *ret);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "fileio.h"
 #include "launcher.h"
 #include "macro.h"
@@ -181,30 +182,15 @@ uint64_t now_usec(int clock)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Start time (field 22) of /proc/PID/stat; -ESRCH for a zombie, which is as good as gone. */
+/* A zombie's start time is no use to the launcher: -ESRCH, as good as gone. */
 int pid_starttime(pid_t pid, uint64_t *ret)
 {
-	char path[64], buf[1024];
-	const char *p;
-	int r;
+	char state;
+	int r = proc_pid_stat(AT_FDCWD, pid, ret, &state);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	r = read_small_at(AT_FDCWD, path, buf, sizeof(buf), NULL);
 	if (r < 0)
 		return r;
-	/* comm may hold spaces and parentheses: fields count from the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || strlen(p) < 4)
-		return -EINVAL;
-	if (p[2] == 'Z' || p[2] == 'X')
-		return -ESRCH;
-	p++;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			return -EINVAL;
-	}
-	return parse_u64_prefix(&p, ret);
+	return state == 'Z' || state == 'X' ? -ESRCH : 0;
 }
 
 bool pid_alive(pid_t pid, uint64_t starttime)

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "macro.h"
@@ -180,6 +184,62 @@ START_TEST(test_live_host)
 }
 END_TEST
 
+/* Field 22 of a stat line, read the plain way, for comparison. */
+static unsigned long long stat_field22(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sscanf(p + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+				"%*d %*d %*d %llu",
+				&start),
+			 1);
+	return start;
+}
+
+START_TEST(test_live_stat)
+{
+	_cleanup_close_ int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	uint64_t a, b;
+	char state = 0;
+	pid_t child;
+
+	ck_assert_int_eq(proc_pid_stat(AT_FDCWD, getpid(), &a, &state), 0);
+	ck_assert_int_eq(proc_pid_stat(root, getpid(), &b, NULL), 0);
+	ck_assert_uint_eq(a, b);
+	ck_assert_uint_eq(a, stat_field22(getpid()));
+	ck_assert_int_eq(state, 'R');
+
+	/* A child that has exited and is not reaped yet: a zombie, with its start time kept. */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	for (int i = 0; i < 500 && state != 'Z'; i++) {
+		ck_assert_int_eq(proc_pid_stat(AT_FDCWD, child, &a, &state), 0);
+		if (state != 'Z')
+			usleep(10000);
+	}
+	ck_assert_int_eq(state, 'Z');
+	ck_assert_uint_eq(a, stat_field22(child));
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	/* Gone: a missing file reads as -ENODATA throughout libburrow. */
+	ck_assert_int_eq(proc_pid_stat(AT_FDCWD, child, &a, &state), -ENODATA);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cgroup");
@@ -193,6 +253,7 @@ int main(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_missing_pid);
 	tcase_add_test(tc, test_live_host);
+	tcase_add_test(tc, test_live_stat);
 	suite_add_tcase(s, tc);
 	return fixture_run_suite(s);
 }
