@@ -56,6 +56,7 @@ static void ctr_free(struct ctr *x)
 	burrow_stat_state_done(&x->stat);
 	for (size_t k = 0; k < _VF_MAX; k++)
 		blob_unref(x->files[k].blob);
+	free(x->tree.proc_cgroup);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
 }

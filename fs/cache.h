@@ -37,6 +37,12 @@ struct ctr {
 		struct blob *blob;
 		uint64_t time;
 	} files[_VF_MAX];
+	/* What cgroup/ shows this container: read again once older than the render TTL. */
+	struct {
+		char *proc_cgroup; /* the init's /proc/PID/cgroup */
+		bool cgns;	   /* the init has a cgroup namespace of its own */
+		uint64_t time;	   /* 0: not read */
+	} tree;
 };
 
 struct ctr_table {

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "fileio.h"
 #include "macro.h"
@@ -65,22 +66,45 @@ static int ns_link(int root_fd, const char *path, char *buf, size_t size)
 }
 
 /*
- * The container's cgroup in hierarchy h, below h's mount, and whether its
- * init has a cgroup namespace of its own (then that cgroup is its root).
+ * The init's cgroups and whether it has a cgroup namespace of its own (then
+ * its cgroup is its root). A tree walk asks for them on every lookup: they
+ * are kept for the render TTL, so a move of the init shows within it.
  */
-static int container_cgroup(struct daemon *d, pid_t init, const struct burrow_hierarchy *h,
-			    char *buf, size_t size, bool *ret_cgns)
+static int tree_source_locked(struct daemon *d, struct ctr *x)
 {
-	char path[64], mine[64], theirs[64], root[BURROW_CGTREE_PATH_MAX];
+	char path[64], mine[64], theirs[64];
 	_cleanup_free_ char *text = NULL;
-	size_t rn;
+	uint64_t now = now_ns();
 	int r;
 
-	snprintf(path, sizeof(path), "proc/%d/cgroup", (int)init);
+	if (x->tree.time && now - x->tree.time < d->cache_ns)
+		return 0;
+	snprintf(path, sizeof(path), "proc/%d/cgroup", (int)x->init_pid);
 	r = read_full_at(d->root_fd, path, &text, NULL);
 	if (r < 0)
 		return r == -ENODATA || r == -ENOENT ? -ESRCH : r;
-	r = burrow_cgtree_proc_path(text, h->controllers, h->v2, buf, size);
+	snprintf(path, sizeof(path), "proc/%d/ns/cgroup", (int)x->init_pid);
+	r = ns_link(d->root_fd, path, theirs, sizeof(theirs));
+	if (r >= 0)
+		r = ns_link(d->root_fd, "proc/self/ns/cgroup", mine, sizeof(mine));
+	if (r < 0)
+		return r;
+	free(x->tree.proc_cgroup);
+	x->tree.proc_cgroup = TAKE_PTR(text);
+	x->tree.cgns = strcmp(mine, theirs) != 0;
+	x->tree.time = now;
+	return 0;
+}
+
+/* The container's cgroup in hierarchy h, below h's mount. */
+static int container_cgroup(const char *proc_cgroup, const struct burrow_hierarchy *h, char *buf,
+			    size_t size)
+{
+	char root[BURROW_CGTREE_PATH_MAX];
+	size_t rn;
+	int r;
+
+	r = burrow_cgtree_proc_path(proc_cgroup, h->controllers, h->v2, buf, size);
 	if (r < 0)
 		return r;
 	/* The daemon's mount may show a subtree only: paths are relative to it. */
@@ -94,13 +118,6 @@ static int container_cgroup(struct daemon *d, pid_t init, const struct burrow_hi
 		memmove(buf, buf + rn + (buf[rn] == '/'), strlen(buf + rn + (buf[rn] == '/')) + 1);
 	}
 	burrow_cgtree_strip_init_scope(buf);
-	snprintf(path, sizeof(path), "proc/%d/ns/cgroup", (int)init);
-	r = ns_link(d->root_fd, path, theirs, sizeof(theirs));
-	if (r >= 0)
-		r = ns_link(d->root_fd, "proc/self/ns/cgroup", mine, sizeof(mine));
-	if (r < 0)
-		return r;
-	*ret_cgns = strcmp(mine, theirs) != 0;
 	return 0;
 }
 
@@ -123,8 +140,15 @@ static int view_fill(fuse_req_t req, const struct burrow_hierarchy *h, struct cg
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
 	v->host = ctr_is_host(x);
-	if (!v->host)
-		r = container_cgroup(d, x->init_pid, h, v->top, sizeof(v->top), &cgns);
+	if (!v->host) {
+		pthread_mutex_lock(&x->lock);
+		r = tree_source_locked(d, x);
+		if (r >= 0) {
+			cgns = x->tree.cgns;
+			r = container_cgroup(x->tree.proc_cgroup, h, v->top, sizeof(v->top));
+		}
+		pthread_mutex_unlock(&x->lock);
+	}
 	ctr_unref(x);
 	if (r < 0)
 		return r;
