@@ -35,6 +35,19 @@ in_ct() {
 
 # ---- reading ----------------------------------------------------------------
 
+# First, before anyone else walks the tree: the kernel's dentry and
+# attribute caches are shared by every reader of the mount, so right after
+# ct1 has looked its files up, ct2 must still find nothing there (lxcfs 5
+# answers ct2's stat from ct1's lookup for a second).
+out=$(in_ct ct1 'stat -c %s "$T/memory/$P1/memory.limit_in_bytes" >/dev/null && echo looked-up')
+check_eq "ct1 looked up its own files" "$out" looked-up
+out=$(in_ct ct2 '
+	stat "$T/memory/$P1/memory.limit_in_bytes" >/dev/null 2>&1 && echo "stat-file"
+	stat "$T/memory/$P1" >/dev/null 2>&1 && echo "stat-dir"
+	test -e "$T/memory/$P1/cgroup.procs" && echo "exists"
+	true')
+check_eq "ct2 gets nothing from ct1's lookups" "$out" ""
+
 out=$(in_ct ct1 'ls "$T" | tr "\n" " "')
 check_cmd "cgroup/ lists memory" grep -qw memory <<<"$out"
 check_cmd "cgroup/ lists name=systemd as systemd" grep -qw systemd <<<"$out"
