@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# bench-cgwalk.sh [BUILD_DIR]: one reader, three cgroup trees. A process in
+# a pid namespace of its own, in a test cgroup with BENCH_CHILDREN (default
+# 10) children of 2 grandchildren each, walks its cgroups through
+#   burrowfs   build/fs/burrowfs, its cgroup/ tree
+#   lxcfs      Debian's lxcfs 5 (lxcfs -f -p PIDFILE MNT), its cgroup/ tree
+#   cgroupfs   the kernel's own hierarchies, the same cgroups
+# with `find -type f` and then `cat` of every file: the same cgroups (the
+# test's subtree in each v1 hierarchy) through each tree. Prints files, time, time
+# per file, and the ratios per file: burrowfs/lxcfs and burrowfs/cgroupfs.
+# Best of BENCH_ROUNDS (default 3). Needs root and cgroup v1 hierarchies
+# (lxcfs 5 has no tree for v2); about 30 seconds.
+source "$(dirname "$0")/../integration/lib.sh"
+
+BUILD_DIR=${1:-${BUILD_DIR:-$T_DIR/../../build}}
+BURROWFS=$BUILD_DIR/fs/burrowfs
+ROUNDS=${BENCH_ROUNDS:-3}
+CHILDREN=${BENCH_CHILDREN:-10}
+
+t_init
+LXCFS=$(command -v lxcfs) || skip "lxcfs is not installed (apt-get install lxcfs)"
+[ "${#CG_V1[@]}" -gt 0 ] || skip "no cgroup v1 hierarchy: lxcfs 5 shows none"
+
+# ---- daemons -------------------------------------------------------------------
+bfs_start
+BMNT=$BFS_MNT
+LMNT=$T_TMP/lxcfs
+mkdir "$LMNT"
+"$LXCFS" -f -p "$T_TMP/lxcfs.pid" "$LMNT" >"$T_TMP/lxcfs.log" 2>&1 &
+LPID=$!
+defer "kill -TERM $LPID 2>/dev/null; wait $LPID 2>/dev/null; ! t_mounted '$LMNT' || umount -l '$LMNT'"
+for ((i = 0; i < 100; i++)); do
+	timeout 2 test -e "$LMNT/cgroup" && break
+	kill -0 "$LPID" 2>/dev/null || break
+	sleep 0.1
+done
+timeout 2 test -e "$LMNT/cgroup" || {
+	sed 's/^/# lxcfs: /' "$T_TMP/lxcfs.log"
+	die "lxcfs did not come up"
+}
+
+# ---- the cgroups -----------------------------------------------------------------
+cg_new walk
+for ((c = 0; c < CHILDREN; c++)); do
+	cg_new "walk/c$c/g0"
+	cg_new "walk/c$c/g1"
+done
+# The same cgroups in each tree: the test's subtree in every v1 hierarchy
+# the test cgroup is in (both FUSE trees name a hierarchy as its mount does).
+mapfile -t hiers < <(printf '%s\n' "${CG_V1[@]}" | sort -u)
+kdirs=() bdirs=() ldirs=()
+for h in "${hiers[@]}"; do
+	kdirs+=("$h/$CG_BASE/walk")
+	bdirs+=("$BMNT/cgroup/${h##*/}/$CG_BASE/walk")
+	ldirs+=("$LMNT/cgroup/${h##*/}/$CG_BASE/walk")
+done
+
+# ---- the walks, all by one reader in the test cgroup -------------------------------
+# shellcheck disable=SC2016
+INNER='
+rounds=$1 n=$2; shift 2
+walk() {
+	local t0 n
+	t0=$(date +%s%N)
+	n=$(find "$@" -type f 2>/dev/null | wc -l)
+	find "$@" -type f -print0 2>/dev/null | xargs -0 cat >/dev/null 2>&1
+	echo "$n $((($(date +%s%N) - t0) / 1000))"
+}
+for r in $(seq "$rounds"); do
+	echo "RESULT burrowfs $(walk "${@:1:n}")"
+	echo "RESULT lxcfs $(walk "${@:n+1:n}")"
+	echo "RESULT cgroupfs $(walk "${@:2*n+1:n}")"
+done'
+out=$(CT_TIMEOUT=600 ct_run "$BMNT" walk bash -c "$INNER" inner "$ROUNDS" "${#hiers[@]}" \
+	"${bdirs[@]}" "${ldirs[@]}" "${kdirs[@]}") || die "the walk failed"
+echo "$out" | grep -v '^RESULT' | sed 's/^/# /'
+
+echo
+echo "cgroup tree walk by one reader: find -type f, then cat of each file;" \
+	"best of $ROUNDS, $CHILDREN x 2 grandchildren, $(nproc) CPUs, $(uname -r)"
+awk '$1 == "RESULT" && $3 > 0 {
+		if (!($2 in t) || $4 < t[$2]) { t[$2] = $4; n[$2] = $3 }
+	}
+	function per(k) { return t[k] / n[k] }
+	END {
+		printf "%-9s %7s %10s %9s\n", "tree", "files", "ms", "us/file"
+		for (k in t)
+			printf "%-9s %7d %10.1f %9.1f\n", k, n[k], t[k] / 1000, per(k)
+		if (("burrowfs" in t) && ("lxcfs" in t))
+			printf "per file burrowfs/lxcfs: %.2f\n", per("burrowfs") / per("lxcfs")
+		if (("burrowfs" in t) && ("cgroupfs" in t))
+			printf "per file burrowfs/cgroupfs: %.2f\n", per("burrowfs") / per("cgroupfs")
+	}' <<<"$out"
+# The three walks must have covered the same cgroups.
+files() { awk -v k="$1" '$2 == k { print $3; exit }' <<<"$out"; }
+check_num "cgroupfs walked files" "$(files cgroupfs)" ">" 0
+check_eq "burrowfs showed the reader as many files as cgroupfs has" "$(files burrowfs)" \
+	"$(files cgroupfs)"
+check_eq "lxcfs showed the reader as many files as cgroupfs has" "$(files lxcfs)" \
+	"$(files cgroupfs)"
