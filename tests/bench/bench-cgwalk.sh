@@ -10,7 +10,8 @@
 # with `find -type f` and then `cat` of every file: the same cgroups (the
 # test's subtree in each v1 hierarchy) through each tree. Prints files, time, time
 # per file, and the ratios per file: burrowfs/lxcfs and burrowfs/cgroupfs.
-# Best of BENCH_ROUNDS (default 3). Needs root and cgroup v1 hierarchies
+# Best of BENCH_ROUNDS (default 3). Then single operations, timed alone.
+# Needs root and cgroup v1 hierarchies
 # (lxcfs 5 has no tree for v2); about 30 seconds.
 source "$(dirname "$0")/../integration/lib.sh"
 
@@ -75,6 +76,45 @@ for r in $(seq "$rounds"); do
 done'
 out=$(CT_TIMEOUT=600 ct_run "$BMNT" walk bash -c "$INNER" inner "$ROUNDS" "${#hiers[@]}" \
 	"${bdirs[@]}" "${ldirs[@]}" "${kdirs[@]}") || die "the walk failed"
+
+# Single operations on one cgroup's files, the trees taking turns: what a path walk adds
+# (stat and open of the whole path) and what it does not (open relative to
+# a directory already held, as systemd does, and a listing).
+# shellcheck disable=SC2016
+MICRO='
+import os, sys, time
+rounds = int(sys.argv[1])
+pairs = list(zip(sys.argv[2::2], sys.argv[3::2]))
+name = "memory.limit_in_bytes" if os.path.exists(pairs[0][1] + "/memory.limit_in_bytes") else "notify_on_release"
+def orc(path, **kw):
+    fd = os.open(path, os.O_RDONLY, **kw)
+    os.read(fd, 65536)
+    os.close(fd)
+best = {}
+for r in range(rounds):
+    for tree, d in pairs:
+        f = d + "/" + name
+        dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+        ops = (("stat-path", lambda: os.stat(f)), ("open-read-close-path", lambda: orc(f)),
+               ("open-read-close-at", lambda: orc(name, dir_fd=dfd)),
+               ("cgroup.procs-at", lambda: orc("cgroup.procs", dir_fd=dfd)),
+               ("listdir", lambda: os.listdir(dfd)))
+        for op, fn in ops:
+            n, t0 = 0, time.perf_counter()
+            while time.perf_counter() - t0 < 0.5:
+                fn()
+                n += 1
+            us = (time.perf_counter() - t0) / n * 1e6
+            best[op, tree] = min(best.get((op, tree), us), us)
+        os.close(dfd)
+for (op, tree), us in best.items():
+    print("MICRO", op, tree, "%.1f" % us)
+'
+hier=${CG_V1[memory]:-${hiers[0]}}
+sub=${hier##*/}/$CG_BASE/walk/c0/g0
+micro=$(ct_run "$BMNT" walk/c0/g0 python3 -c "$MICRO" "$ROUNDS" burrowfs "$BMNT/cgroup/$sub" \
+	lxcfs "$LMNT/cgroup/$sub" cgroupfs "$hier/$CG_BASE/walk/c0/g0") ||
+	die "the single operations failed"
 echo "$out" | grep -v '^RESULT' | sed 's/^/# /'
 
 echo
@@ -93,6 +133,20 @@ awk '$1 == "RESULT" && $3 > 0 {
 		if (("burrowfs" in t) && ("cgroupfs" in t))
 			printf "per file burrowfs/cgroupfs: %.2f\n", per("burrowfs") / per("cgroupfs")
 	}' <<<"$out"
+echo
+echo "single operations on ${hier##*/}/.../walk/c0/g0 by its own reader," \
+	"us each, best of $ROUNDS x 0.5 s:"
+awk '$1 == "MICRO" { v[$2, $3] = $4; if (!($2 in seen)) { seen[$2] = 1; ops[++n] = $2 } }
+	END {
+		printf "%-22s %9s %9s %9s %10s\n", "operation", "burrowfs", "lxcfs", "cgroupfs", "bfs/lxcfs"
+		for (i = 1; i <= n; i++) {
+			o = ops[i]
+			printf "%-22s %9s %9s %9s %10.2f\n", o, v[o, "burrowfs"], v[o, "lxcfs"], v[o, "cgroupfs"],
+				v[o, "burrowfs"] / v[o, "lxcfs"]
+		}
+	}' <<<"$micro"
+check_eq "every single operation was timed on all three" "$(grep -c '^MICRO' <<<"$micro")" 15
+
 # The three walks must have covered the same cgroups.
 files() { awk -v k="$1" '$2 == k { print $3; exit }' <<<"$out"; }
 check_num "cgroupfs walked files" "$(files cgroupfs)" ">" 0
