@@ -79,6 +79,20 @@ void fuzz_put_part(const char *path, const struct fuzz_parts *p, size_t i)
 	fuzz_put(path, text, text ? p->len[i] : 0);
 }
 
+void fuzz_put_cgfiles(const struct fuzz_cgfile *files, size_t n, const struct fuzz_parts *p,
+		      bool v2)
+{
+	for (size_t i = 1; i < n; i++) {
+		const char *name = v2 ? files[i].v2 : files[i].v1;
+		const char *other = v2 ? files[i].v1 : files[i].v2;
+
+		if (other)
+			fuzz_put(other, NULL, 0);
+		if (name)
+			fuzz_put_part(name, p, i);
+	}
+}
+
 unsigned fuzz_flags(const struct fuzz_parts *p)
 {
 	return p->n > 0 && p->len[0] > 0 ? (unsigned char)p->part[0][0] : 0;

@@ -33,6 +33,17 @@ const char *fuzz_file(const struct fuzz_parts *p, size_t i);
 /* Writes part i to path under the scratch tree, or removes path (see fuzz_file). */
 void fuzz_put_part(const char *path, const struct fuzz_parts *p, size_t i);
 
+/* A file a gather reads under one name on cgroup v1 and another on v2 (NULL: none there). */
+struct fuzz_cgfile {
+	const char *v1, *v2;
+};
+/*
+ * Part i (from 1 to n - 1) as files[i] under its v1 or its v2 name; the
+ * other name is removed, so a run never sees a file the last run left.
+ */
+void fuzz_put_cgfiles(const struct fuzz_cgfile *files, size_t n, const struct fuzz_parts *p,
+		      bool v2);
+
 /* Flag bits from the first byte of part 0 (0 when it is empty or absent). */
 unsigned fuzz_flags(const struct fuzz_parts *p);
 

@@ -23,9 +23,7 @@
 #include "fuzz-common.h"
 #include "macro.h"
 
-static const struct {
-	const char *v1, *v2;
-} files[] = {
+static const struct fuzz_cgfile files[] = {
 	[1] = { "sys/devices/system/cpu/online", "sys/devices/system/cpu/online" },
 	[2] = { "cs/a/cpuset.effective_cpus", "cs/a/cpuset.cpus.effective" },
 	[3] = { "cs/a/cpuset.cpus", NULL },
@@ -54,15 +52,7 @@ static void write_tree(const struct fuzz_parts *p, bool v2)
 		fuzz_mkdir("proc");
 		made = true;
 	}
-	for (size_t i = 1; i < sizeof(files) / sizeof(files[0]); i++) {
-		const char *name = v2 ? files[i].v2 : files[i].v1;
-		const char *other = v2 ? files[i].v1 : files[i].v2;
-
-		if (other)
-			fuzz_put(other, NULL, 0);
-		if (name)
-			fuzz_put_part(name, p, i);
-	}
+	fuzz_put_cgfiles(files, sizeof(files) / sizeof(files[0]), p, v2);
 }
 
 static void check_view(const struct burrow_cpu *cpu)

@@ -17,9 +17,7 @@
 #include "burrow.h"
 #include "fuzz-common.h"
 
-static const struct {
-	const char *v1, *v2;
-} files[] = {
+static const struct fuzz_cgfile files[] = {
 	[1] = { "cg/a/b/blkio.throttle.io_service_bytes_recursive", "cg/a/b/io.stat" },
 	[2] = { "cg/a/b/blkio.throttle.io_serviced_recursive", "cg/a/io.stat" },
 	[3] = { "cg/a/b/blkio.throttle.io_service_bytes", NULL },
@@ -37,15 +35,7 @@ static void write_tree(const struct fuzz_parts *p, bool v2)
 		fuzz_mkdir("cg/a/b");
 		made = true;
 	}
-	for (size_t i = 1; i < sizeof(files) / sizeof(files[0]); i++) {
-		const char *name = v2 ? files[i].v2 : files[i].v1;
-		const char *other = v2 ? files[i].v1 : files[i].v2;
-
-		if (other)
-			fuzz_put(other, NULL, 0);
-		if (name)
-			fuzz_put_part(name, p, i);
-	}
+	fuzz_put_cgfiles(files, sizeof(files) / sizeof(files[0]), p, v2);
 }
 
 static void check_render(const struct burrow_io *io, const char *host, const char *out)

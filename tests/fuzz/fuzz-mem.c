@@ -21,9 +21,7 @@
 #include "burrow.h"
 #include "fuzz-common.h"
 
-static const struct {
-	const char *v1, *v2;
-} files[] = {
+static const struct fuzz_cgfile files[] = {
 	[1] = { "cg/a/b/memory.usage_in_bytes", "cg/a/b/memory.current" },
 	[2] = { "cg/a/b/memory.limit_in_bytes", "cg/a/b/memory.max" },
 	[3] = { "cg/a/memory.limit_in_bytes", "cg/a/memory.max" },
@@ -44,10 +42,7 @@ static void write_tree(const struct fuzz_parts *p, bool v2)
 		fuzz_mkdir("cg/a/b");
 		made = true;
 	}
-	for (size_t i = 1; i < sizeof(files) / sizeof(files[0]); i++) {
-		fuzz_put(v2 ? files[i].v1 : files[i].v2, NULL, 0);
-		fuzz_put_part(v2 ? files[i].v2 : files[i].v1, p, i);
-	}
+	fuzz_put_cgfiles(files, sizeof(files) / sizeof(files[0]), p, v2);
 }
 
 /* "Key:   1234 kB": the number after the colon; false when there is none. */
