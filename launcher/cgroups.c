@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -548,17 +547,14 @@ static int rmdir_tree(const char *path)
 	 * init's reaping; on a loaded host that moment can pass 1 s. Waiting
 	 * here, up to 10 s, keeps a quick restart from finding the old cgroup.
 	 */
-	for (long delay_ms = 1, waited_ms = 0; waited_ms < 10000; waited_ms += delay_ms) {
-		struct timespec ts = { 0, delay_ms * 1000 * 1000 };
-
+	for (struct backoff b = { 1, 50, 10000 };;) {
 		if (rmdir(path) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY)
 			return -errno;
-		nanosleep(&ts, NULL);
-		delay_ms = delay_ms < 50 ? delay_ms * 2 : 50;
+		if (!backoff_sleep(&b))
+			return -EBUSY;
 	}
-	return -EBUSY;
 }
 
 static bool any_exists(GPtrArray *paths)
@@ -587,16 +583,13 @@ static int rmdir_trees_as_root(GPtrArray *paths, const struct container_config *
 	     *a; a++)
 		g_ptr_array_add(argv, (char *)*a);
 	g_ptr_array_add(argv, NULL);
-	for (long delay_ms = 10, waited_ms = 0; waited_ms < 10000; waited_ms += delay_ms) {
-		struct timespec ts = { 0, delay_ms * 1000 * 1000 };
-
+	for (struct backoff b = { 10, 200, 10000 };;) {
 		k = userns_exec(&c->uid_map, &c->gid_map, 0, (char *const *)argv->pdata, -1);
 		if (k == 0 || !any_exists(paths))
 			return 0;
-		nanosleep(&ts, NULL);
-		delay_ms = delay_ms < 200 ? delay_ms * 2 : 200;
+		if (!backoff_sleep(&b))
+			return k < 0 ? k : -EBUSY;
 	}
-	return k < 0 ? k : -EBUSY;
 }
 
 /* The cgroup at path and all below it, by the caller or else by the container's root. */

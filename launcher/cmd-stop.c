@@ -3,7 +3,6 @@
 #include <glib.h>
 #include <poll.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -50,11 +49,9 @@ int container_stop(const struct ct *ct, int timeout_s, bool force)
 		r = wait_gone(fd, (timeout_s + 30) * 1000);
 	close(fd);
 	/* The socket closes as the monitor exits: let it finish. */
-	for (int i = 0; r >= 0 && i < 200 && pid_alive(st.monitor, st.monitor_start); i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-	}
+	for (struct backoff b = { 1, 10, 2000 };
+	     r >= 0 && pid_alive(st.monitor, st.monitor_start) && backoff_sleep(&b);)
+		;
 	status_done(&st);
 	if (r < 0)
 		return log_error_errno(r, "stopping '%s' failed: %m", ct->name);

@@ -41,6 +41,16 @@ int mkdir_p(const char *path, mode_t mode);
 int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status);
 int wait_pid(pid_t pid, int *ret_status);
 uint64_t now_usec(int clock);
+
+/*
+ * Waiting for the kernel to let go of something (a cgroup's dying tasks,
+ * a monitor's exit): sleeps of delay_ms, doubling up to max_ms, until
+ * left_ms is spent. backoff_sleep() is false, without sleeping, once it is.
+ */
+struct backoff {
+	long delay_ms, max_ms, left_ms;
+};
+bool backoff_sleep(struct backoff *b);
 int pid_starttime(pid_t pid, uint64_t *ret);
 bool pid_alive(pid_t pid, uint64_t starttime);
 void format_bytes(uint64_t v, char *buf, size_t size);

@@ -182,6 +182,19 @@ uint64_t now_usec(int clock)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+bool backoff_sleep(struct backoff *b)
+{
+	long ms = b->delay_ms < b->left_ms ? b->delay_ms : b->left_ms;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };
+
+	if (b->left_ms <= 0)
+		return false;
+	nanosleep(&ts, NULL);
+	b->left_ms -= ms;
+	b->delay_ms = b->delay_ms * 2 < b->max_ms ? b->delay_ms * 2 : b->max_ms;
+	return true;
+}
+
 /* A zombie's start time is no use to the launcher: -ESRCH, as good as gone. */
 int pid_starttime(pid_t pid, uint64_t *ret)
 {
