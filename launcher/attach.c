@@ -17,6 +17,7 @@
 extern char **environ;
 
 #include "caps.h"
+#include "cgtree.h"
 #include "launcher.h"
 #include "sc.h"
 
@@ -60,19 +61,17 @@ static char *v2_init_cgroup(pid_t init, const char *dir)
 {
 	g_autofree char *file = g_strdup_printf("/proc/%d/cgroup", (int)init);
 	g_autofree char *text = NULL;
-	const char *rel = NULL;
+	char rel[BURROW_CGTREE_PATH_MAX];
 
-	if (!g_file_get_contents(file, &text, NULL, NULL))
+	if (!g_file_get_contents(file, &text, NULL, NULL) ||
+	    burrow_cgtree_proc_path(text, "", true, rel, sizeof(rel)) < 0)
 		return NULL;
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-		if (g_str_has_prefix(line, "0::/"))
-			rel = line + 3;
-	/* DIR is the hierarchy's mount and then a path that init's begins with. */
-	for (const char *p = dir; rel && p; p = strchr(p + 1, '/')) {
-		size_t n = strlen(p);
+	/* DIR is the hierarchy's mount and then a path that init's (rel) begins with. */
+	for (const char *p = dir; p; p = strchr(p + 1, '/')) {
+		size_t n = strlen(p + 1);
 
-		if (strncmp(rel, p, n) == 0 && (rel[n] == '\0' || rel[n] == '/'))
-			return g_strdup_printf("%.*s%s", (int)(p - dir), dir, rel);
+		if (strncmp(rel, p + 1, n) == 0 && (rel[n] == '\0' || rel[n] == '/'))
+			return g_strdup_printf("%.*s/%s", (int)(p - dir), dir, rel);
 	}
 	return NULL;
 }
