@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgtree.h"
 #include "fileio.h"
 #include "macro.h"
 #include "parse.h"
@@ -308,22 +309,6 @@ static int line_hierarchy(const struct burrow_layout *l, const char *ctrls, bool
 	return -1;
 }
 
-/*
- * systemd as a container's init moves itself into init.scope below the
- * cgroup the runtime gave it; that cgroup, not init.scope, holds the whole
- * container's usage. On a pure v2 host, the host's own init is in
- * /init.scope, which this turns into the root, the host's figures.
- */
-static void strip_init_scope(char *path)
-{
-	static const char scope[] = "/init.scope";
-	size_t n = strlen(path), k = sizeof(scope) - 1;
-
-	if (n < k || strcmp(path + n - k, scope) != 0)
-		return;
-	path[n == k ? 1 : n - k] = '\0';
-}
-
 static int container_add_line(const struct burrow_layout *l, char *line, struct burrow_container *c)
 {
 	char *ctrls, *path;
@@ -338,7 +323,7 @@ static int container_add_line(const struct burrow_layout *l, char *line, struct 
 	if (!path)
 		return 0;
 	*path++ = '\0';
-	strip_init_scope(path);
+	burrow_cgtree_strip_init_scope(path);
 	v2 = ctrls[0] == '\0';
 	hi = line_hierarchy(l, ctrls, v2);
 	if (hi < 0)

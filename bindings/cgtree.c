@@ -194,13 +194,16 @@ int burrow_cgtree_proc_path(const char *proc_cgroup, const char *controllers, bo
 
 void burrow_cgtree_strip_init_scope(char *path)
 {
-	size_t n = strlen(path);
+	char *slash = strrchr(path, '/');
 
-	if (strcmp(path, "init.scope") == 0)
-		path[0] = '\0';
-	else if (n > STRLEN("/init.scope") &&
-		 strcmp(path + n - STRLEN("/init.scope"), "/init.scope") == 0)
-		path[n - STRLEN("/init.scope")] = '\0';
+	if (strcmp(slash ? slash + 1 : path, "init.scope") != 0)
+		return;
+	if (!slash)
+		path[0] = '\0'; /* "init.scope": the root, relative */
+	else if (slash == path)
+		path[1] = '\0'; /* "/init.scope": the root, absolute */
+	else
+		*slash = '\0';
 }
 
 enum burrow_cgtree_where burrow_cgtree_where(const char *top, const char *rel,

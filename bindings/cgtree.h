@@ -52,6 +52,9 @@ int burrow_cgtree_proc_path(const char *proc_cgroup, const char *controllers, bo
 /*
  * The container's cgroup from its init's: systemd moves itself into
  * init.scope below the cgroup it was given, which stays the container's.
+ * A last component "init.scope" goes, in relative ("a/init.scope") and
+ * absolute ("/a/init.scope") paths; the root stays "" or "/". On a pure v2
+ * host the host's own init is in /init.scope: that turns into the root.
  */
 void burrow_cgtree_strip_init_scope(char *path);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,6 +60,31 @@ START_TEST(test_hier_name)
 	ck_assert_str_eq(b, "unified");
 	ck_assert_int_eq(burrow_cgtree_hier_name("rw", false, b, sizeof(b)), -EINVAL);
 	ck_assert_int_eq(burrow_cgtree_hier_name("rw,cpu,cpuacct", false, b, 4), -ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(test_strip_init_scope)
+{
+	static const char *const cases[][2] = {
+		{ "lxc/c1/init.scope", "lxc/c1" },
+		{ "init.scope", "" },
+		{ "/lxc/c1/init.scope", "/lxc/c1" },
+		{ "/init.scope", "/" },
+		{ "lxc/c1", "lxc/c1" },
+		{ "lxc/xinit.scope", "lxc/xinit.scope" },
+		{ "init.scope/a", "init.scope/a" },
+		{ "", "" },
+		{ "/", "/" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char b[64];
+
+		snprintf(b, sizeof(b), "%s", cases[i][0]);
+		burrow_cgtree_strip_init_scope(b);
+		ck_assert_msg(strcmp(b, cases[i][1]) == 0, "'%s' gave '%s', want '%s'", cases[i][0],
+			      b, cases[i][1]);
+	}
 }
 END_TEST
 
@@ -270,6 +296,7 @@ int main(void)
 
 	tcase_add_test(tc, test_normalize);
 	tcase_add_test(tc, test_hier_name);
+	tcase_add_test(tc, test_strip_init_scope);
 	tcase_add_test(tc, test_proc_path_v1);
 	tcase_add_test(tc, test_proc_path_v2);
 	tcase_add_test(tc, test_where);
