@@ -88,7 +88,9 @@ rl_sysno() {
 RL_FILES="/proc/cpuinfo /proc/stat /proc/uptime /proc/loadavg /proc/diskstats /proc/swaps
 /sys/devices/system/cpu/online"
 
-# rl_ticks_after NS: the reader (log RL_LOG) made progress after NS.
+# rl_ticks_after NS: the reader (log RL_LOG) made progress after NS. The
+# TICK lines of test-restart-helper.py's reader have the same shape, so the
+# restart tests that use it wait with these too.
 rl_ticks_after() {
 	awk -v t="$1" '$1 == "TICK" && $2 > t { f = 1 } END { exit !f }' "$RL_LOG"
 }

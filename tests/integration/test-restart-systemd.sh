@@ -12,6 +12,7 @@
 # not one read fails; then "systemctl stop" ends it all: the store is
 # flushed, and the container's files fail at once with ENOTCONN.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/restart-lib.sh"
 t_init
 [ -n "$PYTHON" ] || skip "no python3"
 HELPER=$T_DIR/test-restart-helper.py
@@ -68,20 +69,8 @@ ct_run "$MNT" r1 "$PYTHON" "$HELPER" reader "$STOP" "$RLOG" "$WANT" \
 CT=$!
 defer "touch '$STOP'"
 
-ticks_after() {
-	awk -v t="$1" '$1 == "TICK" && $2 > t { f = 1 } END { exit !f }' "$RLOG"
-}
-
-wait_ticks() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		ticks_after "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-wait_ticks 0 || die "the container never read: $(cat "$T_TMP/ct.out")"
+RL_LOG=$RLOG RL_PID=$CT
+rl_wait_ticks 0 || die "the container never read: $(cat "$T_TMP/ct.out")"
 
 for cmd in restart crash restart; do
 	t0=$(date +%s%N)
@@ -96,7 +85,7 @@ for cmd in restart crash restart; do
 		test "$(grep -c "^READY" "$STATUS")" -gt 1
 	check_eq "systemd $cmd: the fd store still holds all three" "$(last_store)" \
 		"fuse,journal,tree"
-	check_cmd "systemd $cmd: the container reads on" wait_ticks "$(date +%s%N)"
+	check_cmd "systemd $cmd: the container reads on" rl_wait_ticks "$(date +%s%N)"
 	bad=$(awk -v t="$t0" '($1 == "ERR" || $1 == "WRONG") && $2 >= t' "$RLOG")
 	check_eq "systemd $cmd: no read failed" "$bad" ""
 	gap=$(awk -v t="$((t0 - 100000000))" '$1 == "SLOW" && $2 >= t && $3 > m { m = $3 }

@@ -11,6 +11,7 @@
 # each new daemon takes the connection from the unit's fd store, and not one
 # read fails or sees another value.
 source "$(dirname "$0")/../../integration/lib.sh"
+source "$(dirname "$0")/../../integration/restart-lib.sh"
 t_init
 [ -n "${BURROW_VM_GUEST:-}" ] || skip "runs inside the VM suite's guest"
 [ -n "$PYTHON" ] || skip "no python3"
@@ -44,22 +45,8 @@ ct_run "$MNT" r1 "$PYTHON" "$HELPER" reader "$STOP" "$RLOG" "$WANT" \
 CT=$!
 defer "touch '$STOP'"
 
-ticks_after() {
-	awk -v t="$1" '$1 == "TICK" && $2 > t { f = 1 } END { exit !f }' "$RLOG"
-}
-
-# wait_ticks NS: the reader made progress after NS (20 s at most: emulated).
-wait_ticks() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		ticks_after "$1" && return 0
-		kill -0 "$CT" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-wait_ticks 0 || die "the container never read: $(cat "$T_TMP/ct.out")"
+RL_LOG=$RLOG RL_PID=$CT
+rl_wait_ticks 0 || die "the container never read: $(cat "$T_TMP/ct.out")"
 restarts0=$(systemctl show -P NRestarts "$UNIT")
 
 for what in restart crash restart; do
@@ -86,7 +73,7 @@ for what in restart crash restart; do
 	took=$(took_over "$since")
 	check_cmd "$what: the new burrowfs took the connection from the fd store ($took)" \
 		grep -q "from systemd's fd store" <<<"$took"
-	check_cmd "$what: the container reads on" wait_ticks "$(date +%s%N)"
+	check_cmd "$what: the container reads on" rl_wait_ticks "$(date +%s%N)"
 	bad=$(awk -v t="$t0" '($1 == "ERR" || $1 == "WRONG") && $2 >= t' "$RLOG" | head -5)
 	check_eq "$what: no read failed or saw another value" "$bad" ""
 	gap=$(awk -v t="$((t0 - 100000000))" '$1 == "SLOW" && $2 >= t && $3 > m { m = $3 }
