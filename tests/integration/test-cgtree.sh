@@ -21,17 +21,8 @@ cg_new ct2
 P1=$CG_BASE/ct1
 P2=$CG_BASE/ct2
 
-# in_ct REL SCRIPT [ARGS...]: SCRIPT as pid 1 of a new pid namespace (own
-# /proc) in the cgroups of REL; T and the paths are in its environment.
-in_ct() {
-	local rel=$1 script=$2
-	shift 2
-	T=$T P1=$P1 P2=$P2 CG_BASE=$CG_BASE timeout -k 3 "$CT_TIMEOUT" bash -c '
-		for d in $1; do echo $$ >"$d/cgroup.procs" || exit 125; done
-		shift
-		exec unshare --pid --fork --kill-child --mount-proc --propagation private \
-			/bin/bash -c "$@"' ct "$(cg_procs_dirs "$rel" | tr '\n' ' ')" "$script" ct "$@"
-}
+# What ct_sh's scripts use.
+export T P1 P2 CG_BASE
 
 # ---- reading ----------------------------------------------------------------
 
@@ -39,44 +30,44 @@ in_ct() {
 # attribute caches are shared by every reader of the mount, so right after
 # ct1 has looked its files up, ct2 must still find nothing there (lxcfs 5
 # answers ct2's stat from ct1's lookup for a second).
-out=$(in_ct ct1 'stat -c %s "$T/memory/$P1/memory.limit_in_bytes" >/dev/null && echo looked-up')
+out=$(ct_sh ct1 'stat -c %s "$T/memory/$P1/memory.limit_in_bytes" >/dev/null && echo looked-up')
 check_eq "ct1 looked up its own files" "$out" looked-up
-out=$(in_ct ct2 '
+out=$(ct_sh ct2 '
 	stat "$T/memory/$P1/memory.limit_in_bytes" >/dev/null 2>&1 && echo "stat-file"
 	stat "$T/memory/$P1" >/dev/null 2>&1 && echo "stat-dir"
 	test -e "$T/memory/$P1/cgroup.procs" && echo "exists"
 	true')
 check_eq "ct2 gets nothing from ct1's lookups" "$out" ""
 
-out=$(in_ct ct1 'ls "$T" | tr "\n" " "')
+out=$(ct_sh ct1 'ls "$T" | tr "\n" " "')
 check_cmd "cgroup/ lists memory" grep -qw memory <<<"$out"
 check_cmd "cgroup/ lists name=systemd as systemd" grep -qw systemd <<<"$out"
 check_cmd "cgroup/ lists v2 as unified" grep -qw unified <<<"$out"
 
-out=$(in_ct ct1 'ls "$T/memory"')
+out=$(ct_sh ct1 'ls "$T/memory"')
 check_eq "above the container: only the way down" "$out" "$CG_BASE"
-out=$(in_ct ct1 'ls "$T/memory/$CG_BASE"')
+out=$(ct_sh ct1 'ls "$T/memory/$CG_BASE"')
 check_eq "ct1 sees itself, not ct2" "$out" "ct1"
-out=$(in_ct ct2 'ls "$T/memory/$CG_BASE"')
+out=$(ct_sh ct2 'ls "$T/memory/$CG_BASE"')
 check_eq "ct2 sees itself, not ct1" "$out" "ct2"
 
-out=$(in_ct ct1 'ls "$T/memory/$P1"')
+out=$(ct_sh ct1 'ls "$T/memory/$P1"')
 want=$(ls "$MEM/$P1")
 check_eq "the container's own cgroup lists every file" "$out" "$want"
 
 cg_set ct1 mem 300000000
-out=$(in_ct ct1 'cat "$T/memory/$P1/memory.limit_in_bytes"')
+out=$(ct_sh ct1 'cat "$T/memory/$P1/memory.limit_in_bytes"')
 check_eq "memory.limit_in_bytes through the tree" "$out" "$(cat "$MEM/$P1/memory.limit_in_bytes")"
 
 # Pids come back in the reader's namespace. mapfile reads without a fork:
 # the namespace then holds exactly bash (1) and the sleep.
-out=$(in_ct ct1 '
+out=$(ct_sh ct1 '
 	sleep 60 & s=$!
 	mapfile -t pids <"$T/pids/$P1/cgroup.procs"
 	echo "${pids[*]}|$s"
 	kill $s')
 check_eq "cgroup.procs holds the namespace's pids: init 1 and the sleep" "${out%%|*}" "1 ${out#*|}"
-out=$(in_ct ct1 '
+out=$(ct_sh ct1 '
 	sleep 60 & s=$!
 	mapfile -t tids <"$T/memory/$P1/tasks"
 	echo "${tids[*]}|$s"
@@ -85,7 +76,7 @@ check_eq "tasks likewise" "${out%%|*}" "1 ${out#*|}"
 
 # ---- writing ----------------------------------------------------------------
 
-out=$(in_ct ct1 '
+out=$(ct_sh ct1 '
 	mkdir "$T/memory/$P1/child" || exit 1
 	sleep 60 & s=$!
 	echo $s >"$T/memory/$P1/child/cgroup.procs" || echo "move failed"
@@ -100,19 +91,19 @@ check_cmd "the sleep moved by its namespace pid" grep -qx "4:memory:/$P1/child" 
 check_eq "the limit written through the tree is the kernel's" \
 	"$(cat "$MEM/$P1/child/memory.limit_in_bytes" 2>/dev/null)" 67108864
 check_cmd "no write failed inside" bash -c "! grep -q failed <<<'$out'"
-out=$(in_ct ct1 'rmdir "$T/memory/$P1/child" && echo removed')
+out=$(ct_sh ct1 'rmdir "$T/memory/$P1/child" && echo removed')
 check_eq "rmdir through the tree" "$out" removed
 check_cmd "the kernel's cgroup is gone" test ! -e "$MEM/$P1/child"
 
 # A shell's '>' truncates first: that must not fail on a cgroup file.
-out=$(in_ct ct1 'echo 200 >"$T/pids/$P1/pids.max" && cat "$T/pids/$P1/pids.max"')
+out=$(ct_sh ct1 'echo 200 >"$T/pids/$P1/pids.max" && cat "$T/pids/$P1/pids.max"')
 check_eq "echo > pids.max through the tree" "$out" 200
 check_eq "pids.max in the kernel" "$(cat "$PIDS/$P1/pids.max")" 200
 
 # ---- attacks ----------------------------------------------------------------
 
 parent_limit=$(cat "$MEM/$CG_BASE/memory.limit_in_bytes")
-out=$(in_ct ct1 '
+out=$(ct_sh ct1 '
 	cat "$T/memory/$P1/../memory.limit_in_bytes" 2>/dev/null && echo "read-dotdot"
 	echo 4096 >"$T/memory/$P1/../memory.limit_in_bytes" 2>/dev/null && echo "write-dotdot"
 	echo 4096 >"$T/memory/$CG_BASE/memory.limit_in_bytes" 2>/dev/null && echo "write-parent"
@@ -138,7 +129,7 @@ host_sleep=$!
 defer "kill $host_sleep 2>/dev/null"
 echo "$host_sleep" >"$MEM/$P2/cgroup.procs"
 before=$(grep ':memory:' "/proc/$host_sleep/cgroup")
-out=$(in_ct ct1 '
+out=$(ct_sh ct1 '
 	{ echo '"$host_sleep"' >"$T/memory/$P1/cgroup.procs"; } 2>&1 || echo refused
 	{ echo '"$host_sleep"' >"$T/memory/$P1/tasks"; } 2>&1 || echo refused
 	{ echo 99999 >"$T/memory/$P1/cgroup.procs"; } 2>&1 || echo refused')
@@ -148,7 +139,7 @@ check_eq "the other container's process did not move" \
 	"$(grep ':memory:' "/proc/$host_sleep/cgroup")" "$before"
 
 # ct2 cannot see or touch ct1.
-out=$(in_ct ct2 '
+out=$(ct_sh ct2 '
 	ls "$T/memory/$P1" 2>/dev/null && echo "sees-ct1"
 	echo 1 >"$T/pids/$P1/pids.max" 2>/dev/null && echo "writes-ct1"
 	true')
@@ -163,7 +154,7 @@ if unshare --user --map-users=100000,0,65536 --map-groups=100000,0,65536 true 2>
 	# The container's root is uid 100000 on the host: let it reach the mount.
 	chmod 0755 "$T_TMP"
 	in_userns() {
-		in_ct ct1 'exec unshare --user --map-users=100000,0,65536 \
+		ct_sh ct1 'exec unshare --user --map-users=100000,0,65536 \
 			--map-groups=100000,0,65536 --setuid 0 --setgid 0 bash -c "$1"' "$1"
 	}
 	out=$(in_userns 'echo 300 >"$T/pids/$P1/pids.max" 2>/dev/null || echo denied')
