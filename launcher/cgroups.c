@@ -111,6 +111,7 @@ static int parse_mounts(struct cg_set *s)
 		v2 = g_str_equal(post[0], "cgroup2");
 		if (!v2 && !g_str_equal(post[0], "cgroup"))
 			continue;
+		s->v1_mounted |= !v2;
 		ctrl = v2 ? g_strdup("") : v1_controllers(post[2]);
 		if (!ctrl || has_hier(s, ctrl, v2))
 			continue;
@@ -300,6 +301,11 @@ static bool hier_has(const struct cg_hier *h, const char *ctrl)
 	return g_strv_contains((const char *const *)ctrls, ctrl);
 }
 
+bool cg_pure_v2(const struct cg_set *s)
+{
+	return !s->v1_mounted && s->n > 0;
+}
+
 static int limits_v1(const struct cg_hier *h, const struct container_config *c)
 {
 	int r = 0;
@@ -343,11 +349,11 @@ static bool has_word(const char *list, const char *word)
  * hybrid host v2 lacks it and v1 carries it), or can't be set (< 0: a pure
  * v2 host that did not delegate the controller).
  */
-static int v2_has(const struct cg_hier *h, const char *ctrls, const char *ctrl)
+static int v2_has(const struct cg_hier *h, bool pure, const char *ctrls, const char *ctrl)
 {
 	if (has_word(ctrls, ctrl))
 		return 1;
-	if (!g_str_equal(h->mount, "/sys/fs/cgroup"))
+	if (!pure)
 		return 0;
 	log_error("the %s controller is not delegated to %s, so its limit cannot be set: on a "
 		  "systemd host add it to Delegate= of user@.service (a drop-in in "
@@ -356,7 +362,7 @@ static int v2_has(const struct cg_hier *h, const char *ctrls, const char *ctrl)
 	return -EPERM;
 }
 
-static int limits_v2(const struct cg_hier *h, const struct container_config *c)
+static int limits_v2(const struct cg_hier *h, bool pure, const struct container_config *c)
 {
 	g_autofree char *ctl = g_build_filename(h->path, "cgroup.controllers", NULL);
 	char ctrls[512], buf[64];
@@ -364,19 +370,19 @@ static int limits_v2(const struct cg_hier *h, const struct container_config *c)
 
 	if (read_small_at(AT_FDCWD, ctl, ctrls, sizeof(ctrls), NULL) < 0 || !*g_strstrip(ctrls))
 		return 0; /* hybrid: the v2 tree carries no controllers */
-	if (c->memory != LIMIT_NONE && (r = v2_has(h, ctrls, "memory")) > 0) {
+	if (c->memory != LIMIT_NONE && (r = v2_has(h, pure, ctrls, "memory")) > 0) {
 		r = cg_write_u64(h->path, "memory.max", c->memory);
 		if (r >= 0)
 			r = cg_write_u64(h->path, "memory.swap.max",
 					 c->memory_swap == LIMIT_NONE ? 0 : c->memory_swap);
 	}
-	if (r >= 0 && c->cpus && (r = v2_has(h, ctrls, "cpuset")) > 0)
+	if (r >= 0 && c->cpus && (r = v2_has(h, pure, ctrls, "cpuset")) > 0)
 		r = cg_write(h->path, "cpuset.cpus", c->cpus);
-	if (r >= 0 && c->cpu_quota_us != LIMIT_NONE && (r = v2_has(h, ctrls, "cpu")) > 0) {
+	if (r >= 0 && c->cpu_quota_us != LIMIT_NONE && (r = v2_has(h, pure, ctrls, "cpu")) > 0) {
 		snprintf(buf, sizeof(buf), "%" PRIu64 " 100000", c->cpu_quota_us);
 		r = cg_write(h->path, "cpu.max", buf);
 	}
-	if (r >= 0 && c->pids != LIMIT_NONE && (r = v2_has(h, ctrls, "pids")) > 0)
+	if (r >= 0 && c->pids != LIMIT_NONE && (r = v2_has(h, pure, ctrls, "pids")) > 0)
 		r = cg_write_u64(h->path, "pids.max", c->pids);
 	return r < 0 ? r : 0;
 }
@@ -465,7 +471,7 @@ int cg_create(struct cg_set *s, const struct container_config *c)
 			break;
 		}
 		h->created = true;
-		r = h->v2 ? limits_v2(h, c) : limits_v1(h, c);
+		r = h->v2 ? limits_v2(h, cg_pure_v2(s), c) : limits_v1(h, c);
 	}
 	if (r < 0)
 		cg_destroy(s, c);

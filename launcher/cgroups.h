@@ -20,6 +20,7 @@ struct cg_hier {
 struct cg_set {
 	struct cg_hier *h;
 	size_t n;
+	bool v1_mounted; /* any v1 hierarchy on the host, whether it is used or not */
 };
 
 /*
@@ -29,6 +30,8 @@ struct cg_set {
  * a hierarchy the container needs is not delegated, logs what to do.
  */
 int cg_discover(const char *name, const struct container_config *c, struct cg_set *ret);
+/* A host with cgroup v2 only: no v1 hierarchy at all (named ones included). */
+bool cg_pure_v2(const struct cg_set *s);
 void cg_set_done(struct cg_set *s);
 
 /* Creates the cgroups and applies the limits; removes what it made on failure. */

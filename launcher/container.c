@@ -394,14 +394,24 @@ static int find_burrowfs(const struct container_config *c, char **ret)
 
 /*
  * cgroup=: a cgroup namespace when the kernel has them, unless told
- * otherwise; burrowfs's cgroup tree needs burrowfs.
+ * otherwise; burrowfs's cgroup tree needs burrowfs, and v1 hierarchies:
+ * without a cgroup namespace a guest's systemd takes the legacy layout
+ * (name=systemd), or the unified one only on a real cgroup2 filesystem,
+ * which a FUSE tree is not.
  */
-static int cgroup_mode(const struct container_config *c, const char *fs, bool *ret_burrowfs)
+static int cgroup_mode(const struct container_config *c, const char *fs, const struct cg_set *cg,
+		       bool *ret_burrowfs)
 {
 	bool burrowfs = c->cgroup == CGROUP_MODE_BURROWFS ||
 			(c->cgroup == CGROUP_MODE_AUTO && access("/proc/self/ns/cgroup", F_OK) < 0);
 	g_autofree char *tree = fs ? g_build_filename(fs, "cgroup", NULL) : NULL;
 
+	if (burrowfs && cg_pure_v2(cg))
+		return log_error_errno(
+			-EOPNOTSUPP, "cgroup=burrowfs: this host has cgroup v2 only, and without a "
+				     "cgroup namespace a guest's systemd needs a real cgroup2 "
+				     "filesystem at /sys/fs/cgroup, which burrowfs's tree is not; "
+				     "use cgroup=namespace");
 	if (burrowfs && (!tree || access(tree, F_OK) < 0))
 		return log_error_errno(-ENOENT,
 				       "cgroup=burrowfs needs a burrowfs with a cgroup tree at %s "
@@ -433,7 +443,7 @@ int launch_prepare(struct launch *l)
 			return log_error_errno(-E2BIG, "bind: too many bind mounts");
 	}
 	in.burrowfs = l->burrowfs;
-	r = cgroup_mode(c, l->burrowfs, &in.cg_burrowfs);
+	r = cgroup_mode(c, l->burrowfs, l->cg, &in.cg_burrowfs);
 	if (r < 0)
 		return r;
 	l->cgroup_ns = !in.cg_burrowfs;

@@ -299,12 +299,6 @@ static void plan_cgroups_burrowfs(struct mount_plan *pre, const struct cg_set *c
 	}
 }
 
-/* A pure cgroup v2 host: one hierarchy, the unified one, at /sys/fs/cgroup. */
-static bool pure_v2(const struct cg_set *cg)
-{
-	return cg->n == 1 && cg->h[0].v2 && g_str_equal(cg->h[0].mount, "/sys/fs/cgroup");
-}
-
 static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg, const char *fs)
 {
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -316,7 +310,7 @@ static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg, const 
 	 * directory, and systemd runs in the unified layout; on a tmpfs it
 	 * would want the legacy one, which a v2 host doesn't have.
 	 */
-	if (!fs && pure_v2(cg)) {
+	if (!fs && cg_pure_v2(cg)) {
 		plan_add(pre, &(struct mop){ .kind = MOP_BIND,
 					     .src = cg->h[0].path,
 					     .dst = "sys/fs/cgroup" });

@@ -115,6 +115,22 @@ check_eq "stopped" "$(ub "$BURROW" ls | awk -v n="$CT" '$1 == n { print $2 }')" 
 check_cmd "the container's cgroup is gone" test ! -e "$cgdir"
 check_eq "processes of the container's ids" \
 	"$(ps -e -o uid= | awk '$1 >= 100000 && $1 < 165536' | wc -l)" 0
+# ---- cgroup=burrowfs has no place on a v2-only host ------------------------------------
+# Without a cgroup namespace a guest's systemd needs a real cgroup2 filesystem
+# at /sys/fs/cgroup: the launcher refuses, says why, and leaves nothing behind.
+conf=$HOME_/.local/share/burrow/$CT/config
+if grep -q '^\[burrowfs\]' "$conf"; then
+	ub sed -i '/^\[burrowfs\]/a cgroup=burrowfs' "$conf"
+else
+	ub sh -c "printf '[burrowfs]\ncgroup=burrowfs\n' >>'$conf'"
+fi
+out=$(ub systemd-run --user --scope -p Delegate=yes --quiet -- "$BURROW" start --wait "$CT" 2>&1)
+check_num "start with cgroup=burrowfs fails" "$?" "!=" 0
+check_cmd "... saying that this host has cgroup v2 only ($out)" \
+	grep -q "cgroup=burrowfs: this host has cgroup v2 only" <<<"$out"
+check_eq "... and stays stopped" "$(ub "$BURROW" ls | awk -v n="$CT" '$1 == n { print $2 }')" STOPPED
+check_cmd "... with no cgroup left" test ! -e "$cgdir"
+
 out=$(ub "$BURROW" destroy "$CT" 2>&1)
 check_eq "destroy (${out:-no output})" "$?" 0
 check_cmd "the container's files are gone" test ! -e "$HOME_/.local/share/burrow/$CT"
