@@ -472,33 +472,34 @@ cg_destroy_all() {
 
 # ---- containers -------------------------------------------------------------
 
-# ct_sh REL SCRIPT [ARGS...]: bash SCRIPT as pid 1 of a new pid namespace
-# with a /proc of its own, in the cgroups of REL, with no burrowfs file bound
-# over /proc (the cgroup tree tests use the mount itself). Variables it
-# needs must be exported. Bounded by CT_TIMEOUT.
+# ct_enter REL CMD...: CMD as pid 1 of a new pid namespace with a /proc of
+# its own, in the cgroups of REL, in a private mount namespace. Bounded by
+# CT_TIMEOUT; --kill-child ends the whole namespace if unshare is killed.
+ct_enter() {
+	local rel=$1
+	shift
+	timeout -k 3 "$CT_TIMEOUT" bash -c '
+		for d in $1; do echo $$ >"$d/cgroup.procs" || exit 125; done
+		shift
+		exec unshare --pid --fork --kill-child --mount-proc --propagation private "$@"' \
+		ct "$(cg_procs_dirs "$rel" | tr '\n' ' ')" "$@"
+}
+
+# ct_sh REL SCRIPT [ARGS...]: bash SCRIPT that way, with no burrowfs file
+# bound over /proc (the cgroup tree tests use the mount itself). Variables
+# it needs must be exported.
 ct_sh() {
 	local rel=$1 script=$2
 	shift 2
-	timeout -k 3 "$CT_TIMEOUT" bash -c '
-		for d in $1; do echo $$ >"$d/cgroup.procs" || exit 125; done
-		shift
-		exec unshare --pid --fork --kill-child --mount-proc --propagation private \
-			/bin/bash -c "$@"' ct "$(cg_procs_dirs "$rel" | tr '\n' ' ')" "$script" ct "$@"
+	ct_enter "$rel" /bin/bash -c "$script" ct "$@"
 }
 
-# ct_run MNT REL CMD...: run CMD as the init of a new pid namespace, in the
-# cgroups of REL, with MNT's files bound over /proc and /sys/devices/system/cpu
-# in a private mount namespace. Bounded by CT_TIMEOUT; --kill-child ends the
-# whole namespace if unshare is killed.
+# ct_run MNT REL CMD...: CMD that way, with MNT's files bound over /proc and
+# /sys/devices/system/cpu.
 ct_run() {
 	local mnt=$1 rel=$2
 	shift 2
-	timeout -k 3 "$CT_TIMEOUT" bash -c '
-		for d in $1; do echo $$ >"$d/cgroup.procs" || exit 125; done
-		shift
-		exec unshare --pid --fork --kill-child --mount-proc --propagation private \
-			/bin/bash "$@"' ct "$(cg_procs_dirs "$rel" | tr '\n' ' ')" \
-		"$T_DIR/ct-inside.sh" "$mnt" "$@"
+	ct_enter "$rel" /bin/bash "$T_DIR/ct-inside.sh" "$mnt" "$@"
 }
 
 # ---- parsing ----------------------------------------------------------------
