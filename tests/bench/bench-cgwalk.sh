@@ -14,6 +14,8 @@
 # Needs root and cgroup v1 hierarchies
 # (lxcfs 5 has no tree for v2); about 30 seconds.
 source "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 BUILD_DIR=${1:-${BUILD_DIR:-$T_DIR/../../build}}
 BURROWFS=$BUILD_DIR/fs/burrowfs
@@ -21,26 +23,14 @@ ROUNDS=${BENCH_ROUNDS:-3}
 CHILDREN=${BENCH_CHILDREN:-10}
 
 t_init
-LXCFS=$(command -v lxcfs) || skip "lxcfs is not installed (apt-get install lxcfs)"
+command -v lxcfs >/dev/null || skip "lxcfs is not installed (apt-get install lxcfs)"
 [ "${#CG_V1[@]}" -gt 0 ] || skip "no cgroup v1 hierarchy: lxcfs 5 shows none"
 
 # ---- daemons -------------------------------------------------------------------
 bfs_start
 BMNT=$BFS_MNT
 LMNT=$T_TMP/lxcfs
-mkdir "$LMNT"
-"$LXCFS" -f -p "$T_TMP/lxcfs.pid" "$LMNT" >"$T_TMP/lxcfs.log" 2>&1 &
-LPID=$!
-defer "kill -TERM $LPID 2>/dev/null; wait $LPID 2>/dev/null; ! t_mounted '$LMNT' || umount -l '$LMNT'"
-for ((i = 0; i < 100; i++)); do
-	timeout 2 test -e "$LMNT/cgroup" && break
-	kill -0 "$LPID" 2>/dev/null || break
-	sleep 0.1
-done
-timeout 2 test -e "$LMNT/cgroup" || {
-	sed 's/^/# lxcfs: /' "$T_TMP/lxcfs.log"
-	die "lxcfs did not come up"
-}
+lxcfs_start "$LMNT"
 
 # ---- the cgroups -----------------------------------------------------------------
 cg_new walk

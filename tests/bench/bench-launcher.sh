@@ -23,6 +23,8 @@ BURROW=${BURROW:-$BUILD_DIR/launcher/burrow}
 BURROWFS=${BURROWFS:-$BUILD_DIR/fs/burrowfs}
 # shellcheck source=../launcher/lib.sh
 source "$L_DIR/lib.sh"
+# shellcheck source=bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 BOOTS=${BENCH_BOOTS:-3}
 RUNS=${BENCH_RUNS:-20}
 LXC_RUNS=${BENCH_LXC_RUNS:-5}
@@ -107,18 +109,6 @@ burrow_stop() {
 # lxcfs on /var/lib/lxcfs, where Debian's hook looks; when one already serves
 # there (not ours: left alone), ours gets a mountpoint of its own and the
 # container a copy of the hook pointing at it.
-stop_lxcfs() {
-	local pid=$1 mnt=$2 i
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	! t_mounted "$mnt" || umount -l "$mnt"
-	[ "$mnt" == /var/lib/lxcfs ] || rmdir "$mnt" 2>/dev/null
-}
 HOOK_LINES=""
 if t_mounted /var/lib/lxcfs; then
 	LXCFS_MNT=$T_TMP/lxcfs
@@ -130,19 +120,7 @@ lxc.hook.mount = $T_TMP/lxcfs.mount.hook"
 else
 	LXCFS_MNT=/var/lib/lxcfs
 fi
-mkdir -p "$LXCFS_MNT"
-lxcfs -f -p "$T_TMP/lxcfs.pid" "$LXCFS_MNT" >"$T_TMP/lxcfs.log" 2>&1 &
-LXCFS_PID=$!
-defer "stop_lxcfs $LXCFS_PID '$LXCFS_MNT'"
-for ((i = 0; i < 100; i++)); do
-	timeout 2 test -e "$LXCFS_MNT/proc/meminfo" && break
-	kill -0 "$LXCFS_PID" 2>/dev/null || break
-	sleep 0.1
-done
-timeout 2 test -e "$LXCFS_MNT/proc/meminfo" || {
-	sed 's/^/# lxcfs: /' "$T_TMP/lxcfs.log"
-	die "lxcfs did not come up on $LXCFS_MNT"
-}
+lxcfs_start "$LXCFS_MNT"
 
 # The same bytes as burrow's container, already shifted to its range: LXC maps
 # the same range (through newuidmap, from root's /etc/subuid line). The two

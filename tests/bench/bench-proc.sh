@@ -14,6 +14,8 @@
 # (default 1), the four servers taking turns, so a burst of other load on the
 # machine hits one window rather than one server. Needs root; about 2.5 minutes.
 source "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 BUILD_DIR=${1:-${BUILD_DIR:-$T_DIR/../../build}}
 BURROWFS=$BUILD_DIR/fs/burrowfs
@@ -30,31 +32,6 @@ for x in "$FLOOR" "$READER"; do
 done
 LXCFS=$(command -v lxcfs || true)
 
-# wait_file PATH PID: until PATH exists (the mount is up) or PID died.
-wait_file() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		timeout 2 test -e "$1" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-# A FUSE daemon of the benchmark's own (lxcfs, floor): SIGTERM, then make sure.
-stop_daemon() {
-	local pid=$1 mnt=$2 i
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	! t_mounted "$mnt" || umount -l "$mnt"
-	rmdir "$mnt" 2>/dev/null
-}
-
 rss_kb() {
 	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null || echo "?"
 }
@@ -66,14 +43,8 @@ BMNT=$BFS_MNT
 LMNT=""
 if [ -n "$LXCFS" ]; then
 	LMNT=$T_TMP/lxcfs
-	mkdir "$LMNT"
-	"$LXCFS" -f -l -p "$T_TMP/lxcfs.pid" "$LMNT" >"$T_TMP/lxcfs.log" 2>&1 &
-	LPID=$!
-	defer "stop_daemon $LPID '$LMNT'"
-	wait_file "$LMNT/proc/meminfo" "$LPID" || {
-		sed 's/^/# lxcfs: /' "$T_TMP/lxcfs.log"
-		die "lxcfs did not come up"
-	}
+	lxcfs_start "$LMNT" -l
+	LPID=$LXCFS_PID
 else
 	note "lxcfs is not installed (apt-get install lxcfs): its column stays empty"
 fi
