@@ -28,6 +28,12 @@ l_init() {
 	done
 	t_init
 	chmod 755 "$T_TMP"
+	# root's containers go below burrow/ in each hierarchy: the parents this
+	# test makes go again at its end, if they are empty (never others').
+	local d
+	for d in /sys/fs/cgroup/*/; do
+		[ -L "${d%/}" ] || [ -e "$d/burrow" ] || defer "rmdir '${d}burrow' 2>/dev/null"
+	done
 }
 
 # The debootstrapped Debian 12 rootfs, made once and kept between runs (1-2
