@@ -240,7 +240,7 @@ soak() {
 	# The sleeping inits end with their cgroups.
 	for ((i = 1; i <= NCT; i++)); do
 		while IFS= read -r root; do
-			for p in $(cat "$root/$CG_BASE/c$i/cgroup.procs" 2>/dev/null); do
+			for p in $(cg_own_pids "$root/$CG_BASE/c$i"); do
 				kill -KILL "$p" 2>/dev/null
 			done
 		done < <(cg_roots)

@@ -438,6 +438,20 @@ cg_nr_tasks() {
 	fi
 }
 
+# cg_own_pids DIR: the pids DIR/cgroup.procs lists that are really ours:
+# alive, and in one of this test's cgroups by their own /proc/PID/cgroup.
+# Linux 6.18 was seen to list numbers that named other processes (the
+# machine's pid 1 among them, moved and nearly killed by an earlier
+# version of these tests); a list read from the kernel is never acted on
+# unchecked.
+cg_own_pids() {
+	local p
+	while read -r p; do
+		[[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -gt 1 ] && [ "$p" != "$$" ] || continue
+		grep -q "/$CG_BASE\(/\|\$\)" "/proc/$p/cgroup" 2>/dev/null && echo "$p"
+	done <"$1/cgroup.procs" 2>/dev/null
+}
+
 # cg_rmdir_patient DIR: end what is left in DIR (all started by this test),
 # then remove it. Since Linux 6.18 a killed task leaves its cgroup only after
 # its last switch-out, and sanitizer builds on a loaded machine exit slowly:
@@ -445,7 +459,7 @@ cg_nr_tasks() {
 cg_rmdir_patient() {
 	local dir=$1 pids i
 	for ((i = 0; i < 150; i++)); do
-		pids=$(cat "$dir/cgroup.procs" 2>/dev/null)
+		pids=$(cg_own_pids "$dir")
 		# shellcheck disable=SC2086
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
 		rmdir "$dir" 2>/dev/null && return 0

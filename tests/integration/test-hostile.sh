@@ -133,7 +133,7 @@ move_all() {
 			while read -r p; do
 				echo "$p" >"$d/$to/cgroup.procs" 2>/dev/null
 				left=1
-			done <"$d/$from/cgroup.procs"
+			done < <(cg_own_pids "$d/$from")
 		done < <(cg_roots | sed "s|\$|/$CG_BASE|")
 		[ $left -eq 1 ] || return 0
 	done
