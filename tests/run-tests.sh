@@ -4,7 +4,10 @@
 # tests/run-tests.sh [--no-deps] [--no-sanitizers]: everything CI runs.
 #
 #   1. installs what the build and the suites need (Debian packages; root)
-#   2. builds (build/) and runs every suite but the VM's: meson test -C build
+#   2. builds (build/) and runs every suite but the VM's: meson test -C build,
+#      the security suite (tests of hostile guests, images, hook input and
+#      local users, which also belong to their own folder's suite) in a step
+#      of its own
 #   3. an ASan+UBSan build with gcc (build-asan/) and one with clang
 #      (build-clang-asan/), each running the unit and integration suites
 #   4. clang-format --dry-run --Werror over every tracked .c/.h file
@@ -33,7 +36,7 @@ for a in "$@"; do
 	--no-deps) DEPS=0 ;;
 	--no-sanitizers) SANITIZERS=0 ;;
 	-h | --help)
-		sed -n '3,23p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -152,7 +155,19 @@ if [ "$DEPS" -eq 1 ]; then
 	fi
 fi
 
-build_and_test "$B" "gcc" gcc "" "--no-suite vm"
+build_and_test "$B" "gcc" gcc "" "--no-suite vm --no-suite security"
+
+# Every test of what a hostile guest, image, hook input or local user may do,
+# in one place (README.md, "Security model"). Each also belongs to its own
+# folder's suite; it runs here, once.
+step "security suite: meson test --suite security"
+if [ -e "$B/build.ninja" ]; then
+	rm -f "$B/meson-logs/testlog.json"
+	meson test -C "$B" --suite security --print-errorlogs
+	count "$B" "security"
+else
+	record "security suite (no build)" 1
+fi
 
 if [ "$SANITIZERS" -eq 1 ]; then
 	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:print_summary=1
