@@ -217,7 +217,7 @@ static int reply_handle(fuse_req_t req, struct fuse_file_info *fi, const struct 
 	struct handle taken;
 	int r;
 
-	r = handles_add(&d->handles, x, &fi->fh);
+	r = fdquota_add_handle(req, x, &fi->fh);
 	if (r < 0) {
 		struct handle copy = *x;
 

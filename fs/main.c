@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -396,6 +397,21 @@ static int run(struct daemon *d, const struct config *cfg, const char *argv0)
 	return r;
 }
 
+/*
+ * The soft RLIMIT_NOFILE (often 1024) exists for select() users; nothing
+ * here selects. Every open cgroup or sysfs file pins one of our fds, and the
+ * containers' shares of them are cut from this limit (fdquota.h).
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -420,6 +436,7 @@ int main(int argc, char **argv)
 	 * keep each worker's freed renders resident.
 	 */
 	mallopt(M_ARENA_MAX, 1);
+	raise_nofile();
 	r = daemon_init(&d, &cfg);
 	if (r >= 0)
 		r = run(&d, &cfg, argv[0]);

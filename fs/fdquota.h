@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fuse-ll.h"
+
+struct handle;
+
+/*
+ * Open cgroup and sysfs files pin one daemon fd each for as long as the
+ * reader keeps them open. Without a bound one container holding files open
+ * runs the daemon out of RLIMIT_NOFILE, and every other container's reads
+ * fail with it. So each container (its outermost pid namespace below ours:
+ * a nested pid namespace is the same container) may hold at most
+ * FDQUOTA_PER_OWNER of them, and all readers together no more than the
+ * daemon's limit less a reserve for its own work (renders, cgroup lookups,
+ * the journal).
+ *
+ * 4096 per container: a booting systemd guest reads and writes its cgroup
+ * files through short-lived opens (PID 1 watches cgroup.events with inotify,
+ * which pins no fd), and each of its services starts with a soft
+ * RLIMIT_NOFILE of 1024; a guest that keeps more than a few hundred cgroup
+ * files open at once is not one we have seen.
+ */
+#define FDQUOTA_PER_OWNER   4096u
+#define FDQUOTA_RESERVE_MIN 256u
+
+struct fdquota_ent;
+
+/* Open fds by owner; the caller serializes (the handle table's lock). */
+struct fdquota {
+	struct fdquota_ent **buckets; /* FDQUOTA_BUCKETS chains, allocated on first use */
+	uint32_t total;
+};
+
+void fdquota_done(struct fdquota *q);
+
+/*
+ * Counts one more fd for owner (0: the host, bounded by the total only).
+ * -EMFILE past the owner's share, -ENFILE past the total.
+ */
+int fdquota_charge(struct fdquota *q, uint64_t owner);
+void fdquota_release(struct fdquota *q, uint64_t owner);
+
+/*
+ * The owner of the reader pid: the inode of its outermost pid namespace
+ * below self_pidns, or 0 for a reader in self_pidns.
+ */
+int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uint64_t *ret);
+
+/* handles_add() for the reader of req: an fd handle is charged to the reader's container. */
+int fdquota_add_handle(fuse_req_t req, const struct handle *x, uint64_t *ret_fh);
