@@ -142,9 +142,23 @@ check_num "after the flood the daemon's fds are back near $base_fds" "$(fd_count
 
 # ---- tasks writes -------------------------------------------------------------
 
+# A crowded host: 1000 processes of the test's own (sleeps in cgroup
+# "crowd"), so that a translation that scans the host's /proc shows.
+cg_new crowd
+bash -c 'for d in $1; do echo $$ >"$d/cgroup.procs" || exit 1; done
+	for ((i = 0; i < 1000; i++)); do sleep 120 & done
+	wait' crowd "$(cg_procs_dirs crowd | tr '\n' ' ')" &
+crowd_pid=$!
+defer "kill $crowd_pid 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+	[ "$(cg_nr_tasks crowd)" -ge 1000 ] && break
+	sleep 0.1
+done
+note "crowd: $(cg_nr_tasks crowd) tasks"
+
 # atk writes the id of one of its threads (not a process: the slowest to
-# find) to its tasks file in a loop, bounded by count and time, while vic
-# reads. Prints "writes failures seconds".
+# find) to its tasks file in a loop, bounded by count (3000) and time (20 s),
+# while vic reads. Prints "writes failures seconds".
 rm -f "$STOP" "$ATK_OUT"
 CT_TIMEOUT=60 ct_sh atk '
 	exec "$PYTHON" - <<"EOF"
@@ -176,6 +190,11 @@ wait "$atk_pid"
 read -r writes wfail secs <"$ATK_OUT" || die "atk's tasks loop wrote no result"
 note "atk wrote tasks $writes times in $secs s ($wfail failed)"
 check_eq "atk's tasks writes of its own thread succeed" "$wfail" 0
+# Each write costs a lookup, not a walk of the host: 3000 take well under
+# 10 s (about 1 s here; scanning the crowded host's /proc took 5 ms and
+# more per write).
+check_eq "all 3000 tasks writes done within the 20 s bound" "$writes" 3000
+check_num "3000 tasks writes take less than 10 s" "$secs" "<" 10
 check_eq "tasks loop: none of vic's 50 meminfo reads failed" "$ok/$fail" "50/0"
 check_eq "tasks loop: vic's MemTotal stays its own limit" "$bad" 0
 check_cmd "burrowfs is alive after both attacks" kill -0 "$BFS_PID"
