@@ -49,14 +49,16 @@ static struct fdquota_ent **chain(struct fdquota *q, uint64_t owner)
  * Read at every charge, not once at start: an administrator (or a test)
  * may change the daemon's limit with prlimit while it runs.
  */
-static void limits(uint32_t *ret_total, uint32_t *ret_owner)
+static void limits(const struct fdquota *q, uint32_t *ret_total, uint32_t *ret_owner)
 {
 	struct rlimit rl;
 	uint64_t cur = 1024, reserve;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		cur = rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX : rl.rlim_cur;
-	reserve = MAX(cur / 8, (uint64_t)FDQUOTA_RESERVE_MIN);
+	reserve = MAX(cur / 8, (uint64_t)q->reserve);
+	reserve = MAX(reserve, (uint64_t)FDQUOTA_RESERVE_MIN);
+	reserve = MIN(reserve, cur / 2);
 	*ret_total = cur > reserve ? (uint32_t)MIN(cur - reserve, (uint64_t)UINT32_MAX) : 0;
 	/* No container takes more than half of what is left: a second one always finds room. */
 	*ret_owner = MIN(FDQUOTA_PER_OWNER, *ret_total / 2);
@@ -67,7 +69,7 @@ int fdquota_charge(struct fdquota *q, uint64_t owner)
 	struct fdquota_ent *e = NULL;
 	uint32_t total, per_owner;
 
-	limits(&total, &per_owner);
+	limits(q, &total, &per_owner);
 	if (q->total >= total)
 		return -ENFILE;
 	if (owner != 0) {

@@ -16,7 +16,7 @@ struct handle;
  * a nested pid namespace is the same container) may hold at most
  * FDQUOTA_PER_OWNER of them, and all readers together no more than the
  * daemon's limit less a reserve for its own work (renders, cgroup lookups,
- * the journal).
+ * the journal, one pidfd per container in the table).
  *
  * 4096 per container: a booting systemd guest reads and writes its cgroup
  * files through short-lived opens (PID 1 watches cgroup.events with inotify,
@@ -33,6 +33,12 @@ struct fdquota_ent;
 struct fdquota {
 	struct fdquota_ent **buckets; /* FDQUOTA_BUCKETS chains, allocated on first use */
 	uint32_t total;
+	/*
+	 * fds readers may never pin (at most half the limit): the daemon's own
+	 * work and the pidfds of the container table. Set before use; at least
+	 * FDQUOTA_RESERVE_MIN, and an eighth of the limit.
+	 */
+	uint32_t reserve;
 };
 
 void fdquota_done(struct fdquota *q);

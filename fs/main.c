@@ -206,6 +206,8 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	*d = (struct daemon){ .root_fd = -1, .opts = cfg->opts, .monitor = { .kick_fd = -1 } };
 	log_init(&d->log, cfg->debug);
 	handles_init(&d->handles);
+	/* Each container the table keeps holds its init's pidfd. */
+	d->handles.quota.reserve = FDQUOTA_RESERVE_MIN + cfg->max_containers;
 	d->cache_ns = (uint64_t)cfg->cache_ms * NSEC_PER_MSEC;
 	d->start_sec = (uint64_t)time(NULL);
 	tck = sysconf(_SC_CLK_TCK);
