@@ -16,6 +16,8 @@
 #include "macro.h"
 
 #define FDQUOTA_BUCKETS 256u
+/* Owners that are host users, not pid namespaces: nsfs inodes never reach bit 63. */
+#define HOST_UID	(UINT64_C(1) << 63)
 /* The kernel nests pid namespaces 32 deep at most (MAX_PID_NS_LEVEL). */
 #define PIDNS_DEPTH_MAX 33
 
@@ -121,14 +123,15 @@ void fdquota_release(struct fdquota *q, uint64_t owner)
  * the latest. A kernel without it, or a namespace we may not climb, leaves
  * the reader's own namespace as the owner: the total bounds that case.
  */
-int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uint64_t *ret)
+int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uid_t uid, uint64_t *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
 	char path[64];
 	struct stat st;
 
+	/* The kernel names no reader when it sits outside our pid namespace: a host reader too. */
 	if (pid <= 0) {
-		*ret = 0;
+		*ret = uid == 0 ? 0 : HOST_UID | uid;
 		return 0;
 	}
 	snprintf(path, sizeof(path), "proc/%d/ns/pid", (int)pid);
@@ -138,7 +141,7 @@ int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uint64_t *ret)
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if ((uint64_t)st.st_ino == self_pidns) {
-		*ret = 0;
+		*ret = uid == 0 ? 0 : HOST_UID | uid;
 		return 0;
 	}
 	for (unsigned i = 0; i < PIDNS_DEPTH_MAX; i++) {
@@ -162,17 +165,19 @@ int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uint64_t *ret)
 int fdquota_add_handle(fuse_req_t req, const struct handle *x, uint64_t *ret_fh)
 {
 	struct daemon *d = fuse_req_userdata(req);
-	pid_t pid = fuse_req_ctx(req)->pid;
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	pid_t pid = ctx->pid;
 	struct handle h = *x;
 	int r = 0;
 
 	if (h.kind == HANDLE_FD)
-		r = fdquota_owner(d->root_fd, d->self_pidns, pid, &h.owner);
+		r = fdquota_owner(d->root_fd, d->self_pidns, pid, ctx->uid, &h.owner);
 	if (r >= 0)
 		r = handles_add(&d->handles, &h, ret_fh);
 	if (r == -EMFILE || r == -ENFILE)
-		log_ratelimited(&d->log, r,
-				"open for pid %d refused, its container holds too many: %m",
-				(int)pid);
+		log_ratelimited(
+			&d->log, r,
+			"open for pid %d refused, its container (or host user) holds too many: %m",
+			(int)pid);
 	return r;
 }

@@ -52,10 +52,13 @@ int fdquota_charge(struct fdquota *q, uint64_t owner);
 void fdquota_release(struct fdquota *q, uint64_t owner);
 
 /*
- * The owner of the reader pid: the inode of its outermost pid namespace
- * below self_pidns, or 0 for a reader in self_pidns.
+ * The owner of the reader pid (uid: its uid as the kernel gave it to us):
+ * the inode of its outermost pid namespace below self_pidns. A reader of
+ * the host (in self_pidns) is its own uid's, with one share per uid as a
+ * container has, since any local user may open the mount; host root is
+ * bounded by the total only (0).
  */
-int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uint64_t *ret);
+int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uid_t uid, uint64_t *ret);
 
 /* handles_add() for the reader of req: an fd handle is charged to the reader's container. */
 int fdquota_add_handle(fuse_req_t req, const struct handle *x, uint64_t *ret_fh);

@@ -140,6 +140,40 @@ done
 check_num "after the flood the daemon's fds are back near $base_fds" "$(fd_count)" "<=" \
 	$((base_fds + 8))
 
+# ---- a host user's flood ------------------------------------------------------
+
+# Any local user may open the mount: an unprivileged host user has a share
+# of its own too, and must not take the pool from the containers. The
+# daemon's mountpoint lies under the test's private directory: the user
+# gets the cgroup directory as an fd opened by root.
+"$PYTHON" - "$(dirname "$ATK_FILE")" "$(basename "$ATK_FILE")" >"$ATK_OUT" <<'EOF'
+import errno, os, sys
+dfd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(r)
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+    fds, err = [], 0
+    while len(fds) < 19000:
+        try:
+            fds.append(os.open(sys.argv[2], os.O_RDONLY, dir_fd=dfd))
+        except OSError as e:
+            err = e.errno
+            break
+    os.write(w, b"%d %s\n" % (len(fds), errno.errorcode.get(err, str(err)).encode()))
+    os._exit(0)
+os.close(w)
+print(os.read(r, 64).decode().strip())
+os.waitpid(pid, 0)
+EOF
+read -r opened err <"$ATK_OUT"
+note "host user nobody held $opened cgroup files open, then got $err"
+check_cmd "host user nobody was refused with EMFILE (got $err)" test "$err" == EMFILE
+check_num "host user nobody holds no more than a container's share" "$opened" "<=" $PER_CT_MAX
+
 # ---- tasks writes -------------------------------------------------------------
 
 # A crowded host: 1000 processes of the test's own (sleeps in cgroup
