@@ -113,6 +113,16 @@ int burrow_pid_from_ns(int root_fd, pid_t pid, const struct burrow_pidns *ns, bo
 		       pid_t *ret);
 
 /*
+ * The same, searching only the threads listed in the cgroup at cg_path
+ * (below the root fd) and its descendants, in their "tasks" (v1) or
+ * "cgroup.threads" (v2) files: a thread id in ns to the host's. The work is
+ * bounded by the size of that subtree. -ESRCH when no listed thread is pid
+ * in ns.
+ */
+int burrow_pid_from_ns_in(int root_fd, const char *cg_path, bool v2, pid_t pid,
+			  const struct burrow_pidns *ns, pid_t *ret);
+
+/*
  * The text of a cgroup.procs or tasks file (one host pid a line) with each
  * pid renumbered for ns; pids outside ns are left out.
  */

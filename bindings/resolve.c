@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -17,6 +18,9 @@
 /* Debian 12's headers predate it; the value is the kernel's ABI (Linux 6.11). */
 #ifndef NS_GET_TGID_FROM_PIDNS
 #define NS_GET_TGID_FROM_PIDNS _IOR(0xb7, 0x7, int)
+#endif
+#ifndef NS_GET_PID_FROM_PIDNS
+#define NS_GET_PID_FROM_PIDNS _IOR(0xb7, 0x6, int)
 #endif
 
 /* A PPid chain is never longer than the number of processes; this only guards loops. */
@@ -121,6 +125,35 @@ int burrow_init_by_ioctl(int root_fd, pid_t pid, pid_t *ret)
 	if (r < 0)
 		return errno == ENOTTY || errno == EINVAL ? -EOPNOTSUPP : -errno;
 	/* 0: the init is not visible from the caller's namespace. */
+	if (r == 0)
+		return -ESRCH;
+	*ret = (pid_t)r;
+	return 0;
+}
+
+int burrow_tid_from_ns_ioctl(int root_fd, pid_t reader, uint64_t pidns, pid_t tid, pid_t *ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	char path[64];
+	int r;
+
+	if (tid <= 0)
+		return -ESRCH;
+	r = pid_path(path, sizeof(path), reader, "ns/pid");
+	if (r < 0)
+		return r;
+	fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT ? -EOPNOTSUPP : -errno;
+	/* The reader's pid was reused since its namespace was looked up: not its tid. */
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_ino != pidns)
+		return -ESRCH;
+	r = ioctl(fd, NS_GET_PID_FROM_PIDNS, tid);
+	if (r < 0)
+		return errno == ENOTTY || errno == EINVAL ? -EOPNOTSUPP : -errno;
 	if (r == 0)
 		return -ESRCH;
 	*ret = (pid_t)r;

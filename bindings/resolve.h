@@ -41,5 +41,13 @@ int burrow_init_by_ioctl(int root_fd, pid_t pid, pid_t *ret);
 int burrow_init_by_walk(int root_fd, pid_t pid, uint64_t pidns, pid_t *ret);
 int burrow_init_by_scan(int root_fd, uint64_t pidns, pid_t *ret);
 
+/*
+ * Thread id tid as pidns (the namespace of process reader) numbers it, to
+ * the root fd's number for it: NS_GET_PID_FROM_PIDNS (Linux 6.11), one
+ * lookup in the kernel's pid hash. -ESRCH when pidns has no such thread,
+ * -EOPNOTSUPP when the kernel or the tree (a fixture) cannot answer.
+ */
+int burrow_tid_from_ns_ioctl(int root_fd, pid_t reader, uint64_t pidns, pid_t tid, pid_t *ret);
+
 /* The init (a pid of the root fd's namespace) of pidns, which pid belongs to. */
 int burrow_find_init(int root_fd, pid_t pid, uint64_t pidns, pid_t *ret);

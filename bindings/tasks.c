@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "burrow.h"
+#include "cgtree.h"
 #include "fileio.h"
 #include "macro.h"
 
@@ -21,11 +22,15 @@
 #define CANDIDATES 4
 
 struct walk {
-	int proc_fd;
+	int root_fd, proc_fd;
+	/* For each listed tid: 0 goes on, > 0 ends the walk, < 0 fails it. */
+	int (*visit)(struct walk *w, pid_t tid);
 	const char *list; /* "tasks" (v1) or "cgroup.threads" (v2): one tid a line */
 	uint64_t listed;  /* tids seen in lists, vanished ones included: the work bound */
 	struct burrow_tasks t;
-	pid_t top[CANDIDATES]; /* highest live tids, descending, 0-padded */
+	pid_t top[CANDIDATES];	       /* highest live tids, descending, 0-padded */
+	const struct burrow_pidns *ns; /* find: the namespace of want */
+	pid_t want, found;
 };
 
 /* State letter of proc/<tid>/stat; -ENODATA or -ESRCH when the task is gone. */
@@ -58,7 +63,37 @@ static void keep_top(struct walk *w, pid_t tid)
 	}
 }
 
-static int count_list(struct walk *w, int dir_fd)
+static int count_task(struct walk *w, pid_t tid)
+{
+	char state;
+	int r;
+
+	r = task_state(w->proc_fd, tid, &state);
+	if (r == -ENODATA || r == -ESRCH)
+		return 0; /* exited between the list and its stat */
+	if (r < 0)
+		return r;
+	w->t.threads++;
+	if (state == 'R')
+		w->t.running++;
+	else if (state == 'D')
+		w->t.blocked++;
+	keep_top(w, tid);
+	return 0;
+}
+
+static int find_task(struct walk *w, pid_t tid)
+{
+	pid_t inner;
+
+	/* Gone, or not in the namespace: not the one; never an error. */
+	if (burrow_pid_to_ns(w->root_fd, tid, w->ns, &inner) < 0 || inner != w->want)
+		return 0;
+	w->found = tid;
+	return 1;
+}
+
+static int visit_list(struct walk *w, int dir_fd)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *p;
@@ -71,7 +106,6 @@ static int count_list(struct walk *w, int dir_fd)
 		return r;
 	for (p = text; *p && w->listed < TASKS_MAX;) {
 		uint64_t tid;
-		char state;
 
 		while (*p == '\n')
 			p++;
@@ -81,17 +115,9 @@ static int count_list(struct walk *w, int dir_fd)
 		if (r < 0 || tid == 0 || tid > INT32_MAX)
 			return -EINVAL;
 		w->listed++;
-		r = task_state(w->proc_fd, (pid_t)tid, &state);
-		if (r == -ENODATA || r == -ESRCH)
-			continue; /* exited between the list and its stat */
-		if (r < 0)
+		r = w->visit(w, (pid_t)tid);
+		if (r != 0)
 			return r;
-		w->t.threads++;
-		if (state == 'R')
-			w->t.running++;
-		else if (state == 'D')
-			w->t.blocked++;
-		keep_top(w, (pid_t)tid);
 	}
 	return 0;
 }
@@ -115,8 +141,8 @@ static int walk_cgroup(struct walk *w, int dir_fd, unsigned depth)
 	struct dirent *de;
 	int r;
 
-	r = count_list(w, fd);
-	if (r < 0)
+	r = visit_list(w, fd);
+	if (r != 0)
 		return r;
 	if (depth + 1 >= DEPTH_MAX || w->listed >= TASKS_MAX)
 		return 0;
@@ -136,7 +162,7 @@ static int walk_cgroup(struct walk *w, int dir_fd, unsigned depth)
 			return -errno;
 		}
 		r = walk_cgroup(w, sub, depth + 1);
-		if (r < 0)
+		if (r != 0)
 			return r;
 		if (w->listed >= TASKS_MAX)
 			return 0;
@@ -220,12 +246,45 @@ int burrow_gather_tasks(int root_fd, const struct burrow_container *c, struct bu
 	fd = openat(root_fd, p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENODATA : -errno;
+	w.root_fd = root_fd;
 	w.proc_fd = proc_fd;
+	w.visit = count_task;
 	w.list = p->v2 ? "cgroup.threads" : "tasks";
 	r = walk_cgroup(&w, fd, 0);
 	if (r < 0)
 		return r;
 	w.t.last_pid = last_pid(&w, c->init_pid);
 	*ret = w.t;
+	return 0;
+}
+
+/*
+ * Only the cgroups of the container are searched: the tids they list are
+ * the only candidates a container may name, and the cost is bounded by the
+ * container's own size (TASKS_MAX), never by the host's.
+ */
+int burrow_pid_from_ns_in(int root_fd, const char *cg_path, bool v2, pid_t pid,
+			  const struct burrow_pidns *ns, pid_t *ret)
+{
+	_cleanup_close_ int proc_fd = -EBADF;
+	struct walk w = { .root_fd = root_fd, .visit = find_task, .ns = ns, .want = pid };
+	int fd, r;
+
+	if (pid <= 0)
+		return -ESRCH;
+	proc_fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd < 0)
+		return -errno;
+	fd = openat(root_fd, cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	w.proc_fd = proc_fd;
+	w.list = v2 ? "cgroup.threads" : "tasks";
+	r = walk_cgroup(&w, fd, 0);
+	if (r < 0)
+		return r;
+	if (w.found <= 0)
+		return -ESRCH;
+	*ret = w.found;
 	return 0;
 }

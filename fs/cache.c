@@ -255,6 +255,37 @@ static struct ctr *table_insert(struct daemon *d, struct ctr *x)
 	return x;
 }
 
+/*
+ * Before Linux 6.11 a reader that entered its namespace with setns() has
+ * its init found by a scan of the host's /proc; a found init is kept in the
+ * table, keyed by the namespace. A reader whose init was not found is
+ * remembered for a second, so its retries (every read it makes) cost no
+ * scan each. The reader's pid is part of the key: a namespace inode the
+ * kernel reuses for a new container must not inherit the miss.
+ */
+#define CTR_MISS_NS NSEC_PER_SEC
+
+static bool missed_lately(struct ctr_table *t, uint64_t pidns, pid_t reader)
+{
+	uint64_t now = now_ns();
+	bool hit = false;
+
+	pthread_rwlock_rdlock(&t->lock);
+	for (size_t i = 0; i < CTR_MISSES && !hit; i++)
+		hit = t->misses[i].time && t->misses[i].pidns == pidns &&
+		      t->misses[i].reader == reader && now - t->misses[i].time < CTR_MISS_NS;
+	pthread_rwlock_unlock(&t->lock);
+	return hit;
+}
+
+static void remember_miss(struct ctr_table *t, uint64_t pidns, pid_t reader)
+{
+	pthread_rwlock_wrlock(&t->lock);
+	t->misses[t->next_miss] = (struct ctr_miss){ pidns, reader, now_ns() };
+	t->next_miss = (t->next_miss + 1) % CTR_MISSES;
+	pthread_rwlock_unlock(&t->lock);
+}
+
 int ctr_get(struct daemon *d, pid_t reader, struct ctr **ret)
 {
 	struct ctr *x;
@@ -281,7 +312,12 @@ int ctr_get(struct daemon *d, pid_t reader, struct ctr **ret)
 		x = NULL;
 	}
 	if (!x) {
+		if (missed_lately(&d->table, pidns, reader))
+			return -ESRCH;
 		r = burrow_find_init(d->root_fd, reader, pidns, &init);
+		/* Only answers about the namespace: our own failures (ENOMEM) are retried. */
+		if (r == -ESRCH || r == -ENOENT)
+			remember_miss(&d->table, pidns, reader);
 		if (r < 0)
 			return r;
 		r = ctr_new(d, pidns, init, &x);

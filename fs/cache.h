@@ -45,11 +45,21 @@ struct ctr {
 	} tree;
 };
 
+/* Readers whose init was not found lately: asked again only after CTR_MISS_NS. */
+#define CTR_MISSES 16
+struct ctr_miss {
+	uint64_t pidns;
+	pid_t reader;
+	uint64_t time; /* monotonic ns; 0: unused */
+};
+
 struct ctr_table {
 	pthread_rwlock_t lock;
 	struct ctr **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t n, max;
+	struct ctr_miss misses[CTR_MISSES]; /* under lock (written with it held for writing) */
+	unsigned next_miss;
 };
 
 int ctr_table_init(struct ctr_table *t, size_t max);

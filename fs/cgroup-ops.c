@@ -22,6 +22,7 @@
 #include "cgroup-view.h"
 #include "daemon.h"
 #include "macro.h"
+#include "resolve.h"
 
 /* The largest pid list we translate at open: 4M pids of 8 digits. */
 #define PIDFILE_MAX (32u << 20)
@@ -217,7 +218,7 @@ static int reply_handle(fuse_req_t req, struct fuse_file_info *fi, const struct 
 	struct handle taken;
 	int r;
 
-	r = handles_add(&d->handles, x, &fi->fh);
+	r = fdquota_add_handle(req, x, &fi->fh);
 	if (r < 0) {
 		struct handle copy = *x;
 
@@ -371,11 +372,67 @@ void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, off_t of
 	fuse_reply_buf(req, buf, (size_t)n);
 }
 
-/* "123\n" written by the caller: the same process, numbered as the host numbers it. */
+/* A cgroup of the container of req's caller, below the root fd; any hierarchy holds it all. */
+static int caller_cgroup(fuse_req_t req, char *buf, size_t size, bool *ret_v2)
+{
+	static const enum burrow_cg prefer[] = { BURROW_CG_PIDS, BURROW_CG_CPU, BURROW_CG_SYSTEMD,
+						 BURROW_CG_MEMORY };
+	struct daemon *d = fuse_req_userdata(req);
+	const struct burrow_container *c;
+	struct ctr *x;
+	int r;
+
+	r = ctr_get(d, fuse_req_ctx(req)->pid, &x);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	pthread_mutex_lock(&x->lock);
+	r = ctr_container_locked(d, x, &c);
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(prefer); i++) {
+		const struct burrow_cgpath *p = &c->cg[prefer[i]];
+
+		if (!p->path)
+			continue;
+		r = snprintf(buf, size, "%s", p->path) >= (int)size ? -ENAMETOOLONG : 1;
+		*ret_v2 = p->v2;
+		break;
+	}
+	pthread_mutex_unlock(&x->lock);
+	ctr_unref(x);
+	return r < 0 ? r : r == 1 ? 0 : -ESRCH;
+}
+
+/*
+ * The host's number of the thread tid of the caller's pid namespace ns.
+ * Linux 6.11 answers with one lookup in its pid hash (the ioctl). Before
+ * it, we search only the threads that the container's own cgroups list:
+ * scanning every /proc/(pid)/task/(tid) of the host instead made each
+ * write of a container's tasks loop cost a walk of the whole machine, and
+ * a thread outside its cgroups is none the container may move anyway. A
+ * tid in cgroup.procs stands for its thread group, there as on cgroupfs.
+ */
+static int host_tid(fuse_req_t req, const struct burrow_pidns *ns, pid_t tid, pid_t *ret)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	char cg[PATH_MAX];
+	bool v2 = false;
+	int r;
+
+	r = burrow_tid_from_ns_ioctl(d->root_fd, fuse_req_ctx(req)->pid, ns->inode, tid, ret);
+	if (r != -EOPNOTSUPP)
+		return r;
+	r = caller_cgroup(req, cg, sizeof(cg), &v2);
+	if (r < 0)
+		return r;
+	return burrow_pid_from_ns_in(d->root_fd, cg, v2, tid, ns, ret);
+}
+
+/*
+ * "123\n" written by the caller to pid file name: the same thread, numbered
+ * as the host numbers it (every pid file takes any thread id, see host_tid).
+ */
 static int pid_from_caller(fuse_req_t req, const char *name, const char *buf, size_t size,
 			   char *out, size_t out_size)
 {
-	struct daemon *d = fuse_req_userdata(req);
 	struct burrow_pidns ns;
 	char text[32];
 	uint64_t v;
@@ -396,8 +453,7 @@ static int pid_from_caller(fuse_req_t req, const char *name, const char *buf, si
 	if (v == 0)
 		host = fuse_req_ctx(req)->pid;
 	else {
-		r = burrow_pid_from_ns(d->root_fd, (pid_t)v, &ns, strcmp(name, "cgroup.procs") != 0,
-				       &host);
+		r = host_tid(req, &ns, (pid_t)v, &host);
 		if (r < 0)
 			return r;
 	}

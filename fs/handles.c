@@ -47,14 +47,23 @@ void handles_done(struct handles *h)
 	for (uint32_t i = 0; i < h->n; i++)
 		handle_drop(&h->v[i]);
 	free(h->v);
+	fdquota_done(&h->quota);
 	pthread_mutex_destroy(&h->lock);
 }
 
 int handles_add(struct handles *h, const struct handle *x, uint64_t *ret_fh)
 {
 	uint32_t i;
+	int r;
 
 	pthread_mutex_lock(&h->lock);
+	if (x->kind == HANDLE_FD) {
+		r = fdquota_charge(&h->quota, x->owner);
+		if (r < 0) {
+			pthread_mutex_unlock(&h->lock);
+			return r;
+		}
+	}
 	if (h->free_head != NO_FREE) {
 		i = h->free_head;
 		h->free_head = h->v[i].next_free;
@@ -63,14 +72,12 @@ int handles_add(struct handles *h, const struct handle *x, uint64_t *ret_fh)
 			uint32_t cap = h->cap ? h->cap * 2 : 64;
 			struct handle *v;
 
-			if (cap > HANDLES_MAX) {
-				pthread_mutex_unlock(&h->lock);
-				return -EMFILE;
-			}
-			v = realloc(h->v, cap * sizeof(*v));
+			v = cap > HANDLES_MAX ? NULL : realloc(h->v, cap * sizeof(*v));
 			if (!v) {
+				if (x->kind == HANDLE_FD)
+					fdquota_release(&h->quota, x->owner);
 				pthread_mutex_unlock(&h->lock);
-				return -ENOMEM;
+				return cap > HANDLES_MAX ? -EMFILE : -ENOMEM;
 			}
 			h->v = v;
 			h->cap = cap;
@@ -130,6 +137,8 @@ int handles_remove(struct handles *h, uint64_t fh, struct handle *ret)
 	x = slot_locked(h, fh, &r);
 	if (x) {
 		*ret = *x;
+		if (x->kind == HANDLE_FD)
+			fdquota_release(&h->quota, x->owner);
 		x->kind = HANDLE_NONE;
 		x->next_free = h->free_head;
 		h->free_head = (uint32_t)(x - h->v);

@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "fdquota.h"
+
 struct blob;
 struct dirlist;
 
@@ -25,6 +27,7 @@ enum handle_kind {
 
 struct handle {
 	enum handle_kind kind;
+	uint64_t owner; /* HANDLE_FD: whose quota the fd counts in (fdquota.h) */
 	union {
 		struct blob *blob;
 		int fd;
@@ -38,7 +41,8 @@ struct handles {
 	uint32_t generation;
 	struct handle *v;
 	uint32_t n, cap;
-	uint32_t free_head; /* UINT32_MAX: none */
+	uint32_t free_head;   /* UINT32_MAX: none */
+	struct fdquota quota; /* the HANDLE_FD slots in use, by owner */
 };
 
 void handles_init(struct handles *h);
@@ -46,7 +50,11 @@ void handles_set_generation(struct handles *h, uint32_t generation);
 /* Frees what the slots still hold. */
 void handles_done(struct handles *h);
 
-/* Stores x (its ownership moves to the table) and gives the fh for it. */
+/*
+ * Stores x (its ownership moves to the table) and gives the fh for it. An
+ * fd counts in x->owner's quota until handles_remove(): -EMFILE or -ENFILE
+ * past it (fdquota.h), and x stays the caller's.
+ */
 int handles_add(struct handles *h, const struct handle *x, uint64_t *ret_fh);
 /*
  * The handle of fh, with a blob reference the caller drops. -ESTALE when fh

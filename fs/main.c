@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,6 +206,8 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	*d = (struct daemon){ .root_fd = -1, .opts = cfg->opts, .monitor = { .kick_fd = -1 } };
 	log_init(&d->log, cfg->debug);
 	handles_init(&d->handles);
+	/* Each container the table keeps holds its init's pidfd. */
+	d->handles.quota.reserve = FDQUOTA_RESERVE_MIN + cfg->max_containers;
 	d->cache_ns = (uint64_t)cfg->cache_ms * NSEC_PER_MSEC;
 	d->start_sec = (uint64_t)time(NULL);
 	tck = sysconf(_SC_CLK_TCK);
@@ -396,6 +399,21 @@ static int run(struct daemon *d, const struct config *cfg, const char *argv0)
 	return r;
 }
 
+/*
+ * The soft RLIMIT_NOFILE (often 1024) exists for select() users; nothing
+ * here selects. Every open cgroup or sysfs file pins one of our fds, and the
+ * containers' shares of them are cut from this limit (fdquota.h).
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -420,6 +438,7 @@ int main(int argc, char **argv)
 	 * keep each worker's freed renders resident.
 	 */
 	mallopt(M_ARENA_MAX, 1);
+	raise_nofile();
 	r = daemon_init(&d, &cfg);
 	if (r >= 0)
 		r = run(&d, &cfg, argv[0]);

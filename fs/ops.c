@@ -329,12 +329,16 @@ static void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const s
 	struct handle taken;
 	int r;
 
-	r = handles_add(&d->handles, x, &fi->fh);
+	r = fdquota_add_handle(req, x, &fi->fh);
 	if (r < 0) {
 		struct handle copy = *x;
 
 		handle_drop(&copy);
-		reply_fail(req, r, "open");
+		/* The container's share of open files is spent: say so, as open(2) would. */
+		if (r == -EMFILE || r == -ENFILE)
+			fuse_reply_err(req, -r);
+		else
+			reply_fail(req, r, "open");
 		return;
 	}
 	/* The kernel dropped the reply (the opener was interrupted): it never releases. */

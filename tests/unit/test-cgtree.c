@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "fixture.h"
 #include "macro.h"
+#include "resolve.h"
 
 #define C1_NS	 UINT64_C(4026532500)
 #define OTHER_NS UINT64_C(4026532600)
@@ -239,6 +240,35 @@ START_TEST(test_pid_from_ns)
 }
 END_TEST
 
+/* The bounded search: only the threads the container's cgroups list are candidates. */
+START_TEST(test_pid_from_ns_in)
+{
+	_cleanup_close_ int root = fixture_root("cgtree-v1");
+	struct burrow_pidns ns = { .inode = C1_NS, .level = 2 };
+	struct burrow_pidns other = { .inode = OTHER_NS, .level = 2 };
+	const char *c1 = "sys/fs/cgroup/memory/lxc/c1";
+	pid_t p = 0;
+
+	ck_assert_int_eq(burrow_pid_from_ns_in(root, c1, false, 1, &ns, &p), 0);
+	ck_assert_int_eq(p, 1000);
+	/* 4001 is listed in c1/sub: descendants are searched. */
+	ck_assert_int_eq(burrow_pid_from_ns_in(root, c1, false, 2, &ns, &p), 0);
+	ck_assert_int_eq(p, 4001);
+	/* 4002 (pid 7 of the other container) sits in c2, outside c1's subtree. */
+	ck_assert_int_eq(burrow_pid_from_ns_in(root, c1, false, 7, &ns, &p), -ESRCH);
+	ck_assert_int_eq(burrow_pid_from_ns_in(root, c1, false, 7, &other, &p), -ESRCH);
+	ck_assert_int_eq(
+		burrow_pid_from_ns_in(root, "sys/fs/cgroup/memory/lxc/c2", false, 7, &other, &p),
+		0);
+	ck_assert_int_eq(p, 4002);
+	/* A pid of the host, and no pid at all. */
+	ck_assert_int_eq(burrow_pid_from_ns_in(root, c1, false, 700, &ns, &p), -ESRCH);
+	ck_assert_int_eq(burrow_pid_from_ns_in(root, c1, false, 0, &ns, &p), -ESRCH);
+	/* No kernel to ask on a fixture: the ioctl says so, and callers fall back. */
+	ck_assert_int_eq(burrow_tid_from_ns_ioctl(root, 1000, C1_NS, 2, &p), -EOPNOTSUPP);
+}
+END_TEST
+
 START_TEST(test_translate_list)
 {
 	_cleanup_close_ int root = fixture_root("cgtree-v1");
@@ -305,6 +335,7 @@ int main(void)
 	tc = tcase_create("pids");
 	tcase_add_test(tc, test_pid_to_ns);
 	tcase_add_test(tc, test_pid_from_ns);
+	tcase_add_test(tc, test_pid_from_ns_in);
 	tcase_add_test(tc, test_translate_list);
 	tcase_add_test(tc, test_nested_v2);
 	tcase_add_test(tc, test_id_map);
