@@ -47,6 +47,14 @@ int idmap_write(pid_t pid, const struct idmap *uid, const struct idmap *gid);
  */
 int userns_run(const struct idmap *uid, const struct idmap *gid, unsigned long flags,
 	       int (*fn)(void *), void *arg);
+/*
+ * The same, with early(arg) run before becoming root: in the new namespaces,
+ * with their capabilities, but still with the caller's ids for the kernel's
+ * permission checks, so it can walk the caller's 0700 directories. Only to
+ * bind the caller's own paths in the helper's mount namespace.
+ */
+int userns_run_early(const struct idmap *uid, const struct idmap *gid, unsigned long flags,
+		     int (*early)(void *), int (*fn)(void *), void *arg);
 
 /*
  * Runs argv that way, with stdin_fd as its stdin and, unless -1, cwd_fd as

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -156,11 +157,40 @@ int rootfs_remove(const char *dir, const char *rootfs, const struct container_co
  * target is this machine's own architecture, so a private /bin/true
  * answers for it.
  */
+struct debootstrap_args {
+	char *const *argv;
+	const char *target, *mnt;
+};
+
+/*
+ * Still with the caller's ids for the kernel's checks: the container's root
+ * could not walk the caller's 0700 directories to the target, so the target
+ * is bound, in the helper's own mount namespace, on an empty directory
+ * anyone can reach.
+ */
+static int debootstrap_early(void *arg)
+{
+	const struct debootstrap_args *a = arg;
+
+	(void)!mount("/bin/true", "/usr/bin/arch-test", NULL, MS_BIND, NULL);
+	return mount(a->target, a->mnt, NULL, MS_BIND, NULL) < 0 ? errno : 0;
+}
+
+static int debootstrap_exec(void *arg)
+{
+	const struct debootstrap_args *a = arg;
+
+	if (chdir("/") < 0)
+		return 126;
+	execvp(a->argv[0], a->argv);
+	return 127;
+}
+
 static int debootstrap_userns(char *const argv[], const char *mnt, const char *target,
 			      const struct container_config *c)
 {
-	g_autoptr(GPtrArray) sh = g_ptr_array_new();
 	_cleanup_close_ int fd = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct debootstrap_args a = { argv, target, mnt };
 	int r;
 
 	if (fd < 0)
@@ -168,23 +198,9 @@ static int debootstrap_userns(char *const argv[], const char *mnt, const char *t
 	r = userns_hand_over(&c->uid_map, &c->gid_map, fd);
 	if (r < 0)
 		return r;
-	/*
-	 * The container's root can't walk the caller's 0700 directories to the
-	 * target: it gets the target as its working directory and binds it, in
-	 * its own mount namespace, on an empty directory it can reach.
-	 */
-	g_ptr_array_add(sh, "sh");
-	g_ptr_array_add(sh, "-c");
-	g_ptr_array_add(sh, "m=$1; shift; mount --bind /bin/true /usr/bin/arch-test 2>/dev/null; "
-			    "mount --bind . \"$m\" && cd / && exec \"$@\"");
-	g_ptr_array_add(sh, "sh");
-	g_ptr_array_add(sh, (char *)mnt);
-	for (char *const *a = argv; *a; a++)
-		g_ptr_array_add(sh, *a);
-	g_ptr_array_add(sh, NULL);
 	g_setenv("container", "lxc", TRUE);
-	return userns_exec_at(&c->uid_map, &c->gid_map, CLONE_NEWNS | CLONE_NEWPID,
-			      (char *const *)sh->pdata, -1, fd);
+	return userns_run_early(&c->uid_map, &c->gid_map, CLONE_NEWNS | CLONE_NEWPID,
+				debootstrap_early, debootstrap_exec, &a);
 }
 
 static int debootstrap_into(const char *suite, const char *target, const struct container_config *c)

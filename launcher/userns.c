@@ -22,7 +22,8 @@ static int become_root(void)
 }
 
 /* In the forked child: no allocation from here on, only syscalls, fn and exec. */
-static _Noreturn void child(int sock, unsigned long flags, int (*fn)(void *), void *arg)
+static _Noreturn void child(int sock, unsigned long flags, int (*early)(void *), int (*fn)(void *),
+			    void *arg)
 {
 	char c = 0;
 	int status;
@@ -32,6 +33,8 @@ static _Noreturn void child(int sock, unsigned long flags, int (*fn)(void *), vo
 		_exit(126);
 	if (read(sock, &c, 1) != 1 || c != 1)
 		_exit(126);
+	if (early && early(arg) != 0)
+		_exit(125);
 	if (become_root() < 0)
 		_exit(126);
 	if (flags & CLONE_NEWPID) {
@@ -50,8 +53,8 @@ static _Noreturn void child(int sock, unsigned long flags, int (*fn)(void *), vo
 	_exit(fn(arg));
 }
 
-int userns_run(const struct idmap *u, const struct idmap *g, unsigned long flags, int (*fn)(void *),
-	       void *arg)
+int userns_run_early(const struct idmap *u, const struct idmap *g, unsigned long flags,
+		     int (*early)(void *), int (*fn)(void *), void *arg)
 {
 	int sv[2], status, r;
 	char c = 1;
@@ -68,7 +71,7 @@ int userns_run(const struct idmap *u, const struct idmap *g, unsigned long flags
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		child(sv[1], flags, fn, arg);
+		child(sv[1], flags, early, fn, arg);
 	}
 	close(sv[1]);
 	if (read(sv[0], &c, 1) != 1)
@@ -85,6 +88,12 @@ int userns_run(const struct idmap *u, const struct idmap *g, unsigned long flags
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+int userns_run(const struct idmap *uid, const struct idmap *gid, unsigned long flags,
+	       int (*fn)(void *), void *arg)
+{
+	return userns_run_early(uid, gid, flags, NULL, fn, arg);
 }
 
 struct exec_args {
