@@ -87,6 +87,29 @@ for v in own sticky; do
 	done
 done
 
+# start takes the same path: a created container whose bind destination
+# lies below a link to the sticky victim.
+overlay
+ln -s "$T_TMP/sticky" "$r/data"
+if "$B" create st$$ --from-dir "$r" -c "bind=$T_TMP/bindsrc:/data/x" >/dev/null 2>&1; then
+	out=$("$B" start --wait st$$ 2>&1)
+	rc=$?
+	note "start: exited $rc: ${out//$'\n'/ | }"
+	if [ "$rc" -ne 0 ]; then
+		log=$(cat "$BURROW_HOME/st$$/monitor.log" 2>/dev/null)
+		if grep -q "cannot create the directory data/x" <<<"$out$log"; then
+			t_ok "start: fails clearly"
+		else
+			t_not_ok "start: unclear failure: $out"
+		fi
+	fi
+	"$B" stop st$$ >/dev/null 2>&1
+	victims_intact "start, bind dest below a link"
+	"$B" destroy --force st$$ >/dev/null 2>&1
+else
+	t_not_ok "create st$$ from the overlay"
+fi
+
 # A link that stays inside the rootfs is followed there, as the guest sees it:
 # /run -> /srv/run gets the tmpfs at the rootfs's srv/run, not the host's.
 overlay
