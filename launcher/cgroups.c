@@ -524,7 +524,7 @@ int cg_delegate(const struct cg_set *s, const struct container_config *c)
 	g_ptr_array_insert(paths, 0, g_strdup("0:0"));
 	g_ptr_array_insert(paths, 0, g_strdup("chown"));
 	g_ptr_array_add(paths, NULL);
-	r = userns_exec(&c->uid_map, &c->gid_map, 0, (char *const *)paths->pdata, -1);
+	r = userns_exec_with_caller(&c->uid_map, &c->gid_map, (char *const *)paths->pdata);
 	if (r != 0)
 		return log_error_errno(r < 0 ? r : -EPERM,
 				       "cannot hand the container's cgroups to its root");
@@ -590,7 +590,7 @@ static int rmdir_trees_as_root(GPtrArray *paths, const struct container_config *
 		g_ptr_array_add(argv, (char *)*a);
 	g_ptr_array_add(argv, NULL);
 	for (struct backoff b = { 10, 200, 10000 };;) {
-		k = userns_exec(&c->uid_map, &c->gid_map, 0, (char *const *)argv->pdata, -1);
+		k = userns_exec_with_caller(&c->uid_map, &c->gid_map, (char *const *)argv->pdata);
 		if (k == 0 || !any_exists(paths))
 			return 0;
 		if (!backoff_sleep(&b))

@@ -89,7 +89,7 @@ static int create(const struct create_args *a, const struct ct *ct)
 	if (r >= 0)
 		r = config_save_args(ct->config, a->settings);
 	if (r < 0)
-		rootfs_remove(ct->dir, &c);
+		rootfs_remove(ct->dir, ct->rootfs, &c);
 	config_done(&c);
 	return r;
 }

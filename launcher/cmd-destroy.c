@@ -49,7 +49,7 @@ int verb_destroy(int argc, char **argv)
 	if (r >= 0) {
 		r = idmap_resolve(&c);
 		if (r >= 0)
-			r = rootfs_remove(ct.dir, &c);
+			r = rootfs_remove(ct.dir, ct.rootfs, &c);
 		config_done(&c);
 	}
 	ct_done(&ct);

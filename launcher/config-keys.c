@@ -271,6 +271,25 @@ static void binds_clear(struct container_config *c)
 	c->n_binds = 0;
 }
 
+/* A ".." component of a bind destination would name a place outside what it seems to. */
+static bool has_dotdot(const char *path)
+{
+	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+
+	for (char **p = parts; *p; p++)
+		if (g_str_equal(*p, ".."))
+			return true;
+	return false;
+}
+
+static void binds_free(struct bind_mount *b, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		g_free(b[j].source);
+		g_free(b[j].dest);
+	}
+}
+
 static int p_bind(struct container_config *c, const char *v, char *why, size_t why_size)
 {
 	g_auto(GStrv) items = g_strsplit(v, ";", -1);
@@ -287,11 +306,14 @@ static int p_bind(struct container_config *c, const char *v, char *why, size_t w
 		nf = g_strv_length(f);
 		if (nf < 2 || nf > 3 || f[0][0] != '/' || f[1][0] != '/' ||
 		    (nf == 3 && !g_str_equal(f[2], "ro") && !g_str_equal(f[2], "rw"))) {
-			for (size_t j = 0; j < k; j++) {
-				g_free(b[j].source);
-				g_free(b[j].dest);
-			}
+			binds_free(b, k);
 			return WHY("'%s' is not SOURCE:DEST[:ro|rw] with absolute paths", *i);
+		}
+		if (has_dotdot(f[1]) || !f[1][strspn(f[1], "/")]) {
+			binds_free(b, k);
+			return WHY("'%s': the destination '%s' must name a path inside the "
+				   "container, without '..' components",
+				   *i, f[1]);
 		}
 		b[k].source = g_strdup(f[0]);
 		b[k].dest = g_strdup(f[1]);

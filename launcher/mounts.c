@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -26,6 +27,9 @@ void plan_add(struct mount_plan *p, const struct mop *op)
 	o->dst = g_strdup(op->dst);
 	o->fstype = g_strdup(op->fstype);
 	o->data = g_strdup(op->data);
+	/* Split here, so the child creates entries without allocating. */
+	o->dir = op->dst ? g_path_get_dirname(op->dst) : NULL;
+	o->name = op->dst ? g_path_get_basename(op->dst) : NULL;
 }
 
 void plan_mount(struct mount_plan *p, const char *src, const char *dst, const char *fstype,
@@ -67,9 +71,68 @@ void plan_done(struct mount_plan *p)
 		g_free(p->ops[i].dst);
 		g_free(p->ops[i].fstype);
 		g_free(p->ops[i].data);
+		g_free(p->ops[i].dir);
+		g_free(p->ops[i].name);
 	}
 	g_free(p->ops);
 	*p = (struct mount_plan){ 0 };
+}
+
+/*
+ * Every target is resolved with openat2(RESOLVE_IN_ROOT) relative to the
+ * working directory (the rootfs before pivot_root, "/" after), and the
+ * mount goes onto the fd, never onto a path looked up again. A symlink in
+ * the rootfs, absolute or a chain of "..", then resolves inside the rootfs as
+ * it would for the guest, instead of leading the mount out to the host's
+ * tree while the child still sees it. RESOLVE_NO_MAGICLINKS refuses
+ * /proc/PID/root style jumps. The hooks open their targets the same way
+ * (hooks/hook-mount.c). A target that resolves to the rootfs itself is
+ * refused: a mount there would hide the whole tree.
+ */
+static int open_in_root(const char *path, int flags)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC | (uint64_t)flags,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int open_target(const char *path)
+{
+	struct stat st, root;
+	int fd = open_in_root(path, 0);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || stat(".", &root) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	if (st.st_dev == root.st_dev && st.st_ino == root.st_ino) {
+		close(fd);
+		return -ELOOP;
+	}
+	return fd;
+}
+
+/* "/proc/self/fd/N": mount(2) takes a target only by path; this one is the fd's. */
+static char *fd_path(int fd, char buf[static 32])
+{
+	char digits[12];
+	size_t n = 0, i;
+
+	strcpy(buf, "/proc/self/fd/");
+	do
+		digits[n++] = (char)('0' + fd % 10);
+	while ((fd /= 10) > 0);
+	i = strlen(buf);
+	while (n > 0)
+		buf[i++] = digits[--n];
+	buf[i] = '\0';
+	return buf;
 }
 
 /*
@@ -77,12 +140,12 @@ void plan_done(struct mount_plan *p)
  * was propagated or bound from a more privileged namespace (nosuid, nodev,
  * noexec, atime): the kernel locked them and refuses to clear them.
  */
-static unsigned long locked_flags(const char *path)
+static unsigned long locked_flags(int fd)
 {
 	struct statvfs sv;
 	unsigned long f = 0;
 
-	if (statvfs(path, &sv) < 0)
+	if (fstatvfs(fd, &sv) < 0)
 		return 0;
 	if (sv.f_flag & ST_NOSUID)
 		f |= MS_NOSUID;
@@ -99,36 +162,80 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
-static int make_ro(const char *dst, unsigned long extra)
+/* Read-only for the mount tree_fd is the root of; mount_setattr leaves locked flags be. */
+static int set_ro(int tree_fd, bool rec)
 {
-	if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | extra | locked_flags(dst),
-		  NULL) < 0)
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (mount_setattr(tree_fd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr,
+			  sizeof(attr)) < 0)
 		return -errno;
 	return 0;
 }
 
-static int do_bind(const struct mop *o)
+/* Attaches the detached tree on target; the tree fd then names the new mount. */
+static int attach(int tree_fd, int target_fd, bool ro, bool rec)
 {
-	if (mount(o->src, o->dst, NULL, MS_BIND | (o->flags & MS_REC), NULL) < 0)
+	if (move_mount(tree_fd, "", target_fd, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return -errno;
-	return o->ro ? make_ro(o->dst, o->flags & MS_REC) : 0;
+	return ro ? set_ro(tree_fd, rec) : 0;
 }
 
-static int do_mask(const struct mop *o)
+/* Clones from (dir_fd, path) and attaches the copy on target. */
+static int bind_at(int dir_fd, const char *path, int target_fd, bool rec, bool ro)
+{
+	unsigned int fl = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0);
+	int tree, r;
+
+	tree = open_tree(dir_fd, path, fl | (*path ? 0 : AT_EMPTY_PATH));
+	if (tree < 0)
+		return -errno;
+	r = attach(tree, target_fd, ro, rec);
+	close(tree);
+	return r;
+}
+
+/*
+ * Masks run after pivot_root, where /proc is the guest's: they use the new
+ * mount API (no /proc/self/fd path) to put an empty tmpfs on a directory.
+ */
+static int mask_dir(int target_fd)
+{
+	int fs, mnt, r = 0;
+
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "555", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "size", "0k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		r = -errno;
+		close(fs);
+		return r;
+	}
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+		      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		r = -errno;
+	close(fs);
+	if (r < 0)
+		return r;
+	r = attach(mnt, target_fd, false, false);
+	close(mnt);
+	return r;
+}
+
+static int do_mask(int fd)
 {
 	struct stat st;
 
-	if (stat(o->dst, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", o->dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "mode=555,size=0k") < 0)
-			return -errno;
-		return 0;
-	}
-	if (mount("/dev/null", o->dst, NULL, MS_BIND, NULL) < 0)
-		return -errno;
-	return 0;
+	if (S_ISDIR(st.st_mode))
+		return mask_dir(fd);
+	return bind_at(AT_FDCWD, "/dev/null", fd, false, false);
 }
 
 static int do_pivot(void)
@@ -146,47 +253,75 @@ static int do_pivot(void)
 	return 0;
 }
 
-static int do_attach(const struct mop *o, const struct trees *t)
+/* mkdir, mknod (an empty file) or symlink in the in-root resolution of o->dir. */
+static int make_entry(const struct mop *o)
 {
-	if (move_mount(t->fd[o->tree], "", AT_FDCWD, o->dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return -errno;
-	return o->ro ? make_ro(o->dst, 0) : 0;
+	int dir = open_in_root(o->dir, O_DIRECTORY), r = 0;
+
+	if (dir < 0)
+		return dir;
+	if (o->kind == MOP_MKDIR)
+		r = mkdirat(dir, o->name, o->mode);
+	else if (o->kind == MOP_TOUCH)
+		r = mknodat(dir, o->name, S_IFREG | o->mode, 0);
+	else
+		r = symlinkat(o->src, dir, o->name);
+	r = r < 0 && errno != EEXIST ? -errno : 0;
+	close(dir);
+	return r;
+}
+
+/* The steps that mount onto an existing target, opened by the caller. */
+static int mount_on(const struct mop *o, int fd, const struct trees *t)
+{
+	char path[32];
+
+	switch (o->kind) {
+	case MOP_MOUNT:
+		/* Before pivot_root: this /proc is the host's, which the guest can't change. */
+		return mount(o->src, fd_path(fd, path), o->fstype, o->flags, o->data) < 0 ? -errno
+											  : 0;
+	case MOP_REMOUNT:
+		return mount(NULL, fd_path(fd, path), NULL,
+			     MS_REMOUNT | o->flags | locked_flags(fd), o->data) < 0
+			       ? -errno
+			       : 0;
+	case MOP_BIND:
+		return bind_at(AT_FDCWD, o->src, fd, o->flags & MS_REC, o->ro);
+	case MOP_MASK:
+		return do_mask(fd);
+	case MOP_RO:
+		return bind_at(fd, "", fd, true, true);
+	case MOP_ATTACH:
+		return attach(t->fd[o->tree], fd, o->ro, t->rec[o->tree]);
+	default:
+		return -EINVAL;
+	}
 }
 
 static int run_one(const struct mop *o, const struct trees *t)
 {
-	int fd;
+	int fd, r;
 
 	switch (o->kind) {
-	case MOP_MOUNT:
-		return mount(o->src, o->dst, o->fstype, o->flags, o->data) < 0 ? -errno : 0;
-	case MOP_BIND:
-		return do_bind(o);
-	case MOP_REMOUNT:
-		return mount(NULL, o->dst, NULL, MS_REMOUNT | o->flags | locked_flags(o->dst),
-			     o->data) < 0
-			       ? -errno
-			       : 0;
 	case MOP_MKDIR:
-		return mkdir(o->dst, o->mode) < 0 && errno != EEXIST ? -errno : 0;
 	case MOP_TOUCH:
-		fd = open(o->dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, o->mode);
-		if (fd < 0)
-			return errno == EEXIST || errno == EISDIR ? 0 : -errno;
-		close(fd);
-		return 0;
 	case MOP_SYMLINK:
-		return symlink(o->src, o->dst) < 0 && errno != EEXIST ? -errno : 0;
-	case MOP_MASK:
-		return do_mask(o);
-	case MOP_RO:
-		if (mount(o->dst, o->dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-			return -errno;
-		return make_ro(o->dst, MS_REC);
+		return make_entry(o);
 	case MOP_PIVOT:
 		return do_pivot();
+	case MOP_MOUNT:
+	case MOP_REMOUNT:
+	case MOP_BIND:
+	case MOP_MASK:
+	case MOP_RO:
 	case MOP_ATTACH:
-		return do_attach(o, t);
+		fd = open_target(o->dst);
+		if (fd < 0)
+			return fd;
+		r = mount_on(o, fd, t);
+		close(fd);
+		return r;
 	default:
 		return -EINVAL;
 	}
@@ -332,14 +467,33 @@ static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg, const 
 				     .data = "mode=755" });
 }
 
-/* What runc and LXC hide or freeze by default. */
+/*
+ * What Docker (and so runc, crun, podman and Kubernetes by default) hides or
+ * freezes; its masked list is runc's example spec plus /proc/interrupts and
+ * /sys/devices/virtual/powercap (RAPL energy counters, a side channel:
+ * CVE-2020-8694, "Platypus").
+ *
+ * These are made inside the container's user and mount namespaces, so they
+ * are not locked: guest root can unmount or remount them, and may mount a
+ * fresh procfs of its own. That is on purpose. The guest's systemd gives
+ * services ProtectProc=, ProtectKernelTunables= and PrivateDevices=, which
+ * mount a fresh procfs or sysfs, and the kernel refuses that while locked
+ * mounts cover files of /proc (mount_too_revealing()); LXC and
+ * systemd-nspawn choose the same. The boundary is the user namespace: with
+ * every mask gone, guest root still can't write a global sysctl or
+ * /proc/sysrq-trigger (their files are owned by host root, unmapped there)
+ * nor read /proc/kcore or kernel addresses (CAP_SYS_RAWIO and CAP_SYSLOG
+ * count only in the initial namespace). tests/launcher/test-sec-unmask.sh
+ * proves it. The masks keep well-behaved guests from tripping on them.
+ */
 static const char *const masked[] = {
-	"/proc/kcore",	       "/proc/keys",	    "/proc/timer_list", "/proc/sched_debug",
-	"/proc/latency_stats", "/proc/timer_stats", "/proc/acpi",	"/proc/scsi",
-	"/proc/asound",	       "/sys/firmware",
+	"/proc/acpi",	    "/proc/asound",	 "/proc/interrupts",
+	"/proc/kcore",	    "/proc/keys",	 "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+	"/proc/scsi",	    "/sys/firmware",	 "/sys/devices/virtual/powercap",
 };
 static const char *const readonly[] = {
-	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
 static void plan_user_binds(struct mount_plan *pre, const struct mount_inputs *in)

@@ -12,7 +12,10 @@
  * parent by its index, and the parent describes it.
  *
  * Before pivot_root the child's working directory is the rootfs, so targets
- * are relative ("proc", "dev/pts"); afterwards they are absolute.
+ * are relative ("proc", "dev/pts"); afterwards they are absolute. Either way
+ * they are resolved inside the working directory as if it were "/"
+ * (openat2 RESOLVE_IN_ROOT), so a symlink in the rootfs can't lead a mount,
+ * a mkdir or a symlink out of it.
  */
 enum mop_kind {
 	MOP_MOUNT,   /* mount(src, dst, fstype, flags, data) */
@@ -38,6 +41,7 @@ struct mop {
 	bool ro;
 	bool optional; /* a missing dst (ENOENT) is not an error */
 	int tree;
+	char *dir, *name; /* dst split by plan_add(), for the child */
 };
 
 /*

@@ -3,27 +3,42 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "glib-macro.h"
 #include "idmap.h"
 #include "launcher.h"
+#include "macro.h"
 
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
 
+/*
+ * tar runs as the container's root in a user namespace that maps only the
+ * container's ids, in the directory the caller opened: it can't reach a
+ * file of the caller or of host root even if the archive tricks it.
+ */
 static int unpack(int in_fd, const char *dst, const char *compress,
 		  const struct container_config *c)
 {
-	char *const chown_root[] = { "chown", "0:0", (char *)dst, NULL };
+	_cleanup_close_ int dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	char *argv[16];
 	size_t n = 0;
 	int r;
 
+	if (dst_fd < 0)
+		return log_error_errno(-errno, "cannot open %s: %m", dst);
+	/* Ours and empty: the container's root must own it to unpack into it. */
+	r = userns_hand_over(&c->uid_map, &c->gid_map, dst_fd);
+	if (r < 0)
+		return log_error_errno(r, "cannot hand %s to the container's root: %m", dst);
 	argv[n++] = "tar";
 	argv[n++] = "--numeric-owner";
 	argv[n++] = "-xp";
@@ -31,21 +46,15 @@ static int unpack(int in_fd, const char *dst, const char *compress,
 		argv[n++] = (char *)compress;
 	argv[n++] = "-f";
 	argv[n++] = "-";
-	argv[n++] = "-C";
-	argv[n++] = (char *)dst;
 	/* Device nodes can't be made in a user namespace; the container gets a tmpfs /dev anyway.
 	 */
 	argv[n++] = "--exclude=./dev/*";
 	argv[n++] = "--exclude=dev/*";
 	argv[n] = NULL;
-	r = userns_exec(&c->uid_map, &c->gid_map, 0, argv, in_fd);
+	r = userns_exec_at(&c->uid_map, &c->gid_map, 0, argv, in_fd, dst_fd);
 	if (r != 0)
 		return log_error_errno(r < 0 ? r : -EPROTO, "unpacking into %s failed%s", dst,
 				       r > 0 ? " (see tar's message above)" : ": %m");
-	/* An archive without a "./" entry leaves the top directory ours: hand it over too. */
-	r = userns_exec(&c->uid_map, &c->gid_map, 0, chown_root, -1);
-	if (r != 0)
-		return log_error_errno(r < 0 ? r : -EPROTO, "cannot hand %s to the container", dst);
 	return 0;
 }
 
@@ -114,17 +123,28 @@ int rootfs_from_tar(const char *file, const char *dst, const struct container_co
 	return unpack(fd, dst, compression_of(fd), c);
 }
 
-int rootfs_remove(const char *path, const struct container_config *c)
+/*
+ * The rootfs is emptied by the container's root (find does not follow
+ * symlinks, and as that root it could not harm the host's files if it did);
+ * what is left, the caller's own files, by the caller.
+ */
+int rootfs_remove(const char *dir, const char *rootfs, const struct container_config *c)
 {
-	char *const argv[] = { "rm", "-rf", "--one-file-system", (char *)path, NULL };
+	char *const find[] = { "find", ".", "-xdev", "-mindepth", "1", "-delete", NULL };
+	char *const rm[] = { "rm", "-rf", "--one-file-system", (char *)dir, NULL };
+	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (geteuid() == 0)
-		r = fork_exec_wait(argv, -1, NULL);
-	else
-		r = userns_exec(&c->uid_map, &c->gid_map, 0, argv, -1);
+	if (rootfs)
+		fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		r = userns_exec_at(&c->uid_map, &c->gid_map, 0, find, -1, fd);
+		if (r != 0 && geteuid() != 0)
+			return log_error_errno(r < 0 ? r : -EIO, "cannot empty %s", rootfs);
+	}
+	r = fork_exec_wait(rm, -1, NULL);
 	if (r != 0)
-		return log_error_errno(r < 0 ? r : -EIO, "cannot remove %s", path);
+		return log_error_errno(r < 0 ? r : -EIO, "cannot remove %s", dir);
 	return 0;
 }
 
@@ -137,20 +157,50 @@ int rootfs_remove(const char *path, const struct container_config *c)
  * target is this machine's own architecture, so a private /bin/true
  * answers for it.
  */
-static int debootstrap_userns(char *const argv[], const struct container_config *c)
-{
-	g_autoptr(GPtrArray) sh = g_ptr_array_new();
+struct debootstrap_args {
+	char *const *argv;
+	const char *target, *mnt;
+};
 
-	g_ptr_array_add(sh, "sh");
-	g_ptr_array_add(sh, "-c");
-	g_ptr_array_add(sh, "mount --bind /bin/true /usr/bin/arch-test 2>/dev/null; exec \"$@\"");
-	g_ptr_array_add(sh, "sh");
-	for (char *const *a = argv; *a; a++)
-		g_ptr_array_add(sh, *a);
-	g_ptr_array_add(sh, NULL);
+/*
+ * Still with the caller's ids for the kernel's checks: the container's root
+ * could not walk the caller's 0700 directories to the target, so the target
+ * is bound, in the helper's own mount namespace, on an empty directory
+ * anyone can reach.
+ */
+static int debootstrap_early(void *arg)
+{
+	const struct debootstrap_args *a = arg;
+
+	(void)!mount("/bin/true", "/usr/bin/arch-test", NULL, MS_BIND, NULL);
+	return mount(a->target, a->mnt, NULL, MS_BIND, NULL) < 0 ? errno : 0;
+}
+
+static int debootstrap_exec(void *arg)
+{
+	const struct debootstrap_args *a = arg;
+
+	if (chdir("/") < 0)
+		return 126;
+	execvp(a->argv[0], a->argv);
+	return 127;
+}
+
+static int debootstrap_userns(char *const argv[], const char *mnt, const char *target,
+			      const struct container_config *c)
+{
+	_cleanup_close_ int fd = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct debootstrap_args a = { argv, target, mnt };
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = userns_hand_over(&c->uid_map, &c->gid_map, fd);
+	if (r < 0)
+		return r;
 	g_setenv("container", "lxc", TRUE);
-	return userns_exec(&c->uid_map, &c->gid_map, CLONE_NEWNS | CLONE_NEWPID,
-			   (char *const *)sh->pdata, -1);
+	return userns_run_early(&c->uid_map, &c->gid_map, CLONE_NEWNS | CLONE_NEWPID,
+				debootstrap_early, debootstrap_exec, &a);
 }
 
 static int debootstrap_into(const char *suite, const char *target, const struct container_config *c)
@@ -158,11 +208,12 @@ static int debootstrap_into(const char *suite, const char *target, const struct 
 	const char *mirror = g_getenv("BURROW_MIRROR");
 	/* It lives in /usr/sbin, which an ordinary user's PATH lacks. */
 	g_autofree char *prog = g_find_program_in_path("debootstrap");
+	g_autofree char *mnt = geteuid() == 0 ? NULL : g_dir_make_tmp("burrow-target-XXXXXX", NULL);
 	char *const argv[] = { prog ? prog : "/usr/sbin/debootstrap",
 			       "--variant=minbase",
 			       "--include=systemd,systemd-sysv,dbus,procps",
 			       (char *)suite,
-			       (char *)target,
+			       (char *)(mnt ? mnt : target),
 			       (char *)(mirror ? mirror : DEFAULT_MIRROR),
 			       NULL };
 	int r;
@@ -175,8 +226,12 @@ static int debootstrap_into(const char *suite, const char *target, const struct 
 		r = fork_exec_wait(argv, -1, &status);
 		if (r == -EPROTO)
 			r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	} else
-		r = debootstrap_userns(argv, c);
+	} else if (!mnt || chmod(mnt, 0755) < 0)
+		r = -errno;
+	else
+		r = debootstrap_userns(argv, mnt, target, c);
+	if (mnt)
+		rmdir(mnt);
 	if (r < 0)
 		return log_error_errno(r, "cannot run debootstrap: %m");
 	if (r != 0)
@@ -199,30 +254,66 @@ int rootfs_debootstrap(const char *suite, const char *dst, const struct containe
 	r = debootstrap_into(suite, tmp, c);
 	if (r >= 0)
 		r = rootfs_from_dir(tmp, dst, c);
-	rootfs_remove(tmp, c);
+	rootfs_remove(tmp, NULL, c);
 	return r;
+}
+
+struct hostname_args {
+	int root_fd;
+	const char *text;
+	size_t len;
+};
+
+/*
+ * As the container's root, in the forked helper: syscalls only. A symlink,
+ * absolute or full of "..", resolves inside the rootfs; one at etc/hostname
+ * itself is replaced by a file, and the file is written only if regular.
+ * Returns 0 or a positive errno as the helper's exit status.
+ */
+static int write_hostname(void *arg)
+{
+	const struct hostname_args *a = arg;
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	const int fl = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct stat st;
+	int etc, fd;
+
+	etc = (int)syscall(SYS_openat2, a->root_fd, "etc", &how, sizeof(how));
+	if (etc < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : errno;
+	fd = openat(etc, "hostname", fl, 0644);
+	if (fd < 0 && errno == ELOOP) {
+		if (unlinkat(etc, "hostname", 0) < 0)
+			return errno;
+		fd = openat(etc, "hostname", fl | O_EXCL, 0644);
+	}
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) < 0)
+		return errno;
+	if (!S_ISREG(st.st_mode))
+		return EINVAL;
+	if (ftruncate(fd, 0) < 0)
+		return errno;
+	if (write(fd, a->text, a->len) != (ssize_t)a->len)
+		return EIO;
+	return close(fd) < 0 ? errno : 0;
 }
 
 int rootfs_set_hostname(const char *rootfs, const char *hostname, const struct container_config *c)
 {
-	g_autofree char *etc = g_build_filename(rootfs, "etc", NULL);
-	/* As the container's root, so the file gets its ids and a symlink can't point out. */
-	char *const argv[] = {
-		"sh",
-		"-c",
-		"[ -d \"$1\" ] && [ ! -L \"$1/hostname\" ] && printf '%s\\n' \"$2\" > "
-		"\"$1/hostname\"",
-		"sh",
-		etc,
-		(char *)hostname,
-		NULL
-	};
+	g_autofree char *text = g_strconcat(hostname, "\n", NULL);
+	_cleanup_close_ int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct hostname_args a = { fd, text, strlen(text) };
 	int r;
 
-	if (!g_file_test(etc, G_FILE_TEST_IS_DIR))
-		return 0;
-	r = userns_exec(&c->uid_map, &c->gid_map, 0, argv, -1);
-	if (r != 0)
-		return log_error_errno(r < 0 ? r : -EIO, "cannot write %s/hostname", etc);
+	if (fd < 0)
+		return log_error_errno(-errno, "cannot open %s: %m", rootfs);
+	r = userns_run(&c->uid_map, &c->gid_map, 0, write_hostname, &a);
+	if (r > 0)
+		r = -r;
+	if (r < 0)
+		return log_error_errno(r, "cannot write /etc/hostname in %s: %m", rootfs);
 	return 0;
 }

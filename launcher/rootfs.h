@@ -14,8 +14,14 @@ int rootfs_from_tar(const char *file, const char *dst, const struct container_co
 /* debootstrap minbase plus systemd, systemd-sysv, dbus and procps, then shifted. */
 int rootfs_debootstrap(const char *suite, const char *dst, const struct container_config *c);
 
-/* Removes a tree that holds the container's ids (rm -rf inside the user namespace). */
-int rootfs_remove(const char *path, const struct container_config *c);
+/*
+ * Removes dir, after emptying rootfs (NULL: none) as the container's root
+ * inside its id mapping.
+ */
+int rootfs_remove(const char *dir, const char *rootfs, const struct container_config *c);
 
-/* /etc/hostname: systemd in the guest sets the host name from it, over ours. */
+/*
+ * /etc/hostname: systemd in the guest sets the host name from it, over ours.
+ * Written as the container's root, resolved inside the rootfs.
+ */
 int rootfs_set_hostname(const char *rootfs, const char *hostname, const struct container_config *c);
