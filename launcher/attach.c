@@ -216,12 +216,12 @@ static int recv_master(int sock)
 }
 
 /* The grandchild: inside the pid namespace, already the container's root, about to exec. */
-static _Noreturn void exec_inside(struct attach_plan *p, unsigned pty)
+static _Noreturn void exec_inside(struct attach_plan *p, int master)
 {
 	int r;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	r = guest_stdio_take(p->tty_mask, pty);
+	r = guest_stdio_take(p->tty_mask, master);
 	if (r < 0) {
 		fprintf(stderr, "burrow: attach: cannot give the command its terminal: %s\n",
 			strerror(-r));
@@ -260,7 +260,6 @@ static _Noreturn void die(const char *what)
  */
 static _Noreturn void enter(struct attach_plan *p, int sock)
 {
-	unsigned pty = 0;
 	int status, master = -1;
 	pid_t pid;
 
@@ -280,17 +279,20 @@ static _Noreturn void enter(struct attach_plan *p, int sock)
 			_exit(126);
 		}
 	if (p->tty_mask) {
-		errno = -guest_pty_open(p->tty_mask, &master, &pty);
-		if (errno > 0 || (errno = -send_master(sock, master)) > 0)
+		master = guest_pty_open(p->tty_mask);
+		errno = master < 0 ? -master : -send_master(sock, master);
+		if (errno > 0)
 			die("open a pty in the container");
-		close(master);
 	}
 	close(sock);
 	pid = fork();
 	if (pid < 0)
 		_exit(126);
 	if (pid == 0)
-		exec_inside(p, pty);
+		exec_inside(p, master);
+	/* Only the caller's relay holds it now: its close hangs the command up. */
+	if (master >= 0)
+		close(master);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	while (waitpid(pid, &status, 0) < 0)

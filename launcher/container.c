@@ -147,19 +147,22 @@ static int console_stdio(void)
 /* run: a pty of the guest's devpts for the caller's terminal, its master to the parent. */
 static int run_stdio(int sock, unsigned mask)
 {
-	unsigned n = 0;
-	int master, r;
+	int master = -1, r;
 
 	if (mask) {
-		r = guest_pty_open(mask, &master, &n);
-		if (r < 0)
-			return r;
+		master = guest_pty_open(mask);
+		if (master < 0)
+			return master;
 		r = send_fd(sock, master);
-		close(master);
-		if (r < 0)
+		if (r < 0) {
+			close(master);
 			return r;
+		}
 	}
-	return guest_stdio_take(mask, n);
+	r = guest_stdio_take(mask, master);
+	if (master >= 0)
+		close(master);
+	return r;
 }
 
 static int become_root(void)

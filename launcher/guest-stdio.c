@@ -34,17 +34,16 @@ static int first_fd(unsigned mask)
 	return -1;
 }
 
-int guest_pty_open(unsigned mask, int *ret_master, unsigned *ret_n)
+int guest_pty_open(unsigned mask)
 {
 	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 	int master, unlock = 0, fd = first_fd(mask), r;
-	unsigned n;
 
 	/* The guest's devpts, not the host's /dev/ptmx: the slave must be one the guest owns. */
 	master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return -errno;
-	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0) {
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
 		r = -errno;
 		close(master);
 		return r;
@@ -53,14 +52,30 @@ int guest_pty_open(unsigned mask, int *ret_master, unsigned *ret_n)
 	if (fd >= 0)
 		ioctl(fd, TIOCGWINSZ, &ws);
 	ioctl(master, TIOCSWINSZ, &ws);
-	*ret_master = master;
-	*ret_n = n;
-	return 0;
+	return master;
 }
 
-int guest_stdio_take(unsigned mask, unsigned n)
+/*
+ * The slave of master: TIOCGPTPEER (Linux 4.13) opens it without a path
+ * lookup in /dev/pts, which guest root may have mounted over since.
+ */
+static int open_peer(int master)
 {
 	char path[32];
+	unsigned n;
+	int fd = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+
+	if (fd >= 0 || (errno != EINVAL && errno != ENOTTY))
+		return fd < 0 ? -errno : fd;
+	if (ioctl(master, TIOCGPTN, &n) < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/dev/pts/%u", n);
+	fd = open(path, O_RDWR | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+int guest_stdio_take(unsigned mask, int master)
+{
 	int fd;
 
 	/* Leaves the caller's session: its terminal is no longer our controlling tty. */
@@ -68,10 +83,9 @@ int guest_stdio_take(unsigned mask, unsigned n)
 		return -errno;
 	if (mask == 0)
 		return 0;
-	snprintf(path, sizeof(path), "/dev/pts/%u", n);
-	fd = open(path, O_RDWR | O_NOCTTY);
+	fd = open_peer(master);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (ioctl(fd, TIOCSCTTY, 0) < 0)
 		return -errno;
 	for (int i = 0; i <= 2; i++)

@@ -19,17 +19,18 @@ unsigned guest_tty_mask(void);
 
 /*
  * Opens a pty in the devpts at /dev/pts of the caller's mount namespace (the
- * guest's): the master in *ret_master (close-on-exec), the slave's number in
- * *ret_n. The window size is copied from the first terminal of mask. No
- * allocation: safe between clone() and exec.
+ * guest's) and returns its master (close-on-exec), or -errno. The window
+ * size is copied from the first terminal of mask. No allocation: safe
+ * between clone() and exec.
  */
-int guest_pty_open(unsigned mask, int *ret_master, unsigned *ret_n);
+int guest_pty_open(unsigned mask);
 
 /*
  * In the command's process, before exec: a new session; when mask is not 0,
- * /dev/pts/N as its controlling tty and over each fd of mask. Async-signal-safe.
+ * the slave of master (from guest_pty_open()) as its controlling tty and
+ * over each fd of mask. Async-signal-safe.
  */
-int guest_stdio_take(unsigned mask, unsigned n);
+int guest_stdio_take(unsigned mask, int master);
 
 /*
  * Marks every fd above 2 close-on-exec, so that nothing but stdio reaches
