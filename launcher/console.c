@@ -71,7 +71,12 @@ struct proxy {
 	bool drain;  /* when watch_fd fires, first copy what master still holds */
 };
 
-/* What is left in master once its command is gone; bounded, as a guest keeps writing. */
+/*
+ * What is left in master once its command is gone: the pty moves the last
+ * output to the master's side asynchronously, so read until EIO (every
+ * slave closed, all read), or 100 ms of silence from a process that still
+ * holds the slave; bounded, as such a process may keep writing.
+ */
 static void drain_master(int master, int out_fd)
 {
 	char buf[4096];
@@ -80,7 +85,7 @@ static void drain_master(int master, int out_fd)
 		struct pollfd p = { master, POLLIN, 0 };
 		ssize_t n;
 
-		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+		if (poll(&p, 1, 100) <= 0)
 			return;
 		n = read(master, buf, sizeof(buf));
 		if (n <= 0 || (out_fd >= 0 && write_all(out_fd, buf, (size_t)n) < 0))

@@ -58,6 +58,10 @@ check_eq "run on a terminal: the window size" "$(val size "$T_TMP/tty.out")" "33
 check_eq "run on a terminal: the window size after SIGWINCH" "$(val size2 "$T_TMP/tty.out")" "40 120"
 check_eq "run on a terminal: the exit code" "$(sec_has "$T_TMP/tty.out" "@@exited 3")" yes
 
+# The relay ends with the command, but only once all it wrote is out.
+sec_tty -- "$B" run --rootfs "$ROOTFS" -- seq 1 200000 >"$T_TMP/seq.out"
+check_eq "run on a terminal: the last of 200000 lines arrives" "$(grep -c -x 200000 "$T_TMP/seq.out")" 1
+
 # stdin not a terminal, stdout one: the guest still never holds the caller's.
 # shellcheck disable=SC2016
 inner='echo "devs=$(stat -L -c %d /proc/$$/fd/1 /proc/$$/fd/2 /dev/pts/ptmx | uniq | wc -l)"
