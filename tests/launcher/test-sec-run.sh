@@ -106,3 +106,18 @@ check_eq "seccomp: TIOCSTI with the request's upper 32 bits set denied" \
 	"$(sec_has "$T_TMP/sc.out" "tiocsti-high EPERM")" yes
 check_eq "seccomp: TIOCLINUX denied" "$(sec_has "$T_TMP/sc.out" "tioclinux EPERM")" yes
 check_eq "seccomp: io_uring_setup denied" "$(sec_has "$T_TMP/sc.out" "io_uring_setup EPERM")" yes
+
+# The policy syntax: a condition on an argument, with its own errno ...
+printf 'ioctl errno:EACCES arg1&0xffffffff==0x5401  # TCGETS\n' >"$T_TMP/custom.policy"
+"$B" run --rootfs "$ROOTFS" -c "$BIND" -c seccomp="$T_TMP/custom.policy" -- /mnt/sec-guest seccomp \
+	</dev/null >"$T_TMP/custom.out" 2>&1
+check_eq "seccomp policy: argN&MASK==VALUE with errno:EACCES" "$(sec_has "$T_TMP/custom.out" "tcgets EACCES")" yes
+check_eq "seccomp policy: other requests pass" "$(sec_has "$T_TMP/custom.out" "tiocsti ok")" yes
+# ... and conditions it refuses, before anything runs.
+for bad in 'ioctl errno arg6==1' 'ioctl errno arg1==1 arg1==2' 'ioctl errno arg1&0xzz==1' \
+	'ioctl errno arg1=1' 'ioctl errno arg1==-1' 'ioctl arg1==1 errno'; do
+	printf '%s\n' "$bad" >"$T_TMP/bad.policy"
+	"$B" run --rootfs "$ROOTFS" -c seccomp="$T_TMP/bad.policy" -- /bin/true </dev/null >"$T_TMP/bad.out" 2>&1
+	rc=$?
+	check_eq "seccomp policy '$bad' refused" "$rc:$(grep -c 'argN==VALUE' "$T_TMP/bad.out")" 1:1
+done
