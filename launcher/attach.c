@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@ extern char **environ;
 
 #include "caps.h"
 #include "cgtree.h"
+#include "glib-macro.h"
+#include "guest-stdio.h"
 #include "launcher.h"
 #include "sc.h"
 
@@ -39,6 +42,7 @@ struct attach_plan {
 	struct sock_fprog seccomp;
 	uint64_t caps_drop;
 	char **argv, **envp;
+	unsigned tty_mask; /* the caller's fds 0-2 that are terminals: put on a pty */
 };
 
 static bool same_ns(int fd, const char *name)
@@ -118,6 +122,7 @@ static int plan_open(const struct ct_status *st, const struct container_config *
 		return r;
 	p->caps_drop = caps_drop_mask(c);
 	p->argv = g_strdupv(argv);
+	p->tty_mask = guest_tty_mask();
 	GPtrArray *env = g_ptr_array_new();
 	const char *term = getenv("TERM");
 
@@ -170,17 +175,62 @@ static int exit_code(int status)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* The grandchild: inside the pid namespace, about to become the command. */
-static _Noreturn void exec_inside(struct attach_plan *p)
+static int send_master(int sock, int fd)
 {
-	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0) {
-		perror("burrow: attach: cannot become the container's root");
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 1;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* The pty master from enter(), or -1 when it failed before making one. */
+static int recv_master(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], byte;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	int fd = -1;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* The grandchild: inside the pid namespace, already the container's root, about to exec. */
+static _Noreturn void exec_inside(struct attach_plan *p, int master)
+{
+	int r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	r = guest_stdio_take(p->tty_mask, master);
+	if (r < 0) {
+		fprintf(stderr, "burrow: attach: cannot give the command its terminal: %s\n",
+			strerror(-r));
 		_exit(126);
 	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (chdir("/root") < 0 && chdir("/") < 0)
 		_exit(126);
-	if (caps_apply(p->caps_drop) < 0 || seccomp_install(&p->seccomp) < 0) {
+	if (caps_apply(p->caps_drop) < 0 || seccomp_install(&p->seccomp) < 0 ||
+	    guest_fds_seal() < 0) {
 		perror("burrow: attach: cannot restrict the command");
 		_exit(126);
 	}
@@ -191,31 +241,58 @@ static _Noreturn void exec_inside(struct attach_plan *p)
 	_exit(127);
 }
 
-static _Noreturn void enter(struct attach_plan *p)
+static _Noreturn void die(const char *what)
 {
-	int status;
+	fprintf(stderr, "burrow: attach: cannot %s: %m\n", what);
+	_exit(126);
+}
+
+/*
+ * The child: joins the container and forks the command into its pid
+ * namespace. Once in the container's user namespace, guest root holds
+ * CAP_SYS_PTRACE over any process whose credentials belong to it, and a
+ * dumpable one it may ptrace (and read its /proc/PID/fd), taking the
+ * caller's terminal, fds and the capabilities not dropped yet. So: not
+ * dumpable before the first setns (the mm stays the host's, whose user
+ * namespace guest root has no capability in), and the container's root
+ * before the fork into the pid namespace, where guest root could name the
+ * process; the command regains dumpability only with its exec.
+ */
+static _Noreturn void enter(struct attach_plan *p, int sock)
+{
+	int status, master = -1;
 	pid_t pid;
 
-	if (setns(p->ns[0], CLONE_NEWUSER) < 0 && errno != EINVAL) {
-		perror("burrow: attach: cannot join the user namespace");
-		_exit(126);
-	}
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die("make the attaching process non-dumpable");
+	if (setns(p->ns[0], CLONE_NEWUSER) < 0 && errno != EINVAL)
+		die("join the user namespace");
 	/* With the userns's capabilities the container root's cgroup files open for us. */
-	if (join_cgroups(p->procs) < 0) {
-		perror("burrow: attach: cannot join the container's cgroups");
-		_exit(126);
-	}
+	if (join_cgroups(p->procs) < 0)
+		die("join the container's cgroups");
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+		die("become the container's root");
 	for (size_t i = 1; i < N_NS; i++)
 		if (p->ns[i] >= 0 && setns(p->ns[i], namespaces[i].flag) < 0) {
 			fprintf(stderr, "burrow: attach: cannot join the %s namespace: %m\n",
 				namespaces[i].name);
 			_exit(126);
 		}
+	if (p->tty_mask) {
+		master = guest_pty_open(p->tty_mask);
+		errno = master < 0 ? -master : -send_master(sock, master);
+		if (errno > 0)
+			die("open a pty in the container");
+	}
+	close(sock);
 	pid = fork();
 	if (pid < 0)
 		_exit(126);
 	if (pid == 0)
-		exec_inside(p);
+		exec_inside(p, master);
+	/* Only the caller's relay holds it now: its close hangs the command up. */
+	if (master >= 0)
+		close(master);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	while (waitpid(pid, &status, 0) < 0)
@@ -227,7 +304,7 @@ static _Noreturn void enter(struct attach_plan *p)
 int attach_run(const struct ct_status *st, const struct container_config *c, char **argv)
 {
 	struct attach_plan p;
-	int status, r;
+	int status, sv[2], r;
 	pid_t pid;
 
 	p = (struct attach_plan){ .ns = { -1, -1, -1, -1, -1, -1, -1 } };
@@ -236,16 +313,32 @@ int attach_run(const struct ct_status *st, const struct container_config *c, cha
 		plan_close(&p);
 		return r;
 	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		plan_close(&p);
+		return log_error_errno(-errno, "socketpair: %m");
+	}
 	pid = fork();
 	if (pid < 0) {
 		plan_close(&p);
+		close(sv[0]);
+		close(sv[1]);
 		return log_error_errno(-errno, "fork: %m");
 	}
-	if (pid == 0)
-		enter(&p);
-	plan_close(&p);
+	if (pid == 0) {
+		close(sv[0]);
+		enter(&p, sv[1]);
+	}
+	close(sv[1]);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	if (p.tty_mask) {
+		_cleanup_close_ int master = recv_master(sv[0]), pidfd = guest_pidfd(pid);
+
+		if (master >= 0)
+			guest_pty_relay(master, p.tty_mask, pidfd);
+	}
+	close(sv[0]);
+	plan_close(&p);
 	r = wait_pid(pid, &status);
 	if (r < 0)
 		return r;

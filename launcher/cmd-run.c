@@ -8,6 +8,8 @@
 #include "cgroups.h"
 #include "conf.h"
 #include "container.h"
+#include "glib-macro.h"
+#include "guest-stdio.h"
 #include "idmap.h"
 #include "launcher.h"
 
@@ -45,8 +47,9 @@ static int run(const char *rootfs, struct container_config *c)
 		.rootfs = rootfs,
 		.hostname = c->hostname ? c->hostname : "burrow",
 		.uuid = uuid,
+		.tty_mask = guest_tty_mask(),
 	};
-	int status = 0, r;
+	int status = 0, master = -1, r;
 	pid_t pid;
 
 	/* Cgroups cost a few ms to make and remove: only when a limit asks for them. */
@@ -60,10 +63,17 @@ static int run(const char *rootfs, struct container_config *c)
 	}
 	r = launch_prepare(&l);
 	if (r >= 0)
-		r = launch_spawn(&l, &pid, NULL);
+		r = launch_spawn(&l, &pid, &master);
 	if (r >= 0) {
 		signal(SIGINT, SIG_IGN);
 		signal(SIGQUIT, SIG_IGN);
+		if (master >= 0) {
+			_cleanup_close_ int pidfd = guest_pidfd(pid);
+
+			guest_pty_relay(master, l.tty_mask, pidfd);
+			/* Hangs up the pty: a command still running gets SIGHUP. */
+			close(master);
+		}
 		r = wait_pid(pid, &status);
 	}
 	launch_done(&l);

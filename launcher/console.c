@@ -65,13 +65,44 @@ static int from_terminal(int in_fd, int master, bool escape, bool *pending)
 	return write_all(master, out, k);
 }
 
-int console_proxy(int master, int in_fd, int out_fd, bool escape, int watch_fd)
+struct proxy {
+	int master, in_fd, out_fd, watch_fd;
+	bool escape; /* Ctrl-a q detaches */
+	bool drain;  /* when watch_fd fires, first copy what master still holds */
+};
+
+/*
+ * What is left in master once its command is gone: the pty moves the last
+ * output to the master's side asynchronously, so read until EIO (every
+ * slave closed, all read), or 100 ms of silence from a process that still
+ * holds the slave; bounded, as such a process may keep writing.
+ */
+static void drain_master(int master, int out_fd)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 256; i++) {
+		struct pollfd p = { master, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			return;
+		n = read(master, buf, sizeof(buf));
+		if (n <= 0 || (out_fd >= 0 && write_all(out_fd, buf, (size_t)n) < 0))
+			return;
+	}
+}
+
+static int proxy(const struct proxy *a)
 {
 	struct termios saved, raw;
-	bool is_tty = tcgetattr(in_fd, &saved) == 0, pending = false, idle = false;
+	bool is_tty = a->in_fd >= 0 && tcgetattr(a->in_fd, &saved) == 0, pending = false,
+	     idle = false;
+	/* The window size comes from the terminal, whichever end of the relay it is. */
+	int size_fd = is_tty ? a->in_fd : (a->out_fd >= 0 && isatty(a->out_fd) ? a->out_fd : -1);
+	int master = a->master, r = 0;
 	sigset_t mask;
 	_cleanup_close_ int sfd = -1;
-	int r = 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGWINCH);
@@ -80,14 +111,15 @@ int console_proxy(int master, int in_fd, int out_fd, bool escape, int watch_fd)
 	if (is_tty) {
 		raw = saved;
 		cfmakeraw(&raw);
-		tcsetattr(in_fd, TCSANOW, &raw);
-		console_sync_size(in_fd, master);
+		tcsetattr(a->in_fd, TCSANOW, &raw);
 	}
+	if (size_fd >= 0)
+		console_sync_size(size_fd, master);
 	for (;;) {
 		struct pollfd p[4] = { { idle ? -1 : master, POLLIN, 0 },
-				       { in_fd, POLLIN, 0 },
+				       { a->in_fd, POLLIN, 0 },
 				       { sfd, POLLIN, 0 },
-				       { watch_fd, POLLIN, 0 } };
+				       { a->watch_fd, POLLIN, 0 } };
 		char buf[4096];
 		ssize_t n;
 		int k = poll(p, 4, idle ? 100 : -1);
@@ -99,30 +131,51 @@ int console_proxy(int master, int in_fd, int out_fd, bool escape, int watch_fd)
 		idle = false;
 		if (k <= 0)
 			continue;
-		if (p[3].revents)
-			break; /* the monitor is gone, and the container with it */
+		if (p[3].revents) {
+			/* the monitor is gone, and the container with it; or the command ended */
+			if (a->drain)
+				drain_master(master, a->out_fd);
+			break;
+		}
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			(void)!read(sfd, &si, sizeof(si));
-			if (is_tty)
-				console_sync_size(in_fd, master);
+			if (size_fd >= 0)
+				console_sync_size(size_fd, master);
 		}
 		if (p[0].revents) {
 			n = read(master, buf, sizeof(buf));
-			/* EIO: no one in the guest holds the console right now; try again soon. */
+			/* EIO: no one in the guest holds the pty right now; try again soon. */
+			if (n < 0 && errno == EIO && a->drain && a->watch_fd < 0)
+				break; /* without a pidfd (Linux < 5.3): every slave is closed */
 			if (n < 0 && errno == EIO)
 				idle = true;
-			else if (n > 0 && (r = write_all(out_fd, buf, (size_t)n)) < 0)
+			else if (n > 0 && a->out_fd >= 0 &&
+				 (r = write_all(a->out_fd, buf, (size_t)n)) < 0)
 				break;
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			r = from_terminal(in_fd, master, escape, &pending);
+			r = from_terminal(a->in_fd, master, a->escape, &pending);
 			if (r != 0)
 				break;
 		}
 	}
 	if (is_tty)
-		tcsetattr(in_fd, TCSANOW, &saved);
+		tcsetattr(a->in_fd, TCSANOW, &saved);
 	return r;
+}
+
+int console_proxy(int master, int in_fd, int out_fd, bool escape, int watch_fd)
+{
+	struct proxy a = { master, in_fd, out_fd, watch_fd, escape, false };
+
+	return proxy(&a);
+}
+
+int console_relay(int master, int in_fd, int out_fd, int pidfd)
+{
+	struct proxy a = { master, in_fd, out_fd, pidfd, false, true };
+
+	return proxy(&a);
 }

@@ -18,3 +18,10 @@ int console_proxy(int master, int in_fd, int out_fd, bool escape, int watch_fd);
 
 /* Copies the terminal's window size to the pty master. */
 void console_sync_size(int tty, int master);
+
+/*
+ * The same for a command of run or attach on a pty of its own: no escape;
+ * in_fd or out_fd -1 when that end is not the terminal; ends once the
+ * process of pidfd has exited, after copying what the pty still holds.
+ */
+int console_relay(int master, int in_fd, int out_fd, int pidfd);

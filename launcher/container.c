@@ -22,6 +22,7 @@
 
 #include "caps.h"
 #include "glib-macro.h"
+#include "guest-stdio.h"
 #include "idmap.h"
 #include "launcher.h"
 #include "sc.h"
@@ -42,6 +43,7 @@ enum child_phase {
 	PH_STDIO,
 	PH_CAPS,
 	PH_SECCOMP,
+	PH_FDS,
 	PH_EXEC,
 };
 
@@ -55,9 +57,10 @@ static const char *const phase_names[] = {
 	[PH_PRE] = "set up the mounts",
 	[PH_CONSOLE] = "set up /dev/console",
 	[PH_POST] = "mask /proc and /sys",
-	[PH_STDIO] = "open the console for init",
+	[PH_STDIO] = "give init its terminal and session",
 	[PH_CAPS] = "drop capabilities",
 	[PH_SECCOMP] = "load the seccomp filter",
+	[PH_FDS] = "keep the caller's fds from init",
 	[PH_EXEC] = "execute init",
 };
 
@@ -141,6 +144,27 @@ static int console_stdio(void)
 	return 0;
 }
 
+/* run: a pty of the guest's devpts for the caller's terminal, its master to the parent. */
+static int run_stdio(int sock, unsigned mask)
+{
+	int master = -1, r;
+
+	if (mask) {
+		master = guest_pty_open(mask);
+		if (master < 0)
+			return master;
+		r = send_fd(sock, master);
+		if (r < 0) {
+			close(master);
+			return r;
+		}
+	}
+	r = guest_stdio_take(mask, master);
+	if (master >= 0)
+		close(master);
+	return r;
+}
+
 static int become_root(void)
 {
 	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
@@ -196,7 +220,8 @@ static int child_main(void *arg)
 	r = plan_run(&l->post, &l->trees, &step);
 	if (r < 0)
 		fail(sock, PH_POST, (int)step, r);
-	if (l->console && (r = console_stdio()) < 0)
+	r = l->console ? console_stdio() : run_stdio(sock, l->tty_mask);
+	if (r < 0)
 		fail(sock, PH_STDIO, 0, r);
 	r = caps_apply(l->caps_drop);
 	if (r < 0)
@@ -204,6 +229,9 @@ static int child_main(void *arg)
 	r = seccomp_install(&l->seccomp);
 	if (r < 0)
 		fail(sock, PH_SECCOMP, 0, r);
+	r = guest_fds_seal();
+	if (r < 0)
+		fail(sock, PH_FDS, 0, r);
 	execve(l->argv[0], l->argv, l->envp);
 	fail(sock, PH_EXEC, 0, errno);
 }
@@ -290,7 +318,7 @@ static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 		l->exec_failed = rep.phase == PH_EXEC;
 		return -rep.err;
 	}
-	if (l->console && console < 0)
+	if ((l->console || l->tty_mask) && console < 0)
 		return log_error_errno(-EPROTO, "the container's console never arrived");
 	if (ret_console)
 		*ret_console = TAKE_FD(console);

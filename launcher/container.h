@@ -22,6 +22,7 @@ struct launch {
 	const char *host_dir;	 /* NULL: no /run/host */
 	bool console;		 /* a pty console for the monitor; otherwise stdio is inherited */
 	bool notify;		 /* NOTIFY_SOCKET=/run/host/notify */
+	unsigned tty_mask;	 /* without console: fds 0-2 to put on a pty (guest_tty_mask()) */
 
 	/* Filled by launch_prepare(). */
 	struct mount_plan pre, post;
@@ -42,7 +43,9 @@ void launch_done(struct launch *l);
  * Clones the container's init in new user, mount, pid, uts, ipc (then net
  * and cgroup) namespaces, maps its ids, puts it in its cgroups and waits
  * until it has exec'd init. *ret_console gets the console's pty master when
- * l->console. Everything that fails is logged.
+ * l->console, or the pty master of init's stdio when l->tty_mask. Init
+ * inherits no fd but 0-2, and runs in a session of its own. Everything
+ * that fails is logged.
  */
 int launch_spawn(struct launch *l, pid_t *ret_pid, int *ret_console);
 

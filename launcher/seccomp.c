@@ -16,9 +16,13 @@
 #include "launcher.h"
 #include "sc.h"
 
+#define MAX_CONDS 6 /* one per syscall argument */
+
 struct rule {
 	char name[64];
 	uint32_t action;
+	unsigned n_conds;
+	struct scmp_arg_cmp conds[MAX_CONDS];
 };
 
 static int errno_from_name(const char *name)
@@ -38,30 +42,53 @@ static int errno_from_name(const char *name)
 	return -EINVAL;
 }
 
-/* One line; returns 1 with *ret filled, 0 for a blank or comment line. */
-static int parse_line(char *line, struct rule *ret, char *why, size_t why_size)
+static bool parse_u64(const char *s, const char *end, uint64_t *ret)
 {
-	char *hash = strchr(line, '#'), *name, *action, *extra, *save = NULL;
+	char buf[32], *e;
 
-	if (hash)
-		*hash = '\0';
-	name = strtok_r(line, " \t", &save);
-	if (!name)
-		return 0;
-	action = strtok_r(NULL, " \t", &save);
-	extra = strtok_r(NULL, " \t", &save);
-	if (extra) {
-		snprintf(why, why_size, "'%s': more than SYSCALL ACTION", name);
+	if (end <= s || (size_t)(end - s) >= sizeof(buf) || *s == '-')
+		return false;
+	memcpy(buf, s, (size_t)(end - s));
+	buf[end - s] = '\0';
+	errno = 0;
+	*ret = strtoull(buf, &e, 0);
+	return errno == 0 && *e == '\0';
+}
+
+/*
+ * argN==VALUE or argN&MASK==VALUE: the syscall's argument N (0-5) equals
+ * VALUE, or does after AND with MASK. Numbers in C notation (0x..., 0...).
+ */
+static int parse_cond(const char *tok, struct rule *rule)
+{
+	const char *p = tok + 3, *eq;
+	uint64_t mask = UINT64_MAX, value;
+	unsigned arg;
+
+	if (!g_str_has_prefix(tok, "arg") || *p < '0' || *p > '5')
 		return -EINVAL;
-	}
-	if (strlen(name) >= sizeof(ret->name) ||
-	    (seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name) == __NR_SCMP_ERROR &&
-	     seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, name) == __NR_SCMP_ERROR &&
-	     seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)) {
-		snprintf(why, why_size, "'%s' is not a system call libseccomp knows", name);
+	arg = (unsigned)(*p++ - '0');
+	eq = strstr(p, "==");
+	if (!eq || !parse_u64(eq + 2, eq + 2 + strlen(eq + 2), &value))
 		return -EINVAL;
-	}
-	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	if (*p == '&' && !parse_u64(p + 1, eq, &mask))
+		return -EINVAL;
+	if (*p != '&' && p != eq)
+		return -EINVAL;
+	for (unsigned i = 0; i < rule->n_conds; i++)
+		if (rule->conds[i].arg == arg)
+			return -EINVAL; /* libseccomp takes one comparison per argument */
+	if (rule->n_conds == MAX_CONDS)
+		return -EINVAL;
+	rule->conds[rule->n_conds++] = mask == UINT64_MAX
+					       ? SCMP_CMP(arg, SCMP_CMP_EQ, value)
+					       : SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, mask, value);
+	return 0;
+}
+
+static int parse_action(const char *name, const char *action, struct rule *ret, char *why,
+			size_t why_size)
+{
 	if (!action || g_str_equal(action, "errno"))
 		ret->action = SCMP_ACT_ERRNO(EPERM);
 	else if (g_str_has_prefix(action, "errno:") && errno_from_name(action + 6) > 0)
@@ -76,6 +103,42 @@ static int parse_line(char *line, struct rule *ret, char *why, size_t why_size)
 			 action);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* One line; returns 1 with *ret filled, 0 for a blank or comment line. */
+static int parse_line(char *line, struct rule *ret, char *why, size_t why_size)
+{
+	char *hash = strchr(line, '#'), *name, *action, *tok, *save = NULL;
+
+	if (hash)
+		*hash = '\0';
+	name = strtok_r(line, " \t", &save);
+	if (!name)
+		return 0;
+	*ret = (struct rule){ 0 };
+	if (strlen(name) >= sizeof(ret->name) ||
+	    (seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name) == __NR_SCMP_ERROR &&
+	     seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86, name) == __NR_SCMP_ERROR &&
+	     seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)) {
+		snprintf(why, why_size, "'%s' is not a system call libseccomp knows", name);
+		return -EINVAL;
+	}
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	tok = strtok_r(NULL, " \t", &save);
+	action = tok && !g_str_has_prefix(tok, "arg") ? tok : NULL;
+	if (action)
+		tok = strtok_r(NULL, " \t", &save);
+	if (parse_action(name, action, ret, why, why_size) < 0)
+		return -EINVAL;
+	for (; tok; tok = strtok_r(NULL, " \t", &save))
+		if (parse_cond(tok, ret) < 0) {
+			snprintf(why, why_size,
+				 "'%s ... %s': not argN==VALUE or argN&MASK==VALUE (N 0-5, "
+				 "each N once)",
+				 name, tok);
+			return -EINVAL;
+		}
 	return 1;
 }
 
@@ -117,7 +180,7 @@ static int add_rules(scmp_filter_ctx ctx, GArray *rules)
 			continue;
 		if (rule->action == SCMP_ACT_ALLOW)
 			continue;
-		r = seccomp_rule_add(ctx, rule->action, nr, 0);
+		r = seccomp_rule_add_array(ctx, rule->action, nr, rule->n_conds, rule->conds);
 		if (r < 0 && r != -EDOM)
 			return log_error_errno(r, "seccomp: cannot add a rule for %s: %m",
 					       rule->name);
