@@ -67,16 +67,27 @@ static bool cgroup_node(fuse_req_t req, fuse_ino_t ino, char *buf, size_t size)
 	       p == &cgroup_provider;
 }
 
+/*
+ * A rendered file has the host file's owner and mode, without write bits:
+ * /proc/slabinfo is 0400 root (slab counts help heap exploits), and what
+ * the host's file does not give a reader, ours must not either (may_read()
+ * at open). A host file we cannot stat (no PSI) is served as 0444 root.
+ */
 static void static_attr(const struct daemon *d, fuse_ino_t ino, size_t size, struct stat *st)
 {
 	const struct snode *s = snode_get(ino);
+	struct stat host;
 
 	*st = (struct stat){ .st_ino = ino };
 	if (s->vfile < 0) {
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = 2;
 	} else {
-		st->st_mode = S_IFREG | 0444;
+		if (fstatat(d->root_fd, vfile_host_path((enum vfile)s->vfile), &host, 0) < 0)
+			host = (struct stat){ .st_mode = 0444 };
+		st->st_mode = S_IFREG | (host.st_mode & 0555);
+		st->st_uid = host.st_uid;
+		st->st_gid = host.st_gid;
 		st->st_nlink = 1;
 		st->st_size = (off_t)size;
 	}
@@ -254,7 +265,8 @@ static void getattr_static(fuse_req_t req, fuse_ino_t ino)
 	size_t size = 0;
 
 	/* The exact size this reader would read, so `tail -c` and friends seek right. */
-	if (s->vfile >= 0 && reader_ctr(req, &x) >= 0) {
+	static_attr(d, ino, 0, &st);
+	if (s->vfile >= 0 && may_read(req, &st) && reader_ctr(req, &x) >= 0) {
 		if (content_get(d, x, (enum vfile)s->vfile, &b) >= 0) {
 			size = b->len;
 			blob_unref(b);
@@ -345,12 +357,18 @@ static void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const s
 /* The bytes of static node s for this reader, or NULL with the error replied. */
 static struct blob *render_for_reader(fuse_req_t req, const struct snode *s)
 {
+	struct stat st;
 	struct blob *b;
 	struct ctr *x;
 	int r;
 
 	if (!s || s->vfile < 0) {
 		fuse_reply_err(req, EISDIR);
+		return NULL;
+	}
+	static_attr(req_daemon(req), INO_FILE0 + (fuse_ino_t)s->vfile, 0, &st);
+	if (!may_read(req, &st)) {
+		fuse_reply_err(req, EACCES);
 		return NULL;
 	}
 	r = reader_ctr(req, &x);
