@@ -805,6 +805,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Entries differ per reader: READDIRPLUS would cache one reader's attributes for all. */
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+	/*
+	 * No async direct I/O. With it an io_submit()'ed write on a direct_io
+	 * file (all of ours) goes out as a background request: the submitter
+	 * does not wait for our answer, may exit, and its pid be reused while
+	 * we serve the request, which would then be resolved (container, pid
+	 * namespace, credentials) as another process. A synchronous request
+	 * holds its sender in the kernel until we answer, even when killed, so
+	 * the pid in it names the process that made it.
+	 */
+	conn->want &= ~(unsigned)FUSE_CAP_ASYNC_DIO;
 }
 
 const struct fuse_lowlevel_ops burrowfs_ops = {
