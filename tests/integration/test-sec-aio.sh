@@ -94,6 +94,12 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.1
 done
 kill -STOP "$BFS_PID"
+# A process-wide stop reaches the other threads only once one thread took
+# it: until every thread is stopped, one could still answer.
+for ((i = 0; i < 50; i++)); do
+	awk '{ sub(/.*\) /, ""); if ($1 != "T") exit 1 }' /proc/"$BFS_PID"/task/*/stat && break
+	sleep 0.1
+done
 echo go >&"$go"
 sleep 0.5
 early=$(grep -c submitted "$T_TMP/aio.out")
