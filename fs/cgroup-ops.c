@@ -2,11 +2,13 @@
 /*
  * The FUSE operations of cgroup/. Every check the kernel would make on the
  * real cgroupfs is made by the kernel, on the real cgroupfs: the worker
- * thread takes the caller's fsuid, fsgid and groups (cgcred_begin) around
- * each open, mkdir, rmdir, chmod and access, so a delegated cgroup is
- * writable by the container's root exactly when its files say so. What the
- * kernel cannot know is added here: the confinement to the reader's
- * cgroups, and pids translated between the caller's pid namespace and ours.
+ * thread takes the caller's ids, groups and (no more than its) capabilities
+ * (cgcred_begin, caller.c) around each open, write, mkdir, rmdir, chmod and
+ * access, so a delegated cgroup is writable by the container's root exactly
+ * when its files say so, and a pid moves only when the kernel would move it
+ * for the caller. What the kernel cannot know is added here: the
+ * confinement to the reader's cgroups, and pids translated between the
+ * caller's pid namespace and ours.
  */
 #include "cgroup-ops.h"
 
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,20 +233,31 @@ static int reply_handle(fuse_req_t req, struct fuse_file_info *fi, const struct 
 	return 0;
 }
 
-/* Opens the view's file as the caller, the kernel checking its mode and owner. */
-static int open_as_caller(fuse_req_t req, const struct cgview *v, int flags)
+/* Opens the view's file as who, the kernel checking its mode and owner. */
+static int open_as(struct daemon *d, const struct caller *who, const struct cgview *v, int flags)
 {
 	struct cgcred c;
 	int r;
 
 	if (v->where != BURROW_CGTREE_INSIDE)
 		return v->where == BURROW_CGTREE_OUTSIDE ? -ENOENT : -EISDIR;
-	r = cgcred_begin(req, &c);
+	r = cgcred_begin_as(d, who, &c);
 	if (r < 0)
 		return r;
 	r = cgview_open(v, flags | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	cgcred_end(&c);
 	return r;
+}
+
+static int open_as_caller(fuse_req_t req, const struct cgview *v, int flags)
+{
+	struct caller who;
+	int r;
+
+	r = cgcred_caller(req, &who);
+	if (r < 0)
+		return r;
+	return open_as(fuse_req_userdata(req), &who, v, flags);
 }
 
 /* The pid list of fd, renumbered for the reader's pid namespace. */
@@ -296,22 +310,27 @@ static int read_pids(fuse_req_t req, int fd, struct blob **ret)
 void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
 {
 	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ struct caller *who = NULL;
 	int acc = fi->flags & O_ACCMODE;
 	struct blob *b = NULL;
 	struct cgview v;
-	bool pids;
+	bool pids = false;
 	int r;
 
-	r = cgview_resolve(req, vpath, &v);
+	who = malloc(sizeof(*who));
+	r = who ? cgcred_caller(req, who) : -ENOMEM;
+	if (r >= 0)
+		r = cgview_resolve(req, vpath, &v);
 	if (r >= 0) {
 		pids = !v.host && cgview_is_pidfile(v.name);
 		/* A pid list is translated whole at open, for reading or for writing: not both. */
 		if (pids && acc == O_RDWR)
 			r = -EACCES;
 		else
-			r = fd = open_as_caller(req, &v, acc | (fi->flags & O_TRUNC));
+			r = fd = open_as(fuse_req_userdata(req), who, &v,
+					 acc | (fi->flags & O_TRUNC));
+		cgview_done(&v);
 	}
-	cgview_done(&v);
 	if (r >= 0 && pids && acc == O_RDONLY)
 		r = read_pids(req, fd, &b);
 	if (r < 0) {
@@ -324,8 +343,14 @@ void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
 	fi->noflush = 1;
 	if (b)
 		r = reply_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b });
-	else
-		r = reply_handle(req, fi, &(struct handle){ .kind = HANDLE_FD, .fd = TAKE_FD(fd) });
+	else {
+		struct handle h = { .kind = HANDLE_FD, .fd = TAKE_FD(fd) };
+
+		/* Writes are judged as their opener (cgops_write). */
+		if (acc != O_RDONLY)
+			h.opener = TAKE_PTR(who);
+		r = reply_handle(req, fi, &h);
+	}
 	if (r < 0)
 		reply_err(req, r);
 }
@@ -461,6 +486,49 @@ static int pid_from_caller(fuse_req_t req, const char *name, const char *buf, si
 	return r < 0 || (size_t)r >= out_size ? -EINVAL : r;
 }
 
+/*
+ * v1 moves a task only for a writer whose effective uid is root's or the
+ * task's real or saved uid (__cgroup1_procs_write()). The kernel checks
+ * that itself, on the opener's credentials since Linux 5.16 and on the
+ * writer's before, which for a thread that kept the daemon's would be
+ * root's: so it is checked here too, on the opener, whatever the kernel.
+ */
+static int may_move(struct daemon *d, const struct caller *who, const char *name, pid_t host)
+{
+	uid_t t[4];
+	int r;
+
+	if (who->host_root || who->uid[1] == 0)
+		return 0;
+	r = caller_task_uids(d->root_fd, host, strcmp(name, "cgroup.procs") == 0, t);
+	if (r < 0)
+		return r;
+	return who->uid[1] == t[0] || who->uid[1] == t[2] ? 0 : -EACCES;
+}
+
+static ssize_t pwrite_as(struct daemon *d, const struct caller *who, int fd, const char *buf,
+			 size_t size, off_t off)
+{
+	struct cgcred c;
+	ssize_t n;
+	int r;
+
+	r = cgcred_begin_as(d, who, &c);
+	if (r < 0)
+		return r;
+	n = pwrite(fd, buf, size, off);
+	if (n < 0)
+		n = -errno;
+	cgcred_end(&c);
+	return n;
+}
+
+/*
+ * A write is judged as the process that opened the file (the handle's
+ * opener), as cgroupfs judges it, so an fd passed to or inherited by
+ * another process keeps the rights it was opened with, and no more. Pids
+ * are numbered as the writer numbers them, as the kernel reads them.
+ */
 void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		 struct fuse_file_info *fi)
 {
@@ -470,6 +538,8 @@ void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 	_cleanup_close_ int own = -EBADF;
 	struct handle h = { .kind = HANDLE_NONE };
 	struct cgview v = { .hier_fd = -EBADF };
+	struct caller now;
+	const struct caller *who = NULL;
 	bool pids = false;
 	ssize_t n = 0;
 	int r, fd = -EBADF;
@@ -478,27 +548,39 @@ void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 	if (r >= 0)
 		r = cgview_resolve(req, vpath, &v);
 	if (r >= 0) {
-		pids = !v.host && cgview_is_pidfile(v.name);
+		/* Host readers' pids too: "0" must name the writer, not the daemon's thread. */
+		pids = cgview_is_pidfile(v.name);
 		r = handles_get(&d->handles, fi->fh, &h);
-		/* A handle of an earlier daemon: open the file again, as the caller. */
-		if (r == -ESTALE)
-			r = fd = own = open_as_caller(req, &v, O_WRONLY);
-		else if (r >= 0 && h.kind != HANDLE_FD)
+		/* A handle of an earlier daemon: open the file again, as the writer. */
+		if (r == -ESTALE) {
+			r = cgcred_caller(req, &now);
+			if (r >= 0)
+				r = fd = own = open_as(d, &now, &v, O_WRONLY);
+			who = &now;
+		} else if (r >= 0 && (h.kind != HANDLE_FD || !h.opener))
 			r = -EBADF;
-		else if (r >= 0)
+		else if (r >= 0) {
 			fd = h.fd;
+			who = h.opener;
+		}
 		if (h.kind == HANDLE_BLOB)
 			blob_unref(h.blob);
 	}
 	if (r >= 0 && pids) {
 		r = pid_from_caller(req, v.name, buf, size, pidbuf, sizeof(pidbuf));
-		if (r >= 0)
-			r = pwrite(fd, pidbuf, (size_t)r, 0) < 0 ? -errno : 0;
+		if (r >= 0) {
+			size_t len = (size_t)r;
+
+			if (!v.v2)
+				r = may_move(d, who, v.name, (pid_t)strtol(pidbuf, NULL, 10));
+			if (r >= 0)
+				r = (int)MIN(pwrite_as(d, who, fd, pidbuf, len, 0), 0);
+		}
 		n = (ssize_t)size;
 	} else if (r >= 0) {
-		n = pwrite(fd, buf, size, off);
+		n = pwrite_as(d, who, fd, buf, size, off);
 		if (n < 0)
-			r = -errno;
+			r = (int)n;
 	}
 	cgview_done(&v);
 	if (r < 0) {
@@ -538,20 +620,27 @@ void cgops_access(fuse_req_t req, const char *vpath, int mask)
 /*
  * chown needs CAP_CHOWN, which a container's root has in its own user
  * namespace only: the kernel would refuse it from the thread with the
- * caller's fsuid. So it is checked here as the kernel checks a chown by a
- * namespaced root (the caller is uid 0 of its user namespace, and the old
- * and new owners are all mapped there) and then done with the daemon's.
+ * caller's credentials. So it is checked here as the kernel checks a chown
+ * by a namespaced root (the caller is uid 0 of its user namespace, holds
+ * CAP_CHOWN there in its effective set, and the old and new owners are all
+ * mapped there) and then done with the daemon's.
  */
 static int may_chown(fuse_req_t req, const struct stat *cur, uid_t uid, gid_t gid)
 {
 	struct daemon *d = fuse_req_userdata(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct caller who;
 	uint32_t in;
 	int r;
 
-	if (ctx->uid == 0)
+	r = cgcred_caller(req, &who);
+	if (r < 0)
+		return r;
+	if (who.host_root)
 		return 0;
-	r = burrow_id_to_ns(d->root_fd, ctx->pid, false, ctx->uid, &in);
+	if (!(who.cap_eff & (UINT64_C(1) << CAP_CHOWN)))
+		return -EPERM;
+	r = burrow_id_to_ns(d->root_fd, ctx->pid, false, who.uid[1], &in);
 	if (r < 0 || in != 0)
 		return -EPERM;
 	if (burrow_id_to_ns(d->root_fd, ctx->pid, false, cur->st_uid, &in) < 0 ||

@@ -12,18 +12,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "clock.h"
 #include "daemon.h"
 #include "fileio.h"
 #include "macro.h"
 #include "resolve.h"
-
-/* Supplementary groups we carry over; a caller in more is checked with these. */
-#define CRED_MAX_GROUPS 64
 
 static const struct burrow_hierarchy *find_hierarchy(struct daemon *d, const char *name, size_t len)
 {
@@ -172,6 +171,7 @@ int cgview_resolve(fuse_req_t req, const char *vpath, struct cgview *v)
 	h = find_hierarchy(d, vpath, hl);
 	if (!h)
 		return -ENOENT;
+	v->v2 = h->v2;
 	/* Paths come from our own node table; normalizing again costs little and guards it. */
 	r = burrow_cgtree_normalize(vpath[hl] ? vpath + hl + 1 : "", v->rel, sizeof(v->rel));
 	if (r < 0)
@@ -212,46 +212,57 @@ bool cgview_is_pidfile(const char *name)
 	       strcmp(name, "cgroup.threads") == 0;
 }
 
-/*
- * Raw syscalls: glibc's setgroups() and setfs*id() wrappers may apply to
- * every thread of the process; the kernel's apply to the calling thread
- * only, which is what a worker serving one request needs. Moving fsuid off
- * 0 also drops CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_CHOWN from the thread's
- * effective set, and moving it back raises them again.
- */
-int cgcred_begin(fuse_req_t req, struct cgcred *c)
+int cgcred_caller(fuse_req_t req, struct caller *ret)
 {
+	struct daemon *d = fuse_req_userdata(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	gid_t groups[CRED_MAX_GROUPS];
-	int n;
+
+	return caller_read(d->root_fd, ctx->pid, ctx->uid, ctx->gid, ret);
+}
+
+int cgcred_begin_as(struct daemon *d, const struct caller *who, struct cgcred *c)
+{
+	int r;
 
 	c->switched = false;
-	if (ctx->uid == 0)
+	c->log = &d->log;
+	if (who->host_root)
 		return 0;
-	n = fuse_req_getgroups(req, CRED_MAX_GROUPS, groups);
-	if (n < 0)
-		return n == -ENOENT ? -ESRCH : n;
-	n = MIN(n, CRED_MAX_GROUPS);
-	if (syscall(SYS_setgroups, (size_t)n, groups) < 0)
-		return -errno;
+	r = thread_cred_save(&c->self);
+	if (r < 0)
+		return r;
+	r = thread_cred_become(who, &c->self);
+	if (r < 0)
+		return r;
 	c->switched = true;
-	(void)syscall(SYS_setfsgid, ctx->gid);
-	(void)syscall(SYS_setfsuid, ctx->uid);
-	/* setfs*id report the old id, never an error: read back what took. */
-	if ((uid_t)syscall(SYS_setfsuid, -1) != ctx->uid ||
-	    (gid_t)syscall(SYS_setfsgid, -1) != ctx->gid) {
-		cgcred_end(c);
-		return -EPERM;
-	}
 	return 0;
+}
+
+int cgcred_begin(fuse_req_t req, struct cgcred *c)
+{
+	struct caller who;
+	int r;
+
+	c->switched = false;
+	r = cgcred_caller(req, &who);
+	if (r < 0)
+		return r;
+	return cgcred_begin_as(fuse_req_userdata(req), &who, c);
 }
 
 void cgcred_end(struct cgcred *c)
 {
 	if (!c->switched)
 		return;
-	(void)syscall(SYS_setfsuid, 0);
-	(void)syscall(SYS_setfsgid, 0);
-	(void)syscall(SYS_setgroups, (size_t)0, NULL);
 	c->switched = false;
+	if (thread_cred_restore(&c->self) >= 0)
+		return;
+	/*
+	 * A worker thread that keeps a caller's credentials would serve the
+	 * next request, perhaps host root's, as that caller, or a caller's
+	 * request with what is left of ours. Neither may happen: end the
+	 * daemon (the keeper holds the connection for its restart).
+	 */
+	log_error(c->log, "Could not restore a worker thread's credentials, aborting");
+	abort();
 }

@@ -4,16 +4,19 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "caller.h"
 #include "cgtree.h"
 #include "fuse-ll.h"
 
 struct daemon;
 struct dirlist;
+struct log;
 
 /* A path of the cgroup tree, as one reader sees it. */
 struct cgview {
 	int hier_fd; /* the hierarchy's mount point, O_PATH */
 	bool host;   /* a host reader: the whole tree, pids as they are */
+	bool v2;     /* the hierarchy is cgroup v2 */
 	enum burrow_cgtree_where where;
 	const char *next; /* ABOVE: the one entry shown (into top) */
 	size_t next_len;
@@ -39,15 +42,23 @@ int cgview_open(const struct cgview *v, int flags);
 int cgview_list_hierarchies(struct daemon *d, struct dirlist *l);
 
 /*
- * Runs the calling worker thread with the credentials of the process that
- * sent req (fsuid, fsgid, supplementary groups) until cgcred_end(), so the
- * kernel checks what it does as if that process did it. A host root caller
- * keeps the daemon's credentials.
+ * Runs the calling worker thread as the process that sent req (its ids,
+ * groups and no more capabilities than it holds over the host) until
+ * cgcred_end(), so the kernel checks what the thread does as if that
+ * process did it. A caller that holds all the daemon holds (host root with
+ * its capabilities) is served with the daemon's own credentials.
  */
 struct cgcred {
 	bool switched;
+	struct log *log;
+	struct thread_cred self;
 };
+/* The credentials of the process that sent req. */
+int cgcred_caller(fuse_req_t req, struct caller *ret);
 int cgcred_begin(fuse_req_t req, struct cgcred *c);
+/* The same for an identity taken earlier (the opener of a file). */
+int cgcred_begin_as(struct daemon *d, const struct caller *who, struct cgcred *c);
+/* Aborts the daemon if the thread cannot get its own credentials back. */
 void cgcred_end(struct cgcred *c);
 
 /* The pid namespace of the process that sent req. */

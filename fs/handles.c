@@ -40,6 +40,8 @@ void handle_drop(struct handle *x)
 		break;
 	}
 	x->kind = HANDLE_NONE;
+	free(x->opener);
+	x->opener = NULL;
 }
 
 void handles_done(struct handles *h)
@@ -140,6 +142,7 @@ int handles_remove(struct handles *h, uint64_t fh, struct handle *ret)
 		if (x->kind == HANDLE_FD)
 			fdquota_release(&h->quota, x->owner);
 		x->kind = HANDLE_NONE;
+		x->opener = NULL;
 		x->next_free = h->free_head;
 		h->free_head = (uint32_t)(x - h->v);
 	}

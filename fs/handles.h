@@ -7,6 +7,7 @@
 #include "fdquota.h"
 
 struct blob;
+struct caller;
 struct dirlist;
 
 /*
@@ -34,6 +35,12 @@ struct handle {
 		struct dirlist *dir;
 		uint32_t next_free;
 	};
+	/*
+	 * A cgroup file opened for writing: who opened it. Writes are judged
+	 * as the opener, as the kernel judges them on cgroupfs (the file's
+	 * f_cred), never as whoever the write request says sent it.
+	 */
+	struct caller *opener;
 };
 
 struct handles {

@@ -67,16 +67,27 @@ static bool cgroup_node(fuse_req_t req, fuse_ino_t ino, char *buf, size_t size)
 	       p == &cgroup_provider;
 }
 
+/*
+ * A rendered file has the host file's owner and mode, without write bits:
+ * /proc/slabinfo is 0400 root (slab counts help heap exploits), and what
+ * the host's file does not give a reader, ours must not either (may_read()
+ * at open). A host file we cannot stat (no PSI) is served as 0444 root.
+ */
 static void static_attr(const struct daemon *d, fuse_ino_t ino, size_t size, struct stat *st)
 {
 	const struct snode *s = snode_get(ino);
+	struct stat host;
 
 	*st = (struct stat){ .st_ino = ino };
 	if (s->vfile < 0) {
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = 2;
 	} else {
-		st->st_mode = S_IFREG | 0444;
+		if (fstatat(d->root_fd, vfile_host_path((enum vfile)s->vfile), &host, 0) < 0)
+			host = (struct stat){ .st_mode = 0444 };
+		st->st_mode = S_IFREG | (host.st_mode & 0555);
+		st->st_uid = host.st_uid;
+		st->st_gid = host.st_gid;
 		st->st_nlink = 1;
 		st->st_size = (off_t)size;
 	}
@@ -254,7 +265,8 @@ static void getattr_static(fuse_req_t req, fuse_ino_t ino)
 	size_t size = 0;
 
 	/* The exact size this reader would read, so `tail -c` and friends seek right. */
-	if (s->vfile >= 0 && reader_ctr(req, &x) >= 0) {
+	static_attr(d, ino, 0, &st);
+	if (s->vfile >= 0 && may_read(req, &st) && reader_ctr(req, &x) >= 0) {
 		if (content_get(d, x, (enum vfile)s->vfile, &b) >= 0) {
 			size = b->len;
 			blob_unref(b);
@@ -349,12 +361,18 @@ static void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const s
 /* The bytes of static node s for this reader, or NULL with the error replied. */
 static struct blob *render_for_reader(fuse_req_t req, const struct snode *s)
 {
+	struct stat st;
 	struct blob *b;
 	struct ctr *x;
 	int r;
 
 	if (!s || s->vfile < 0) {
 		fuse_reply_err(req, EISDIR);
+		return NULL;
+	}
+	static_attr(req_daemon(req), INO_FILE0 + (fuse_ino_t)s->vfile, 0, &st);
+	if (!may_read(req, &st)) {
+		fuse_reply_err(req, EACCES);
 		return NULL;
 	}
 	r = reader_ctr(req, &x);
@@ -791,6 +809,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Entries differ per reader: READDIRPLUS would cache one reader's attributes for all. */
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS;
 	conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS_AUTO;
+	/*
+	 * No async direct I/O. With it an io_submit()'ed write on a direct_io
+	 * file (all of ours) goes out as a background request: the submitter
+	 * does not wait for our answer, may exit, and its pid be reused while
+	 * we serve the request, which would then be resolved (container, pid
+	 * namespace, credentials) as another process. A synchronous request
+	 * holds its sender in the kernel until we answer, even when killed, so
+	 * the pid in it names the process that made it.
+	 */
+	conn->want &= ~(unsigned)FUSE_CAP_ASYNC_DIO;
 }
 
 const struct fuse_lowlevel_ops burrowfs_ops = {
