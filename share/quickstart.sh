@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# sudo share/quickstart.sh [--keep] [--no-deps] [--name NAME]
+# share/quickstart.sh [--keep] [--no-deps] [--name NAME]
 #
-# Everything from a bare Debian 12 host to a booted container:
+# Everything from a bare Debian 12 host to a booted container, as root (a
+# user who may sudo is asked for it):
 #   1. installs the build and runtime dependencies (apt-get);
 #   2. builds burrow into build/;
 #   3. starts burrowfs on /var/lib/burrowfs (reuses one already serving there);
@@ -39,10 +40,15 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ "$(id -u)" -eq 0 ] || {
-	echo "quickstart: run as root (sudo $0): it mounts FUSE, makes cgroups and containers" >&2
+# It mounts FUSE, makes cgroups and containers: as root. A user who may sudo
+# runs it as written too; on a host without sudo, root runs it directly.
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null; then
+		exec sudo -- "$0" "$@"
+	fi
+	echo "quickstart: run as root (su -c $0): it mounts FUSE, makes cgroups and containers" >&2
 	exit 1
-}
+fi
 cd "$(dirname "$0")/.."
 
 PACKAGES=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libcap-dev libseccomp-dev

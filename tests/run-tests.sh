@@ -22,8 +22,9 @@
 #      /var/cache/burrow-tests/vm)
 #
 # Exits non-zero if any step fails and ends with one summary line:
-# "run-tests: N passed, N failed, N skipped". The integration and hook suites
-# need root; without it they skip.
+# "run-tests: N passed, N failed, N skipped". Run as root; a user who may
+# sudo is asked for it (BURROW_TESTS_NO_SUDO=1 runs as the user, and the
+# suites that need root skip).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ for a in "$@"; do
 	--no-deps) DEPS=0 ;;
 	--no-sanitizers) SANITIZERS=0 ;;
 	-h | --help)
-		sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -141,6 +142,12 @@ build_and_test() {
 	meson test -C "$dir" --print-errorlogs $test_args
 	count "$dir" "$label"
 }
+
+# The suites that matter need root (FUSE, cgroups, containers, apt-get): a
+# user who may sudo gets it as written; without sudo, as a user, they skip.
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && [ -z "${BURROW_TESTS_NO_SUDO:-}" ]; then
+	exec sudo --preserve-env=BUILD_PREFIX,FUZZ_SECONDS,LEAK_TESTS,BURROW_TEST_CACHE,CI -- "$0" "$@"
+fi
 
 start=$(date +%s)
 
