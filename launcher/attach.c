@@ -229,8 +229,7 @@ static _Noreturn void exec_inside(struct attach_plan *p, int master)
 	}
 	if (chdir("/root") < 0 && chdir("/") < 0)
 		_exit(126);
-	if (caps_apply(p->caps_drop) < 0 || seccomp_install(&p->seccomp) < 0 ||
-	    guest_fds_seal() < 0) {
+	if (caps_apply(p->caps_drop) < 0 || seccomp_install(&p->seccomp) < 0 || fds_seal() < 0) {
 		perror("burrow: attach: cannot restrict the command");
 		_exit(126);
 	}

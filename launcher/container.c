@@ -229,7 +229,7 @@ static int child_main(void *arg)
 	r = seccomp_install(&l->seccomp);
 	if (r < 0)
 		fail(sock, PH_SECCOMP, 0, r);
-	r = guest_fds_seal();
+	r = fds_seal();
 	if (r < 0)
 		fail(sock, PH_FDS, 0, r);
 	execve(l->argv[0], l->argv, l->envp);

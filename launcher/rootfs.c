@@ -78,7 +78,7 @@ int rootfs_from_dir(const char *src, const char *dst, const struct container_con
 		/* Packs with our own permissions, which are the source's. */
 		if (dup2(p[1], STDOUT_FILENO) < 0)
 			_exit(127);
-		execvp(argv[0], argv);
+		exec_sealed(argv);
 		_exit(127);
 	}
 	close(p[1]);
@@ -182,7 +182,7 @@ static int debootstrap_exec(void *arg)
 
 	if (chdir("/") < 0)
 		return 126;
-	execvp(a->argv[0], a->argv);
+	exec_sealed(a->argv);
 	return 127;
 }
 

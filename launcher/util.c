@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,10 @@
 #include "launcher.h"
 #include "macro.h"
 #include "parse.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 static __attribute__((format(printf, 3, 0))) void log_va(const char *prefix, int errnum,
 							 const char *fmt, va_list ap)
@@ -151,6 +157,31 @@ int wait_pid(pid_t pid, int *ret_status)
 	return 0;
 }
 
+int fds_seal(void)
+{
+	struct rlimit rl;
+
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+	/* Before Linux 5.11: one by one, up to the fd limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			return -errno;
+	return 0;
+}
+
+int exec_sealed(char *const argv[])
+{
+	int r = fds_seal();
+
+	if (r < 0)
+		return r;
+	execvp(argv[0], argv);
+	return -errno;
+}
+
 /* Exit status 0 gives 0; anything else -EPROTO with the status in *ret_status. */
 int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status)
 {
@@ -163,7 +194,7 @@ int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status)
 	if (pid == 0) {
 		if (stdin_fd >= 0 && dup2(stdin_fd, STDIN_FILENO) < 0)
 			_exit(127);
-		execvp(argv[0], argv);
+		exec_sealed(argv);
 		_exit(127);
 	}
 	r = wait_pid(pid, &status);
