@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "fileio.h"
 #include "glib-macro.h"
 #include "guest-stdio.h"
 #include "idmap.h"
@@ -500,16 +501,15 @@ void launch_done(struct launch *l)
 
 int rootfs_check_init(const char *rootfs, const char *init)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	_cleanup_close_ int root = -1, fd = -1;
 	struct stat st;
 
 	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return log_error_errno(-errno, "the rootfs %s is missing: %m", rootfs);
-	fd = (int)syscall(SYS_openat2, root, init + 1, &how, sizeof(how));
+	fd = open_in_root(root, init, O_PATH);
 	if (fd < 0)
-		return log_error_errno(-errno, "the rootfs %s has no %s (init): %m", rootfs, init);
+		return log_error_errno(fd, "the rootfs %s has no %s (init): %m", rootfs, init);
 	if (fstat(fd, &st) < 0)
 		return log_error_errno(-errno, "cannot stat %s in %s: %m", init, rootfs);
 	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
