@@ -174,6 +174,43 @@ note "host user nobody held $opened cgroup files open, then got $err"
 check_cmd "host user nobody was refused with EMFILE (got $err)" test "$err" == EMFILE
 check_num "host user nobody holds no more than a container's share" "$opened" "<=" $PER_CT_MAX
 
+# flood_as CMD...: CMD (a wrapper, or none) opens the cgroup file until
+# refused; prints "opened errno uid CapEff fd-limit".
+flood_as() {
+	"$@" "$PYTHON" - "$(dirname "$ATK_FILE")" "$(basename "$ATK_FILE")" <<'EOF'
+import errno, os, resource, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+eff = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff:")][0]
+dfd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fds, err = [], 0
+while len(fds) < 19000:
+    try:
+        fds.append(os.open(sys.argv[2], os.O_RDONLY, dir_fd=dfd))
+    except OSError as e:
+        err = e.errno
+        break
+print(len(fds), errno.errorcode.get(err, str(err)), os.getuid(), eff, hard)
+EOF
+}
+
+# uid 0 alone is not host root (fs/caller.c): a uid 0 process with no
+# capability, as `setpriv --inh-caps=-all --bounding-set=-all` makes it, gets
+# uid 0's share like any host user, not the whole pool.
+flood_as setpriv --inh-caps=-all --bounding-set=-all -- >"$ATK_OUT"
+read -r opened err uid eff hard <"$ATK_OUT"
+note "capless uid $uid (CapEff $eff, own fd limit $hard) held $opened cgroup files open, then got $err"
+check_eq "the capless reader is uid 0 with no effective capability" "$uid:$eff" 0:0000000000000000
+check_cmd "capless uid 0 was refused with EMFILE (got $err)" test "$err" == EMFILE
+check_num "capless uid 0 holds no more than a container's share" "$opened" "<=" $PER_CT_MAX
+
+# And host root itself, with its capabilities, is bounded by the total only.
+flood_as >"$ATK_OUT"
+read -r opened err uid eff hard <"$ATK_OUT"
+note "host root held $opened cgroup files open, then got $err"
+check_eq "host root was refused by the total only (ENFILE)" "$err" ENFILE
+check_num "host root held more than a container's share" "$opened" ">" $PER_CT_MAX
+
 # ---- tasks writes -------------------------------------------------------------
 
 # A crowded host: 1000 processes of the test's own (sleeps in cgroup
