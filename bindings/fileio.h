@@ -25,5 +25,16 @@ int read_u64_at(int dir_fd, const char *path, uint64_t *ret);
 /* One signed number (v1 cfs_quota_us is -1 when unlimited). */
 int read_i64_at(int dir_fd, const char *path, int64_t *ret);
 
+/*
+ * path as a process chrooted at root_fd would reach it, for trees a guest
+ * controls (a rootfs): openat2() with RESOLVE_IN_ROOT, so that absolute
+ * symlinks and ".." chains stop at root_fd instead of leading to the host's
+ * files, and RESOLVE_NO_MAGICLINKS, which refuses /proc/PID/root style jumps
+ * to another tree. flags (O_CLOEXEC added) may hold O_PATH, O_NOFOLLOW,
+ * O_DIRECTORY; path may be absolute. Returns an fd or -errno. A single
+ * syscall: safe in a forked child.
+ */
+int open_in_root(int root_fd, const char *path, int flags);
+
 /* A directory stream of dir_fd/path (O_DIRECTORY, plus flags such as O_NOFOLLOW). */
 int opendir_at(int dir_fd, const char *path, int flags, DIR **ret);

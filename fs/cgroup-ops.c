@@ -215,13 +215,15 @@ int cgops_list(fuse_req_t req, const char *vpath, struct dirlist *l)
 
 /* ---- files ---------------------------------------------------------------- */
 
-static int reply_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x)
+/* who: the opener, when known (it spares fdquota a read of its status). */
+static int reply_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x,
+			const struct caller *who)
 {
 	struct daemon *d = fuse_req_userdata(req);
 	struct handle taken;
 	int r;
 
-	r = fdquota_add_handle(req, x, &fi->fh);
+	r = fdquota_add_handle(req, x, who, &fi->fh);
 	if (r < 0) {
 		struct handle copy = *x;
 
@@ -342,14 +344,15 @@ void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
 	fi->keep_cache = 0;
 	fi->noflush = 1;
 	if (b)
-		r = reply_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b });
+		r = reply_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b }, who);
 	else {
 		struct handle h = { .kind = HANDLE_FD, .fd = TAKE_FD(fd) };
+		const struct caller *opener = who;
 
 		/* Writes are judged as their opener (cgops_write). */
 		if (acc != O_RDONLY)
 			h.opener = TAKE_PTR(who);
-		r = reply_handle(req, fi, &h);
+		r = reply_handle(req, fi, &h, opener);
 	}
 	if (r < 0)
 		reply_err(req, r);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller.h"
 #include "daemon.h"
 #include "handles.h"
 #include "macro.h"
@@ -131,7 +132,7 @@ int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uid_t uid, uint64
 
 	/* The kernel names no reader when it sits outside our pid namespace: a host reader too. */
 	if (pid <= 0) {
-		*ret = uid == 0 ? 0 : HOST_UID | uid;
+		*ret = HOST_UID | uid;
 		return 0;
 	}
 	snprintf(path, sizeof(path), "proc/%d/ns/pid", (int)pid);
@@ -141,7 +142,7 @@ int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uid_t uid, uint64
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if ((uint64_t)st.st_ino == self_pidns) {
-		*ret = uid == 0 ? 0 : HOST_UID | uid;
+		*ret = HOST_UID | uid;
 		return 0;
 	}
 	for (unsigned i = 0; i < PIDNS_DEPTH_MAX; i++) {
@@ -162,7 +163,21 @@ int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uid_t uid, uint64
 	return 0;
 }
 
-int fdquota_add_handle(fuse_req_t req, const struct handle *x, uint64_t *ret_fh)
+/* Whether the host reader of uid 0 is host root: no share then (owner 0). */
+static bool reader_host_root(fuse_req_t req, const struct caller *who)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct caller c;
+
+	if (who)
+		return who->host_root;
+	/* A reader gone, or no longer uid 0, gets uid 0's share. */
+	return caller_read(d->root_fd, ctx->pid, ctx->uid, ctx->gid, &c) >= 0 && c.host_root;
+}
+
+int fdquota_add_handle(fuse_req_t req, const struct handle *x, const struct caller *who,
+		       uint64_t *ret_fh)
 {
 	struct daemon *d = fuse_req_userdata(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -172,6 +187,8 @@ int fdquota_add_handle(fuse_req_t req, const struct handle *x, uint64_t *ret_fh)
 
 	if (h.kind == HANDLE_FD)
 		r = fdquota_owner(d->root_fd, d->self_pidns, pid, ctx->uid, &h.owner);
+	if (r >= 0 && h.kind == HANDLE_FD && h.owner == HOST_UID && reader_host_root(req, who))
+		h.owner = 0;
 	if (r >= 0)
 		r = handles_add(&d->handles, &h, ret_fh);
 	if (r == -EMFILE || r == -ENFILE)

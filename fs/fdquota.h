@@ -6,6 +6,7 @@
 
 #include "fuse-ll.h"
 
+struct caller;
 struct handle;
 
 /*
@@ -55,10 +56,17 @@ void fdquota_release(struct fdquota *q, uint64_t owner);
  * The owner of the reader pid (uid: its uid as the kernel gave it to us):
  * the inode of its outermost pid namespace below self_pidns. A reader of
  * the host (in self_pidns) is its own uid's, with one share per uid as a
- * container has, since any local user may open the mount; host root is
- * bounded by the total only (0).
+ * container has, since any local user may open the mount; uid 0 included,
+ * for uid 0 alone is not host root (fdquota_add_handle() decides that).
  */
 int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uid_t uid, uint64_t *ret);
 
-/* handles_add() for the reader of req: an fd handle is charged to the reader's container. */
-int fdquota_add_handle(fuse_req_t req, const struct handle *x, uint64_t *ret_fh);
+/*
+ * handles_add() for the reader of req: an fd handle is charged to the
+ * reader's container, or host user. Host root, as caller_read() decides it
+ * (struct caller's host_root), is bounded by the total only. who is the
+ * reader when the open already read it, else NULL: then only a uid 0 host
+ * reader costs a read of its status.
+ */
+int fdquota_add_handle(fuse_req_t req, const struct handle *x, const struct caller *who,
+		       uint64_t *ret_fh);

@@ -341,7 +341,7 @@ static void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const s
 	struct handle taken;
 	int r;
 
-	r = fdquota_add_handle(req, x, &fi->fh);
+	r = fdquota_add_handle(req, x, NULL, &fi->fh);
 	if (r < 0) {
 		struct handle copy = *x;
 

@@ -4,14 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "hook-util.h"
 #include "macro.h"
 
@@ -106,23 +105,15 @@ int hook_sources_open(const char *dir, struct hook_sources *ret)
 }
 
 /*
- * Open a target for mounting without ever leaving the rootfs. RESOLVE_IN_ROOT
- * makes absolute symlinks and ".." stop at the rootfs, as if chrooted, and
- * RESOLVE_NO_MAGICLINKS refuses /proc/<pid>/root style jumps to another tree.
- * O_NOFOLLOW leaves a symlink as the last component unfollowed, so it shows up
- * as a symlink and is refused below. Mounting onto this fd (not onto a path
- * string looked up again) means a rootfs changed meanwhile cannot redirect it.
+ * Open a target for mounting without ever leaving the rootfs (open_in_root():
+ * absolute symlinks and ".." stop at the rootfs, as if chrooted). O_NOFOLLOW
+ * leaves a symlink as the last component unfollowed, so it shows up as a
+ * symlink and is refused below. Mounting onto this fd (not onto a path string
+ * looked up again) means a rootfs changed meanwhile cannot redirect it.
  */
 static int open_target(int rootfs_fd, const char *path)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
-	fd = (int)syscall(SYS_openat2, rootfs_fd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
+	return open_in_root(rootfs_fd, path, O_PATH | O_NOFOLLOW);
 }
 
 static const char *type_name(mode_t m)

@@ -175,44 +175,13 @@ static int exit_code(int status)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int send_master(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 1;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
 /* The pty master from enter(), or -1 when it failed before making one. */
 static int recv_master(int sock)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	char byte;
 	int fd = -1;
-	ssize_t n;
 
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return -1;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return recv_with_fd(sock, &byte, 1, &fd) > 0 ? fd : -1;
 }
 
 /* The grandchild: inside the pid namespace, already the container's root, about to exec. */
@@ -229,8 +198,7 @@ static _Noreturn void exec_inside(struct attach_plan *p, int master)
 	}
 	if (chdir("/root") < 0 && chdir("/") < 0)
 		_exit(126);
-	if (caps_apply(p->caps_drop) < 0 || seccomp_install(&p->seccomp) < 0 ||
-	    guest_fds_seal() < 0) {
+	if (caps_apply(p->caps_drop) < 0 || seccomp_install(&p->seccomp) < 0 || fds_seal() < 0) {
 		perror("burrow: attach: cannot restrict the command");
 		_exit(126);
 	}
@@ -280,7 +248,7 @@ static _Noreturn void enter(struct attach_plan *p, int sock)
 		}
 	if (p->tty_mask) {
 		master = guest_pty_open(p->tty_mask);
-		errno = master < 0 ? -master : -send_master(sock, master);
+		errno = master < 0 ? -master : -send_with_fd(sock, "", 1, master);
 		if (errno > 0)
 			die("open a pty in the container");
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 #include "cgroups.h"
 #include "conf.h"
 #include "container.h"
+#include "fileio.h"
 #include "glib-macro.h"
 #include "guest-stdio.h"
 #include "idmap.h"
@@ -25,13 +27,21 @@ static char *resolve_command(const char *rootfs, const char *cmd)
 	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
 					    "/usr/bin",	       "/sbin",		 "/bin" };
 
+	_cleanup_close_ int root = -1;
+
 	if (cmd[0] == '/')
 		return g_strdup(cmd);
-	for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+	/*
+	 * Looked up as the guest will, inside the rootfs: a PATH dir that is a
+	 * symlink to a host dir must neither pick the command nor probe, as
+	 * root, which host files exist.
+	 */
+	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; root >= 0 && i < G_N_ELEMENTS(dirs); i++) {
 		g_autofree char *p = g_build_filename(dirs[i], cmd, NULL);
-		g_autofree char *host = g_build_filename(rootfs, p, NULL);
+		_cleanup_close_ int fd = open_in_root(root, p, O_PATH);
 
-		if (g_file_test(host, G_FILE_TEST_EXISTS))
+		if (fd >= 0)
 			return g_steal_pointer(&p);
 	}
 	return g_build_filename("/usr/bin", cmd, NULL);

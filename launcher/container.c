@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,12 +14,12 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "caps.h"
+#include "fileio.h"
 #include "glib-macro.h"
 #include "guest-stdio.h"
 #include "idmap.h"
@@ -85,20 +84,9 @@ static _Noreturn void fail(int sock, int phase, int step, int err)
 
 static int send_fd(int sock, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct report rep = { -1, 0, 0 };
-	struct iovec iov = { &rep, sizeof(rep) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return send_with_fd(sock, &rep, sizeof(rep), fd);
 }
 
 /* A pty of the container's own devpts becomes /dev/console; its master goes to the monitor. */
@@ -229,7 +217,7 @@ static int child_main(void *arg)
 	r = seccomp_install(&l->seccomp);
 	if (r < 0)
 		fail(sock, PH_SECCOMP, 0, r);
-	r = guest_fds_seal();
+	r = fds_seal();
 	if (r < 0)
 		fail(sock, PH_FDS, 0, r);
 	execve(l->argv[0], l->argv, l->envp);
@@ -257,28 +245,11 @@ static void log_report(const struct launch *l, const struct report *rep)
 
 static int recv_report(int sock, struct report *rep, int *ret_fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { rep, sizeof(*rep) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	ssize_t n;
+	ssize_t n = recv_with_fd(sock, rep, sizeof(*rep), ret_fd);
 
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return 0;
-	if ((size_t)n != sizeof(*rep))
-		return -EPROTO;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
-	return 1;
+	if (n <= 0)
+		return (int)n;
+	return (size_t)n == sizeof(*rep) ? 1 : -EPROTO;
 }
 
 /* After the maps: the cgroups, then let the child go and collect its reports. */
@@ -500,16 +471,15 @@ void launch_done(struct launch *l)
 
 int rootfs_check_init(const char *rootfs, const char *init)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	_cleanup_close_ int root = -1, fd = -1;
 	struct stat st;
 
 	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return log_error_errno(-errno, "the rootfs %s is missing: %m", rootfs);
-	fd = (int)syscall(SYS_openat2, root, init + 1, &how, sizeof(how));
+	fd = open_in_root(root, init, O_PATH);
 	if (fd < 0)
-		return log_error_errno(-errno, "the rootfs %s has no %s (init): %m", rootfs, init);
+		return log_error_errno(fd, "the rootfs %s has no %s (init): %m", rootfs, init);
 	if (fstat(fd, &st) < 0)
 		return log_error_errno(-errno, "cannot stat %s in %s: %m", init, rootfs);
 	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))

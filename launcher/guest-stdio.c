@@ -5,16 +5,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "console.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 unsigned guest_tty_mask(void)
 {
@@ -93,21 +88,6 @@ int guest_stdio_take(unsigned mask, int master)
 			return -errno;
 	if (fd > 2)
 		close(fd);
-	return 0;
-}
-
-int guest_fds_seal(void)
-{
-	struct rlimit rl;
-
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return 0;
-	/* Before Linux 5.11: one by one, up to the fd limit. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return -errno;
-	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < (1U << 20); fd++)
-		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
-			return -errno;
 	return 0;
 }
 

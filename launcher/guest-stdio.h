@@ -33,13 +33,6 @@ int guest_pty_open(unsigned mask);
 int guest_stdio_take(unsigned mask, int master);
 
 /*
- * Marks every fd above 2 close-on-exec, so that nothing but stdio reaches
- * the guest. Close-on-exec rather than closed: a failed exec must still be
- * able to report on its socket. Async-signal-safe.
- */
-int guest_fds_seal(void);
-
-/*
  * The caller's side of guest_pty_open(): relays the terminal of mask to
  * master until the process of pidfd has exited (then drains what it left)
  * or the terminal goes away. Raw mode and window size as in console_proxy().

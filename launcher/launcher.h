@@ -38,7 +38,28 @@ int verb_run(int argc, char **argv);
 int write_file_at(int dir_fd, const char *path, const char *text, mode_t mode);
 int write_file_atomic(const char *path, const char *text, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
+/*
+ * Marks every fd above 2 close-on-exec, so that nothing but stdio reaches
+ * the guest, or a host program acting on a guest's tree (runc's
+ * CVE-2024-21626). Close-on-exec rather than closed: a failed exec must still
+ * be able to report on its socket. Async-signal-safe.
+ */
+int fds_seal(void);
+/* execvp() with fds_seal() first; returns only on failure, -errno. */
+int exec_sealed(char *const argv[]);
 int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status);
+/*
+ * One message of len bytes over a unix socket, carrying fd (SCM_RIGHTS)
+ * unless it is negative. Async-signal-safe: forked children hand their fds
+ * up with it.
+ */
+int send_with_fd(int sock, const void *buf, size_t len, int fd);
+/*
+ * One message into buf, retried on EINTR. An fd it carries goes to *ret_fd,
+ * close-on-exec (closed when ret_fd is NULL). Returns the bytes read, 0 at
+ * end of file, or -errno.
+ */
+ssize_t recv_with_fd(int sock, void *buf, size_t size, int *ret_fd);
 int wait_pid(pid_t pid, int *ret_status);
 uint64_t now_usec(int clock);
 

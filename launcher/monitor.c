@@ -183,22 +183,7 @@ static void drop_client(struct monitor *m, size_t i)
 
 static int send_answer(int fd, const char *text, int pass_fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)text, strlen(text) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (pass_fd >= 0) {
-		struct cmsghdr *cm;
-
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	}
-	return sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return send_with_fd(fd, text, strlen(text), pass_fd);
 }
 
 static void request_stop(struct monitor *m, unsigned timeout_ms, bool force)
@@ -564,26 +549,15 @@ int ctl_connect(const struct ct *ct)
 
 int ctl_request(int fd, const char *req, char *answer, size_t size, int *ret_fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { answer, size - 1 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
 	ssize_t n;
 
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
 		return -errno;
-	do
-		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	n = recv_with_fd(fd, answer, size - 1, ret_fd);
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	if (n == 0)
 		return -ECONNRESET;
 	answer[n] = '\0';
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && ret_fd)
-			memcpy(ret_fd, CMSG_DATA(cm), sizeof(int));
 	return 0;
 }

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
-#include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 #include "cgroups.h"
 #include "cgtree.h"
 #include "conf.h"
+#include "fileio.h"
 
 void plan_add(struct mount_plan *p, const struct mop *op)
 {
@@ -86,22 +86,13 @@ void plan_done(struct mount_plan *p)
  * it would for the guest, instead of leading the mount out to the host's
  * tree while the child still sees it. RESOLVE_NO_MAGICLINKS refuses
  * /proc/PID/root style jumps. The hooks open their targets the same way
- * (hooks/hook-mount.c). A target that resolves to the rootfs itself is
- * refused: a mount there would hide the whole tree.
+ * (hooks/hook-mount.c), both through open_in_root(). A target that resolves
+ * to the rootfs itself is refused: a mount there would hide the whole tree.
  */
-static int open_in_root(const char *path, int flags)
-{
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC | (uint64_t)flags,
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-
-	return fd < 0 ? -errno : fd;
-}
-
 static int open_target(const char *path)
 {
 	struct stat st, root;
-	int fd = open_in_root(path, 0);
+	int fd = open_in_root(AT_FDCWD, path, O_PATH);
 
 	if (fd < 0)
 		return fd;
@@ -256,7 +247,7 @@ static int do_pivot(void)
 /* mkdir, mknod (an empty file) or symlink in the in-root resolution of o->dir. */
 static int make_entry(const struct mop *o)
 {
-	int dir = open_in_root(o->dir, O_DIRECTORY), r = 0;
+	int dir = open_in_root(AT_FDCWD, o->dir, O_PATH | O_DIRECTORY), r = 0;
 
 	if (dir < 0)
 		return dir;

@@ -3,16 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "glib-macro.h"
 #include "idmap.h"
 #include "launcher.h"
@@ -78,7 +77,7 @@ int rootfs_from_dir(const char *src, const char *dst, const struct container_con
 		/* Packs with our own permissions, which are the source's. */
 		if (dup2(p[1], STDOUT_FILENO) < 0)
 			_exit(127);
-		execvp(argv[0], argv);
+		exec_sealed(argv);
 		_exit(127);
 	}
 	close(p[1]);
@@ -182,7 +181,7 @@ static int debootstrap_exec(void *arg)
 
 	if (chdir("/") < 0)
 		return 126;
-	execvp(a->argv[0], a->argv);
+	exec_sealed(a->argv);
 	return 127;
 }
 
@@ -273,15 +272,13 @@ struct hostname_args {
 static int write_hostname(void *arg)
 {
 	const struct hostname_args *a = arg;
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	const int fl = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	struct stat st;
 	int etc, fd;
 
-	etc = (int)syscall(SYS_openat2, a->root_fd, "etc", &how, sizeof(how));
+	etc = open_in_root(a->root_fd, "etc", O_PATH | O_DIRECTORY);
 	if (etc < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : errno;
+		return etc == -ENOENT || etc == -ENOTDIR ? 0 : -etc;
 	fd = openat(etc, "hostname", fl, 0644);
 	if (fd < 0 && errno == ELOOP) {
 		if (unlinkat(etc, "hostname", 0) < 0)

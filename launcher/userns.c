@@ -109,7 +109,7 @@ static int exec_fn(void *arg)
 		return 126;
 	if (a->cwd_fd >= 0 && fchdir(a->cwd_fd) < 0)
 		return 126;
-	execvp(a->argv[0], a->argv);
+	exec_sealed(a->argv);
 	return 127;
 }
 

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +18,10 @@
 #include "launcher.h"
 #include "macro.h"
 #include "parse.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 static __attribute__((format(printf, 3, 0))) void log_va(const char *prefix, int errnum,
 							 const char *fmt, va_list ap)
@@ -151,6 +158,31 @@ int wait_pid(pid_t pid, int *ret_status)
 	return 0;
 }
 
+int fds_seal(void)
+{
+	struct rlimit rl;
+
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+	/* Before Linux 5.11: one by one, up to the fd limit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			return -errno;
+	return 0;
+}
+
+int exec_sealed(char *const argv[])
+{
+	int r = fds_seal();
+
+	if (r < 0)
+		return r;
+	execvp(argv[0], argv);
+	return -errno;
+}
+
 /* Exit status 0 gives 0; anything else -EPROTO with the status in *ret_status. */
 int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status)
 {
@@ -163,7 +195,7 @@ int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status)
 	if (pid == 0) {
 		if (stdin_fd >= 0 && dup2(stdin_fd, STDIN_FILENO) < 0)
 			_exit(127);
-		execvp(argv[0], argv);
+		exec_sealed(argv);
 		_exit(127);
 	}
 	r = wait_pid(pid, &status);
@@ -172,6 +204,55 @@ int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status)
 	if (ret_status)
 		*ret_status = status;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPROTO;
+}
+
+int send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+ssize_t recv_with_fd(int sock, void *buf, size_t size, int *ret_fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, size };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		int fd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (ret_fd)
+			*ret_fd = fd;
+		else
+			close(fd);
+	}
+	return n;
 }
 
 uint64_t now_usec(int clock)

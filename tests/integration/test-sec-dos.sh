@@ -142,37 +142,51 @@ check_num "after the flood the daemon's fds are back near $base_fds" "$(fd_count
 
 # ---- a host user's flood ------------------------------------------------------
 
-# Any local user may open the mount: an unprivileged host user has a share
-# of its own too, and must not take the pool from the containers. The
-# daemon's mountpoint lies under the test's private directory: the user
-# gets the cgroup directory as an fd opened by root.
-"$PYTHON" - "$(dirname "$ATK_FILE")" "$(basename "$ATK_FILE")" >"$ATK_OUT" <<'EOF'
-import errno, os, sys
-dfd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
-r, w = os.pipe()
-pid = os.fork()
-if pid == 0:
-    os.close(r)
-    os.setgroups([])
-    os.setgid(65534)
-    os.setuid(65534)
-    fds, err = [], 0
-    while len(fds) < 19000:
-        try:
-            fds.append(os.open(sys.argv[2], os.O_RDONLY, dir_fd=dfd))
-        except OSError as e:
-            err = e.errno
-            break
-    os.write(w, b"%d %s\n" % (len(fds), errno.errorcode.get(err, str(err)).encode()))
-    os._exit(0)
-os.close(w)
-print(os.read(r, 64).decode().strip())
-os.waitpid(pid, 0)
+# flood_as CMD...: CMD (a wrapper, or none) opens the cgroup file until
+# refused; prints "opened errno uid CapEff fd-limit". The daemon's mountpoint
+# lies under the test's private directory: the cgroup directory comes as fd
+# 3, opened by root, as the wrapper may take the permission to reach it.
+flood_as() {
+	"$@" "$PYTHON" - "$(basename "$ATK_FILE")" 3<"$(dirname "$ATK_FILE")" <<'EOF'
+import errno, os, resource, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+eff = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff:")][0]
+fds, err = [], 0
+while len(fds) < 19000:
+    try:
+        fds.append(os.open(sys.argv[1], os.O_RDONLY, dir_fd=3))
+    except OSError as e:
+        err = e.errno
+        break
+print(len(fds), errno.errorcode.get(err, str(err)), os.getuid(), eff, hard)
 EOF
-read -r opened err <"$ATK_OUT"
-note "host user nobody held $opened cgroup files open, then got $err"
+}
+
+# Any local user may open the mount: an unprivileged host user has a share
+# of its own too, and must not take the pool from the containers.
+flood_as setpriv --reuid=65534 --regid=65534 --clear-groups -- >"$ATK_OUT"
+read -r opened err uid eff hard <"$ATK_OUT"
+note "host user nobody (uid $uid) held $opened cgroup files open, then got $err"
 check_cmd "host user nobody was refused with EMFILE (got $err)" test "$err" == EMFILE
 check_num "host user nobody holds no more than a container's share" "$opened" "<=" $PER_CT_MAX
+
+# uid 0 alone is not host root (fs/caller.c): a uid 0 process with no
+# capability, as `setpriv --inh-caps=-all --bounding-set=-all` makes it, gets
+# uid 0's share like any host user, not the whole pool.
+flood_as setpriv --inh-caps=-all --bounding-set=-all -- >"$ATK_OUT"
+read -r opened err uid eff hard <"$ATK_OUT"
+note "capless uid $uid (CapEff $eff, own fd limit $hard) held $opened cgroup files open, then got $err"
+check_eq "the capless reader is uid 0 with no effective capability" "$uid:$eff" 0:0000000000000000
+check_cmd "capless uid 0 was refused with EMFILE (got $err)" test "$err" == EMFILE
+check_num "capless uid 0 holds no more than a container's share" "$opened" "<=" $PER_CT_MAX
+
+# And host root itself, with its capabilities, is bounded by the total only.
+flood_as >"$ATK_OUT"
+read -r opened err uid eff hard <"$ATK_OUT"
+note "host root held $opened cgroup files open, then got $err"
+check_eq "host root was refused by the total only (ENFILE)" "$err" ENFILE
+check_num "host root held more than a container's share" "$opened" ">" $PER_CT_MAX
 
 # ---- tasks writes -------------------------------------------------------------
 

@@ -4,6 +4,16 @@
 # Helpers for the launcher's security tests (test-sec-*.sh), on top of lib.sh:
 # a hostile guest program and a terminal with a shell on it.
 
+# sec_init: what each of these tests starts with, as root: the cached rootfs,
+# root's subordinate ids, the hostile guest program, and a note on TIOCSTI.
+sec_init() {
+	l_init
+	l_rootfs
+	l_subids root 100000
+	sec_build
+	sec_note_tiocsti
+}
+
 # sec_build: sec-guest.c, static (the Debian rootfs has no python, and no
 # libc of ours is sure to match it), in $SEC_BIN, readable by any guest.
 sec_build() {

@@ -13,11 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$L_DIR/sec-lib.sh"
 
-l_init
-l_rootfs
-l_subids root 100000
-sec_build
-sec_note_tiocsti
+sec_init
 export BURROW_HOME=$T_TMP/home
 B=$BURROW
 CT=sa$$

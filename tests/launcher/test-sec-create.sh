@@ -121,3 +121,35 @@ check_cmd "create a plain tree" "$B" create p$$ --from-dir "$T_TMP/src/plain"
 check_eq "its etc/hostname" "$(cat "$BURROW_HOME/p$$/rootfs/etc/hostname"):$(stat -c %u:%g \
 	"$BURROW_HOME/p$$/rootfs/etc/hostname")" "p$$:100000:100000"
 check_cmd "destroy it" "$B" destroy p$$
+
+# The host programs create and destroy run on a hostile tree (tar packing and
+# unpacking it, find and rm emptying it) inherit none of the caller's fds: an
+# fd 7 open on a host directory would hand it to whatever the image makes them
+# run. Wrappers first in PATH note what each one got as fd 7, then run the tool.
+W=$T_TMP/wrap
+mkdir -p "$W" "$T_TMP/fd-secret" "$T_TMP/fdlog"
+# Not sticky: protected_regular would refuse the container's root an O_CREAT
+# on root's log there.
+chmod 777 "$T_TMP/fdlog"
+for tool in tar find rm; do
+	real=$(command -v "$tool") || die "no $tool"
+	printf '#!/bin/sh\necho "%s: $(readlink /proc/$$/fd/7)" >>%s/log\nexec %s "$@"\n' \
+		"$tool" "$T_TMP/fdlog" "$real" >"$W/$tool"
+	chmod 755 "$W/$tool"
+done
+mkdir -p "$T_TMP/src/fds/etc"
+tar --numeric-owner -cf "$T_TMP/fds.tar" -C "$T_TMP/src/fds" .
+for from in --from-dir:"$T_TMP/src/fds" --from-tar:"$T_TMP/fds.tar"; do
+	: >"$T_TMP/fdlog/log"
+	chmod 666 "$T_TMP/fdlog/log"
+	check_cmd "create ${from%%:*} with fd 7 open" \
+		env PATH="$W:$PATH" "$B" create f$$ "${from%%:*}" "${from#*:}" 7<"$T_TMP/fd-secret"
+	check_cmd "destroy with fd 7 open" env PATH="$W:$PATH" "$B" destroy f$$ 7<"$T_TMP/fd-secret"
+	log=$(sort -u "$T_TMP/fdlog/log")
+	note "${from%%:*}: the wrapped tools saw fd 7 as: $(echo "$log" | tr '\n' ' ')"
+	check_eq "${from%%:*}: tar, find and rm ran through the wrappers" \
+		"$(echo "$log" | cut -d: -f1 | sort -u | tr '\n' ' ')" "find rm tar "
+	check_eq "${from%%:*}: none of them got the caller's fd 7" \
+		"$(echo "$log" | grep -c fd-secret)" 0
+	rm -rf --one-file-system "${BURROW_HOME:?}/f$$"
+done

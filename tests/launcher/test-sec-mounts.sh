@@ -146,3 +146,23 @@ done
 out=$("$B" create b$$ --from-dir "$T_TMP/bindsrc" -c "bind=/tmp:/a/../../x" 2>&1)
 check_num "create with bind dest '..' refused" "$?" "!=" 0
 check_eq "create with bind dest '..' leaves nothing" "$(ls -A "$BURROW_HOME" 2>/dev/null)" ""
+
+# run's search of the command in the guest's PATH happens inside the rootfs
+# too: /usr/local/sbin and /usr/local/bin (searched first) linked to a host
+# dir holding the command, by absolute path and by a "../" chain, must not
+# pick it (the guest could not reach it, and the launcher would be probing
+# host paths as root for the rootfs's author). The guest's own one runs.
+overlay
+mkdir -p "$T_TMP/hostcmd"
+printf '#!/bin/sh\necho host-dir\n' >"$T_TMP/hostcmd/burrowprobe"
+printf '#!/bin/sh\necho guest-own\n' >"$r/usr/bin/burrowprobe"
+chmod 755 "$T_TMP/hostcmd/burrowprobe" "$r/usr/bin/burrowprobe"
+rm -rf "$r/usr/local/sbin" "$r/usr/local/bin"
+ln -s "$T_TMP/hostcmd" "$r/usr/local/sbin"
+ln -s "$UP$T_TMP/hostcmd" "$r/usr/local/bin"
+out=$("$B" run --rootfs "$r" -- burrowprobe 2>&1)
+check_eq "run: PATH dirs linked to a host dir don't pick the command; the guest's own runs" \
+	"$out" guest-own
+rm "$r/usr/local/sbin"
+out=$("$B" run --rootfs "$r" -- burrowprobe 2>&1)
+check_eq "run: the same through a \"../\" chain" "$out" guest-own

@@ -11,11 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$L_DIR/sec-lib.sh"
 
-l_init
-l_rootfs
-l_subids root 100000
-sec_build
-sec_note_tiocsti
+sec_init
 B=$BURROW
 BIND=bind=$SEC_BIN:/mnt:ro
 : >"$T_TMP/empty.policy"
