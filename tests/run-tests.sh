@@ -146,7 +146,7 @@ build_and_test() {
 # The suites that matter need root (FUSE, cgroups, containers, apt-get): a
 # user who may sudo gets it as written; without sudo, as a user, they skip.
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && [ -z "${BURROW_TESTS_NO_SUDO:-}" ]; then
-	exec sudo --preserve-env=BUILD_PREFIX,FUZZ_SECONDS,LEAK_TESTS,BURROW_TEST_CACHE,CI -- "$0" "$@"
+	exec sudo --preserve-env=BUILD_PREFIX,FUZZ_SECONDS,LEAK_TESTS,BURROW_TEST_CACHE,CI -- "$PWD/tests/run-tests.sh" "$@"
 fi
 
 start=$(date +%s)
