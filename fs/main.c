@@ -225,6 +225,9 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	r = ctr_table_init(&d->table, cfg->max_containers);
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "Failed to set up the cache: %m");
+	r = snodes_init();
+	if (r < 0)
+		return log_errno(&d->log, LOG_ERR, r, "The served table does not fit the tree: %m");
 	r = nodes_init(&d->nodes);
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "Failed to set up the inode table: %m");

@@ -17,8 +17,9 @@ struct ctr;
  *
  * Static nodes have fixed inode numbers (below INO_DYNAMIC): the directories
  * down to sys/devices/system/cpu and every rendered file, whose inode is
- * INO_FILE0 + its enum vfile. They never change, so the kernel may cache
- * their entries for long.
+ * INO_FILE0 + its enum vfile (the files are the served table's,
+ * bindings/served.h). They never change, so the kernel may cache their
+ * entries for long.
  *
  * A static directory may also have a provider: its other children, and
  * everything below them, pass through a host directory. Those nodes get
@@ -73,6 +74,12 @@ struct snode {
 	const struct provider *provider;
 };
 
+/*
+ * Hangs the rendered files of the served table (bindings/served.h) into the
+ * tree, once, before the first request. -EINVAL: the table names a directory
+ * the tree lacks, a file twice, or misses a renderer.
+ */
+int snodes_init(void);
 /* NULL when ino is not static. */
 const struct snode *snode_get(fuse_ino_t ino);
 /* Static child of a static directory; 0 when none. */

@@ -4,24 +4,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-/* The files burrowfs renders per reader. Each has a render-cache slot per container. */
-enum vfile {
-	VF_CPUINFO,
-	VF_MEMINFO,
-	VF_STAT,
-	VF_UPTIME,
-	VF_LOADAVG,
-	VF_DISKSTATS,
-	VF_SWAPS,
-	VF_SLABINFO,
-	VF_PSI_CPU,
-	VF_PSI_IO,
-	VF_PSI_MEMORY,
-	VF_CPU_ONLINE,
-	VF_CPU_POSSIBLE,
-	VF_CPU_PRESENT,
-	_VF_MAX,
-};
+/* enum vfile, the files burrowfs renders: rows of the served table. */
+#include "served.h"
 
 /*
  * Rendered bytes, immutable once made and shared by reference: the cache

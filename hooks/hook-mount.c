@@ -18,28 +18,9 @@
 #define FUSE_SUPER_MAGIC 0x65735546
 #endif
 
-const struct hook_entry hook_entries[] = {
-	{ "proc/cpuinfo", S_IFREG },
-	{ "proc/meminfo", S_IFREG },
-	{ "proc/stat", S_IFREG },
-	{ "proc/uptime", S_IFREG },
-	{ "proc/loadavg", S_IFREG },
-	{ "proc/diskstats", S_IFREG },
-	{ "proc/swaps", S_IFREG },
-	{ "proc/slabinfo", S_IFREG },
-	{ "proc/pressure/cpu", S_IFREG },
-	{ "proc/pressure/io", S_IFREG },
-	{ "proc/pressure/memory", S_IFREG },
-	{ "sys/devices/system/cpu", S_IFDIR },
-};
-
-const unsigned hook_entries_count = ELEMENTSOF(hook_entries);
-
-_Static_assert(ELEMENTSOF(hook_entries) <= HOOK_MAX_ENTRIES, "raise HOOK_MAX_ENTRIES");
-
 void hook_sources_done(struct hook_sources *s)
 {
-	for (unsigned i = 0; i < HOOK_MAX_ENTRIES; i++)
+	for (unsigned i = 0; i < BURROW_SERVED_N; i++)
 		closep(&s->tree_fd[i]);
 }
 
@@ -68,7 +49,7 @@ int hook_sources_open(const char *dir, struct hook_sources *ret)
 	struct hook_sources s;
 	int r;
 
-	for (unsigned i = 0; i < HOOK_MAX_ENTRIES; i++)
+	for (unsigned i = 0; i < BURROW_SERVED_N; i++)
 		s.tree_fd[i] = -1;
 
 	dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -78,10 +59,12 @@ int hook_sources_open(const char *dir, struct hook_sources *ret)
 	if (r < 0)
 		return r;
 
-	for (unsigned i = 0; i < hook_entries_count; i++) {
-		const struct hook_entry *e = &hook_entries[i];
+	for (unsigned i = 0; i < BURROW_SERVED_N; i++) {
+		const struct burrow_served *e = &burrow_served[i];
 		struct stat st;
 
+		if (!burrow_served_bound(e))
+			continue;
 		/* An older burrowfs may lack a file; the container then keeps its own. */
 		if (fstatat(dir_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    (st.st_mode & S_IFMT) != e->type)
@@ -130,7 +113,7 @@ static const char *type_name(mode_t m)
 	}
 }
 
-static void bind_one(int rootfs_fd, const struct hook_entry *e, int *tree_fd, dev_t dev,
+static void bind_one(int rootfs_fd, const struct burrow_served *e, int *tree_fd, dev_t dev,
 		     bool verbose, struct hook_result *res)
 {
 	_cleanup_close_ int target_fd = -1;
@@ -174,14 +157,16 @@ void hook_bind_all(int rootfs_fd, struct hook_sources *s, bool verbose, struct h
 {
 	struct hook_result res = { 0 };
 
-	for (unsigned i = 0; i < hook_entries_count; i++) {
+	for (unsigned i = 0; i < BURROW_SERVED_N; i++) {
+		if (!burrow_served_bound(&burrow_served[i]))
+			continue;
 		if (s->tree_fd[i] < 0) {
 			if (verbose)
 				hook_log("burrowfs has no %s; leaving the container's own",
-					 hook_entries[i].path);
+					 burrow_served[i].path);
 			continue;
 		}
-		bind_one(rootfs_fd, &hook_entries[i], &s->tree_fd[i], s->dev, verbose, &res);
+		bind_one(rootfs_fd, &burrow_served[i], &s->tree_fd[i], s->dev, verbose, &res);
 	}
 	*ret = res;
 }

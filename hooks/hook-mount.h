@@ -4,26 +4,21 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "served.h"
+
 /*
  * The part both hooks share: take detached copies of the burrowfs files, then
  * attach each one over the same path in a container's rootfs, resolving that
  * path strictly inside the rootfs.
  */
 
-/* What a hook binds: proc files and the sys/devices/system/cpu directory. */
-struct hook_entry {
-	const char *path; /* the same relative path in burrowfs and in the rootfs */
-	mode_t type;	  /* S_IFREG or S_IFDIR: what both ends must be */
-};
-
-extern const struct hook_entry hook_entries[];
-extern const unsigned hook_entries_count;
-
-#define HOOK_MAX_ENTRIES 16
-
 struct hook_sources {
-	/* Detached mounts (open_tree clones); -1 where burrowfs lacks the file. */
-	int tree_fd[HOOK_MAX_ENTRIES];
+	/*
+	 * Detached mounts (open_tree clones) of the bound entries of the served
+	 * table, by row; -1 where burrowfs lacks the file or the row comes with
+	 * a bound directory.
+	 */
+	int tree_fd[BURROW_SERVED_N];
 	dev_t dev; /* burrowfs's device: a target on it is bound already */
 };
 

@@ -15,6 +15,7 @@
 #include "cgtree.h"
 #include "conf.h"
 #include "fileio.h"
+#include "served.h"
 
 void plan_add(struct mount_plan *p, const struct mop *op)
 {
@@ -369,26 +370,26 @@ char *plan_describe(const struct mount_plan *p, size_t step)
 	}
 }
 
-static const char *const burrowfs_proc[] = {
-	"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats", "swaps", "slabinfo",
-};
-
+/*
+ * Each bound entry of the served table that burrowfs has. Planned here, in
+ * the parent: the child only walks the steps. A file this kernel's /proc
+ * lacks (slabinfo without SLUB debug, pressure/ without PSI) has no target
+ * in the guest's procfs: its step is optional and skipped there. sysfs
+ * always has the cpu directory: a failure to bind it is one.
+ */
 static void plan_burrowfs(struct mount_plan *pre, const char *fs)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(burrowfs_proc); i++) {
-		g_autofree char *src = g_build_filename(fs, "proc", burrowfs_proc[i], NULL);
-		g_autofree char *dst = g_build_filename("proc", burrowfs_proc[i], NULL);
+	for (size_t i = 0; i < BURROW_SERVED_N; i++) {
+		const struct burrow_served *e = &burrow_served[i];
+		g_autofree char *src = g_build_filename(fs, e->path, NULL);
 
-		/* A file this kernel's /proc lacks (slabinfo without SLUB debug) stays absent. */
-		if (access(src, F_OK) == 0)
-			plan_add(pre, &(struct mop){ .kind = MOP_BIND,
-						     .src = src,
-						     .dst = dst,
-						     .optional = true });
+		if (!burrow_served_bound(e) || access(src, F_OK) < 0)
+			continue;
+		plan_add(pre, &(struct mop){ .kind = MOP_BIND,
+					     .src = src,
+					     .dst = (char *)e->path,
+					     .optional = e->type == S_IFREG });
 	}
-	g_autofree char *cpu = g_build_filename(fs, "sys/devices/system/cpu", NULL);
-	if (access(cpu, F_OK) == 0)
-		plan_bind(pre, cpu, "sys/devices/system/cpu", false, false);
 }
 
 /*
