@@ -149,6 +149,18 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && [ -z "${BURROW_TESTS_NO
 	exec sudo --preserve-env=BUILD_PREFIX,FUZZ_SECONDS,LEAK_TESTS,BURROW_TEST_CACHE,CI -- "$PWD/tests/run-tests.sh" "$@"
 fi
 
+# suite_step SUITE LABEL BANNER: one meson suite of the plain build, in a step of its own.
+suite_step() {
+	step "$3"
+	if [ -e "$B/build.ninja" ]; then
+		rm -f "$B/meson-logs/testlog.json"
+		meson test -C "$B" --suite "$1" --print-errorlogs
+		count "$B" "$2"
+	else
+		record "$2 (no build)" 1
+	fi
+}
+
 start=$(date +%s)
 
 if [ "$DEPS" -eq 1 ]; then
@@ -167,14 +179,7 @@ build_and_test "$B" "gcc" gcc "" "--no-suite vm --no-suite security"
 # Every test of what a hostile guest, image, hook input or local user may do,
 # in one place (README.md, "Security model"). Each also belongs to its own
 # folder's suite; it runs here, once.
-step "security suite: meson test --suite security"
-if [ -e "$B/build.ninja" ]; then
-	rm -f "$B/meson-logs/testlog.json"
-	meson test -C "$B" --suite security --print-errorlogs
-	count "$B" "security"
-else
-	record "security suite (no build)" 1
-fi
+suite_step security "security" "security suite: meson test --suite security"
 
 if [ "$SANITIZERS" -eq 1 ]; then
 	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:print_summary=1
@@ -189,14 +194,8 @@ fi
 
 # Pure cgroup v2 under a real systemd, which this host cannot be: a Debian 12
 # guest under qemu (tests/vm/README in README.md; about 8-16 minutes).
-step "VM suite: pure cgroup v2 + systemd in a qemu guest (tests/vm)"
-if [ -e "$B/build.ninja" ]; then
-	rm -f "$B/meson-logs/testlog.json"
-	meson test -C "$B" --suite vm --print-errorlogs
-	count "$B" "VM (pure cgroup v2, systemd)"
-else
-	record "VM suite (no build)" 1
-fi
+suite_step vm "VM (pure cgroup v2, systemd)" \
+	"VM suite: pure cgroup v2 + systemd in a qemu guest (tests/vm)"
 
 step "clang-format --dry-run --Werror"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
