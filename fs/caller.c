@@ -104,21 +104,16 @@ static int read_status(int root_fd, pid_t pid, char **ret)
 	return r == -ENOENT || r == -ENODATA ? -ESRCH : r;
 }
 
-static int same_userns(int root_fd, pid_t pid, bool *ret)
+static int userns_link(int root_fd, const char *pid, char *buf, size_t size)
 {
-	char path[64], mine[64], theirs[64];
+	char path[64];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "proc/%d/ns/user", (int)pid);
-	n = readlinkat(root_fd, path, theirs, sizeof(theirs) - 1);
+	snprintf(path, sizeof(path), "proc/%s/ns/user", pid);
+	n = readlinkat(root_fd, path, buf, size - 1);
 	if (n < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	theirs[n] = '\0';
-	n = readlinkat(root_fd, "proc/self/ns/user", mine, sizeof(mine) - 1);
-	if (n < 0)
-		return -errno;
-	mine[n] = '\0';
-	*ret = strcmp(mine, theirs) == 0;
+	buf[n] = '\0';
 	return 0;
 }
 
@@ -147,11 +142,29 @@ static uint64_t cap_word(const struct __user_cap_data_struct *d, size_t off)
 #define CAP_EFF(d)  cap_word(d, offsetof(struct __user_cap_data_struct, effective))
 #define CAP_PERM(d) cap_word(d, offsetof(struct __user_cap_data_struct, permitted))
 
-int caller_read(int root_fd, pid_t pid, uid_t fsuid, gid_t fsgid, struct caller *ret)
+int caller_self_load(int root_fd, struct caller_self *ret)
 {
 	struct __user_cap_data_struct self[_LINUX_CAPABILITY_U32S_3];
+	struct caller_self me;
+	int r;
+
+	r = userns_link(root_fd, "self", me.userns, sizeof(me.userns));
+	if (r >= 0)
+		r = cap_get(self);
+	if (r < 0)
+		return r;
+	me.cap_eff = CAP_EFF(self);
+	*ret = me;
+	return 0;
+}
+
+int caller_read(int root_fd, const struct caller_self *self, pid_t pid, uid_t fsuid, gid_t fsgid,
+		struct caller *ret)
+{
 	_cleanup_free_ char *text = NULL;
 	struct caller c = { 0 };
+	char userns[sizeof(self->userns)];
+	char tid[16];
 	int r;
 
 	r = read_status(root_fd, pid, &text);
@@ -163,12 +176,13 @@ int caller_read(int root_fd, pid_t pid, uid_t fsuid, gid_t fsgid, struct caller 
 		r = parse_groups(text, c.groups, &c.n_groups);
 	if (r >= 0)
 		r = parse_cap(text, "\nCapEff:", &c.cap_eff);
-	if (r >= 0)
-		r = same_userns(root_fd, pid, &c.host_ns);
-	if (r >= 0)
-		r = cap_get(self);
+	if (r >= 0) {
+		snprintf(tid, sizeof(tid), "%d", (int)pid);
+		r = userns_link(root_fd, tid, userns, sizeof(userns));
+	}
 	if (r < 0)
 		return r;
+	c.host_ns = strcmp(userns, self->userns) == 0;
 	if (c.uid[3] != fsuid || c.gid[3] != fsgid)
 		return -ESRCH;
 	/*
@@ -179,7 +193,7 @@ int caller_read(int root_fd, pid_t pid, uid_t fsuid, gid_t fsgid, struct caller 
 	 * served with the daemon's credentials.
 	 */
 	c.host_root = c.host_ns && c.uid[1] == 0 && c.uid[3] == 0 &&
-		      (c.cap_eff & CAP_EFF(self)) == CAP_EFF(self);
+		      (c.cap_eff & self->cap_eff) == self->cap_eff;
 	*ret = c;
 	return 0;
 }

@@ -26,12 +26,25 @@ struct caller {
 };
 
 /*
- * The credentials of pid (a thread id, as FUSE sends it). fsuid and fsgid
+ * What the daemon is, to compare callers with: its user namespace and its
+ * effective capabilities. Both are fixed once it runs (a worker thread
+ * always comes back to them), so they are read once, at start.
+ */
+struct caller_self {
+	char userns[64]; /* the ns/user link, "user:[INODE]" */
+	uint64_t cap_eff;
+};
+
+int caller_self_load(int root_fd, struct caller_self *ret);
+
+/*
+ * The credentials of pid (a thread id, as FUSE sends it), compared with self. fsuid and fsgid
  * are the ids the kernel sent with the request: a process whose status says
  * otherwise changed its credentials since, or is another process that took
  * the pid, and gets -ESRCH.
  */
-int caller_read(int root_fd, pid_t pid, uid_t fsuid, gid_t fsgid, struct caller *ret);
+int caller_read(int root_fd, const struct caller_self *self, pid_t pid, uid_t fsuid, gid_t fsgid,
+		struct caller *ret);
 
 /* uid[4] of task pid; with leader, of its thread group's leader (as cgroup.procs moves it). */
 int caller_task_uids(int root_fd, pid_t pid, bool leader, uid_t ret[4]);

@@ -628,22 +628,19 @@ void cgops_access(fuse_req_t req, const char *vpath, int mask)
  * CAP_CHOWN there in its effective set, and the old and new owners are all
  * mapped there) and then done with the daemon's.
  */
-static int may_chown(fuse_req_t req, const struct stat *cur, uid_t uid, gid_t gid)
+static int may_chown(fuse_req_t req, const struct caller *who, const struct stat *cur, uid_t uid,
+		     gid_t gid)
 {
 	struct daemon *d = fuse_req_userdata(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct caller who;
 	uint32_t in;
 	int r;
 
-	r = cgcred_caller(req, &who);
-	if (r < 0)
-		return r;
-	if (who.host_root)
+	if (who->host_root)
 		return 0;
-	if (!(who.cap_eff & (UINT64_C(1) << CAP_CHOWN)))
+	if (!(who->cap_eff & (UINT64_C(1) << CAP_CHOWN)))
 		return -EPERM;
-	r = burrow_id_to_ns(d->root_fd, ctx->pid, false, who.uid[1], &in);
+	r = burrow_id_to_ns(d->root_fd, ctx->pid, false, who->uid[1], &in);
 	if (r < 0 || in != 0)
 		return -EPERM;
 	if (burrow_id_to_ns(d->root_fd, ctx->pid, false, cur->st_uid, &in) < 0 ||
@@ -654,9 +651,12 @@ static int may_chown(fuse_req_t req, const struct stat *cur, uid_t uid, gid_t gi
 	return 0;
 }
 
+/* One setattr may chown, chmod and truncate: the caller is read once for all three. */
 static int do_setattr(fuse_req_t req, const struct cgview *v, const struct stat *attr, int to_set)
 {
+	struct daemon *d = fuse_req_userdata(req);
 	const char *path = *v->host_rel ? v->host_rel : ".";
+	struct caller who;
 	struct stat cur;
 	struct cgcred c;
 	int r;
@@ -664,20 +664,22 @@ static int do_setattr(fuse_req_t req, const struct cgview *v, const struct stat 
 	if (v->where != BURROW_CGTREE_INSIDE)
 		return v->where == BURROW_CGTREE_OUTSIDE ? -ENOENT : -EPERM;
 	r = view_stat(v, &cur);
+	if (r >= 0)
+		r = cgcred_caller(req, &who);
 	if (r < 0)
 		return r;
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
 		uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
 		gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
 
-		r = may_chown(req, &cur, uid, gid);
+		r = may_chown(req, &who, &cur, uid, gid);
 		if (r < 0)
 			return r;
 		if (fchownat(v->hier_fd, path, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
 	if (to_set & FUSE_SET_ATTR_MODE) {
-		r = cgcred_begin(req, &c);
+		r = cgcred_begin_as(d, &who, &c);
 		if (r < 0)
 			return r;
 		r = fchmodat(v->hier_fd, path, attr->st_mode & 07777, 0) < 0 ? -errno : 0;
@@ -688,7 +690,7 @@ static int do_setattr(fuse_req_t req, const struct cgview *v, const struct stat 
 	/* Truncation (a shell's '>' redirect): cgroup files ignore it; only the right to write
 	 * counts. */
 	if (to_set & FUSE_SET_ATTR_SIZE) {
-		int fd = open_as_caller(req, v, O_WRONLY);
+		int fd = open_as(d, &who, v, O_WRONLY);
 
 		if (fd < 0)
 			return fd;

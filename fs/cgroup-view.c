@@ -217,7 +217,7 @@ int cgcred_caller(fuse_req_t req, struct caller *ret)
 	struct daemon *d = fuse_req_userdata(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
-	return caller_read(d->root_fd, ctx->pid, ctx->uid, ctx->gid, ret);
+	return caller_read(d->root_fd, &d->self_cred, ctx->pid, ctx->uid, ctx->gid, ret);
 }
 
 int cgcred_begin_as(struct daemon *d, const struct caller *who, struct cgcred *c)

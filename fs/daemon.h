@@ -5,6 +5,7 @@
 
 #include "burrow.h"
 #include "cache.h"
+#include "caller.h"
 #include "fuse-ll.h"
 #include "handles.h"
 #include "log.h"
@@ -28,9 +29,19 @@ struct daemon {
 	struct burrow_layout *layout;
 	struct burrow_opts opts;
 	uint64_t clk_tck;
-	uint64_t self_pidns; /* the daemon's pid namespace: its readers are the host */
-	uint64_t cache_ns;   /* render-cache TTL */
-	uint64_t start_sec;  /* wall clock at the first mount: the files' times */
+	uint64_t self_pidns;	      /* the daemon's pid namespace: its readers are the host */
+	struct caller_self self_cred; /* what a caller must hold to be host root */
+	uint64_t cache_ns;	      /* render-cache TTL */
+	uint64_t start_sec;	      /* wall clock at the first mount: the files' times */
+	/*
+	 * Each rendered file's host owner and mode (vfile_attrs_load()): fixed
+	 * while the kernel runs, so read once, not on every open and getattr.
+	 */
+	struct vfile_attr {
+		mode_t mode;
+		uid_t uid;
+		gid_t gid;
+	} vfile_attr[_VF_MAX];
 	struct log log;
 	struct ctr_table table;
 	struct ctr *host;
@@ -48,6 +59,8 @@ struct daemon {
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops burrowfs_ops;
+/* Fills d->vfile_attr from the host's files, below d->root_fd. */
+void vfile_attrs_load(struct daemon *d);
 
 /* content.c: the bytes of file k for the container x, from its cache when fresh. */
 int content_get(struct daemon *d, struct ctr *x, enum vfile k, struct blob **ret);

@@ -173,7 +173,8 @@ static bool reader_host_root(fuse_req_t req, const struct caller *who)
 	if (who)
 		return who->host_root;
 	/* A reader gone, or no longer uid 0, gets uid 0's share. */
-	return caller_read(d->root_fd, ctx->pid, ctx->uid, ctx->gid, &c) >= 0 && c.host_root;
+	return caller_read(d->root_fd, &d->self_cred, ctx->pid, ctx->uid, ctx->gid, &c) >= 0 &&
+	       c.host_root;
 }
 
 int fdquota_add_handle(fuse_req_t req, const struct handle *x, const struct caller *who,

@@ -225,9 +225,13 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	r = ctr_table_init(&d->table, cfg->max_containers);
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "Failed to set up the cache: %m");
+	r = caller_self_load(d->root_fd, &d->self_cred);
+	if (r < 0)
+		return log_errno(&d->log, LOG_ERR, r, "Failed to read our own credentials: %m");
 	r = snodes_init();
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "The served table does not fit the tree: %m");
+	vfile_attrs_load(d);
 	r = nodes_init(&d->nodes);
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "Failed to set up the inode table: %m");

@@ -73,21 +73,32 @@ static bool cgroup_node(fuse_req_t req, fuse_ino_t ino, char *buf, size_t size)
  * the host's file does not give a reader, ours must not either (may_read()
  * at open). A host file we cannot stat (no PSI) is served as 0444 root.
  */
+void vfile_attrs_load(struct daemon *d)
+{
+	for (size_t k = 0; k < _VF_MAX; k++) {
+		struct stat host;
+
+		if (fstatat(d->root_fd, vfile_host_path((enum vfile)k), &host, 0) < 0)
+			host = (struct stat){ .st_mode = 0444 };
+		d->vfile_attr[k] =
+			(struct vfile_attr){ host.st_mode & 0555, host.st_uid, host.st_gid };
+	}
+}
+
 static void static_attr(const struct daemon *d, fuse_ino_t ino, size_t size, struct stat *st)
 {
 	const struct snode *s = snode_get(ino);
-	struct stat host;
 
 	*st = (struct stat){ .st_ino = ino };
 	if (s->vfile < 0) {
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = 2;
 	} else {
-		if (fstatat(d->root_fd, vfile_host_path((enum vfile)s->vfile), &host, 0) < 0)
-			host = (struct stat){ .st_mode = 0444 };
-		st->st_mode = S_IFREG | (host.st_mode & 0555);
-		st->st_uid = host.st_uid;
-		st->st_gid = host.st_gid;
+		const struct vfile_attr *a = &d->vfile_attr[s->vfile];
+
+		st->st_mode = S_IFREG | a->mode;
+		st->st_uid = a->uid;
+		st->st_gid = a->gid;
 		st->st_nlink = 1;
 		st->st_size = (off_t)size;
 	}

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -238,7 +237,7 @@ static _Noreturn void enter(struct attach_plan *p, int sock)
 	/* With the userns's capabilities the container root's cgroup files open for us. */
 	if (join_cgroups(p->procs) < 0)
 		die("join the container's cgroups");
-	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+	if (ns_become_root() < 0)
 		die("become the container's root");
 	for (size_t i = 1; i < N_NS; i++)
 		if (p->ns[i] >= 0 && setns(p->ns[i], namespaces[i].flag) < 0) {

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,13 +152,6 @@ static int run_stdio(int sock, unsigned mask)
 	return r;
 }
 
-static int become_root(void)
-{
-	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-		return -errno;
-	return 0;
-}
-
 /*
  * Runs as the container's PID 1 until exec. No allocation, no stdio, no
  * glib: only syscalls on what the parent prepared.
@@ -187,7 +179,7 @@ static int child_main(void *arg)
 	r = trees_open(&l->trees, &step);
 	if (r < 0)
 		fail(sock, PH_TREES, (int)step, r);
-	r = become_root();
+	r = ns_become_root();
 	if (r < 0)
 		fail(sock, PH_IDS, 0, r);
 	umask(022);

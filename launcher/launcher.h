@@ -45,6 +45,11 @@ int mkdir_p(const char *path, mode_t mode);
  * be able to report on its socket. Async-signal-safe.
  */
 int fds_seal(void);
+/*
+ * uid and gid 0 of the user namespace we are in, and no supplementary
+ * group: its root, with its capabilities. Async-signal-safe.
+ */
+int ns_become_root(void);
 /* execvp() with fds_seal() first; returns only on failure, -errno. */
 int exec_sealed(char *const argv[]);
 int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status);

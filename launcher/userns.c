@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,13 +12,6 @@
 #include "idmap.h"
 #include "launcher.h"
 #include "macro.h"
-
-static int become_root(void)
-{
-	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-		return -errno;
-	return 0;
-}
 
 /* In the forked child: no allocation from here on, only syscalls, fn and exec. */
 static _Noreturn void child(int sock, unsigned long flags, int (*early)(void *), int (*fn)(void *),
@@ -35,7 +27,7 @@ static _Noreturn void child(int sock, unsigned long flags, int (*early)(void *),
 		_exit(126);
 	if (early && early(arg) != 0)
 		_exit(125);
-	if (become_root() < 0)
+	if (ns_become_root() < 0)
 		_exit(126);
 	if (flags & CLONE_NEWPID) {
 		/* The first child is the new namespace's PID 1. */

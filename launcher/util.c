@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -155,6 +156,13 @@ int wait_pid(pid_t pid, int *ret_status)
 	}
 	if (ret_status)
 		*ret_status = status;
+	return 0;
+}
+
+int ns_become_root(void)
+{
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+		return -errno;
 	return 0;
 }
 

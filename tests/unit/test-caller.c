@@ -195,18 +195,20 @@ START_TEST(test_caller_read_self)
 {
 	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	pid_t tid = (pid_t)syscall(SYS_gettid);
+	struct caller_self me;
 	struct caller c;
 	uid_t t[4];
 
-	ck_assert_int_eq(caller_read(root, tid, 0, 0, &c), 0);
+	ck_assert_int_eq(caller_self_load(root, &me), 0);
+	ck_assert_int_eq(caller_read(root, &me, tid, 0, 0, &c), 0);
 	ck_assert(c.host_ns);
 	ck_assert(c.host_root);
 	ck_assert_uint_eq(c.uid[1], 0);
 	/* The request's fsuid is not what the process has now: not this process. */
-	ck_assert_int_eq(caller_read(root, tid, 1, 0, &c), -ESRCH);
+	ck_assert_int_eq(caller_read(root, &me, tid, 1, 0, &c), -ESRCH);
 	ck_assert_int_eq(caller_task_uids(root, tid, true, t), 0);
 	ck_assert_uint_eq(t[0], 0);
-	ck_assert_int_eq(caller_read(root, 0, 0, 0, &c), -ESRCH);
+	ck_assert_int_eq(caller_read(root, &me, 0, 0, 0, &c), -ESRCH);
 }
 END_TEST
 
