@@ -71,6 +71,13 @@ l_subids() {
 	fi
 }
 
+# l_root_home: root's containers, as the tests make them: subordinate ids
+# for root (burrow maps root's containers too) and a BURROW_HOME of the test's own.
+l_root_home() {
+	l_subids root 100000
+	export BURROW_HOME=$T_TMP/home
+}
+
 # pam_cgfs delegates /user/NAME/0 in each listed hierarchy at login; Debian's
 # default list lacks cpuset, cpu, cpuacct, pids and blkio.
 l_pam_cgfs() {

@@ -5,11 +5,11 @@
 # a hostile guest program and a terminal with a shell on it.
 
 # sec_init: what each of these tests starts with, as root: the cached rootfs,
-# root's subordinate ids, the hostile guest program, and a note on TIOCSTI.
+# root's subordinate ids and home, the hostile guest program, and a note on TIOCSTI.
 sec_init() {
 	l_init
 	l_rootfs
-	l_subids root 100000
+	l_root_home
 	sec_build
 	sec_note_tiocsti
 }

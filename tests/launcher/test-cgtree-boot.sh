@@ -13,8 +13,7 @@ l_init
 [ -n "${CG_V1[memory]:-}" ] || skip "needs a cgroup v1 memory hierarchy (hybrid host)"
 l_rootfs
 bfs_start
-l_subids root 100000
-export BURROW_HOME=$T_TMP/home
+l_root_home
 B=$BURROW
 CT=cgt$$
 defer "$B destroy --force $CT >/dev/null 2>&1"

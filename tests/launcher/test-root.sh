@@ -9,8 +9,7 @@
 l_init
 l_rootfs
 bfs_start
-l_subids root 100000
-export BURROW_HOME=$T_TMP/home
+l_root_home
 B=$BURROW
 CT=r$$
 defer "$B destroy --force $CT >/dev/null 2>&1"

@@ -14,7 +14,6 @@
 . "$L_DIR/sec-lib.sh"
 
 sec_init
-export BURROW_HOME=$T_TMP/home
 B=$BURROW
 CT=sa$$
 : >"$T_TMP/empty.policy"

@@ -11,8 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 l_init
-l_subids root 100000
-export BURROW_HOME=$T_TMP/home
+l_root_home
 B=$BURROW
 V=$T_TMP/victim
 VF=$T_TMP/victim-file

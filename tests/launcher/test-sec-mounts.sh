@@ -14,8 +14,7 @@
 
 l_init
 l_rootfs
-l_subids root 100000
-export BURROW_HOME=$T_TMP/home
+l_root_home
 B=$BURROW
 UP=../../../../../../../../../..
 

@@ -14,8 +14,7 @@ SERVED=$L_DIR/../../bindings/served.c
 l_init
 l_rootfs
 bfs_start
-l_subids root 100000
-export BURROW_HOME=$T_TMP/home
+l_root_home
 B=$BURROW
 
 # The table's rows, "path type"; a row inside a directory row comes with that bind.

@@ -69,6 +69,16 @@ static int try_open(const char *path)
 	return 0;
 }
 
+/* path is shut to the thread as it is now; back to self, it opens again. */
+static void assert_shut_then_back(const struct thread_cred *self, const char *path)
+{
+	ck_assert_int_eq(try_open(path), -EACCES);
+	ck_assert_int_eq(thread_cred_restore(self), 0);
+	assert_back(self);
+	ck_assert_int_eq(try_open(path), 0);
+	unlink(path);
+}
+
 START_TEST(test_become_and_back)
 {
 	_cleanup_free_ char *path = private_file(0);
@@ -88,11 +98,7 @@ START_TEST(test_become_and_back)
 	ck_assert_uint_eq(now.cap[0].effective | now.cap[1].effective, 0);
 	/* The permitted set is kept, so the thread can come back. */
 	ck_assert_uint_eq(now.cap[0].permitted, self.cap[0].permitted);
-	ck_assert_int_eq(try_open(path), -EACCES);
-	ck_assert_int_eq(thread_cred_restore(&self), 0);
-	assert_back(&self);
-	ck_assert_int_eq(try_open(path), 0);
-	unlink(path);
+	assert_shut_then_back(&self, path);
 }
 END_TEST
 
@@ -108,11 +114,7 @@ START_TEST(test_capless_root)
 	ck_assert_int_eq(thread_cred_save(&now), 0);
 	ck_assert_uint_eq(now.uid[1], 0);
 	ck_assert_uint_eq(now.cap[0].effective | now.cap[1].effective, 0);
-	ck_assert_int_eq(try_open(path), -EACCES);
-	ck_assert_int_eq(thread_cred_restore(&self), 0);
-	assert_back(&self);
-	ck_assert_int_eq(try_open(path), 0);
-	unlink(path);
+	assert_shut_then_back(&self, path);
 }
 END_TEST
 
