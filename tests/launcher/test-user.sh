@@ -85,7 +85,14 @@ done
 boots=$(as "$U" "$B info $CT" | awk '/^Boots:/ { print $2 }')
 [ "$boots" == 2 ] || note "monitor.log: $(tail -n 20 "/home/$U/.local/share/burrow/$CT/monitor.log" 2>&1)"
 check_eq "reboot restarts the guest" "$boots" 2
-check_eq "running again after reboot" "$(ina systemctl is-system-running --wait)" running
+state=$(ina systemctl is-system-running --wait)
+if [ "$state" != running ]; then
+	note "failed units after reboot: $(ina systemctl list-units --failed --no-legend --plain)"
+	for u in $(ina systemctl list-units --failed --no-legend --plain | awk '{ print $1 }'); do
+		note "$u: $(ina journalctl -b --no-pager -n 15 -u "$u" 2>&1)"
+	done
+fi
+check_eq "running again after reboot" "$state" running
 ina poweroff
 for ((i = 0; i < 100; i++)); do
 	as "$U" "$B ls" | grep -q "^$CT .*STOPPED" && break
