@@ -14,6 +14,7 @@ l_pam_cgfs
 U=burrowt$$
 l_user "$U"
 l_subids "$U" 300000
+l_login "$U"
 B=$BURROW
 CT=c1
 
@@ -87,9 +88,9 @@ boots=$(as "$U" "$B info $CT" | awk '/^Boots:/ { print $2 }')
 check_eq "reboot restarts the guest" "$boots" 2
 state=$(ina systemctl is-system-running --wait)
 if [ "$state" != running ]; then
-	note "failed units after reboot: $(ina systemctl list-units --failed --no-legend --plain)"
+	note "oom kills: $(awk '/^oom_kill / { print $2 }' "$memdir/memory.oom_control")"
 	for u in $(ina systemctl list-units --failed --no-legend --plain | awk '{ print $1 }'); do
-		note "$u: $(ina journalctl -b --no-pager -n 15 -u "$u" 2>&1)"
+		note "$(ina systemctl status --no-pager -l "$u" 2>&1)"
 	done
 fi
 check_eq "running again after reboot" "$state" running
@@ -109,7 +110,8 @@ check_eq "stop" "$?" 0
 note "stop: $(echo "$(date +%s.%N) - $t0" | bc) s"
 check_eq "processes of the container's ids" "$(ps -e -o uid= | awk '$1 >= 300000 && $1 < 365536' | wc -l)" 0
 # Zombies excepted: the monitor is reaped by the host's init, whenever it gets to it.
-left=$(ps -u "$U" -o stat=,args= | grep -v '^Z')
+# The login's own shell stays, as the user's would.
+left=$(ps -u "$U" -o pid=,stat=,args= | awk -v login="$L_LOGIN_PID" '$1 != login && $2 !~ /^Z/')
 check_eq "processes of $U" "$(grep -c . <<<"$left")" 0
 [ -z "$left" ] || note "left: $left"
 check_eq "container cgroups left" "$(find /sys/fs/cgroup/*/user/"$U" -name "$CT" 2>/dev/null | wc -l)" 0
