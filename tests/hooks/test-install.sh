@@ -61,8 +61,10 @@ check_cmd "unit restarts on failure" grep -qx 'Restart=on-failure' "$unit"
 check_cmd "unit creates the mountpoint" grep -q '^ExecStartPre=-/bin/mkdir /' "$unit"
 check_cmd "unit keeps the FUSE connection across restarts (fd store)" \
 	grep -qE '^FileDescriptorStoreMax=[1-9]' "$unit"
-check_cmd "unit stops burrowfs with SIGTERM, which unmounts (checked below)" \
-	sh -c "! grep -qE '^(KillSignal|ExecStop)=' '$unit'"
+check_cmd "unit stops burrowfs with SIGTERM, which leaves the mount to the keeper" \
+	sh -c "! grep -qE '^KillSignal=' '$unit'"
+check_cmd "unit's ExecStop= runs burrowfs --stop on a stop job only" \
+	grep -qE "^ExecStop=.*stop .* && exec $PREFIX/sbin/burrowfs --stop /" "$unit"
 
 lxc_conf=$(installed share/lxc/config/common.conf.d/10-burrow.conf)
 check_cmd "LXC include installed" test -n "$lxc_conf"
