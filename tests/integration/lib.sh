@@ -23,6 +23,9 @@ T_BFS_N=0
 T_BFS_STOPPED=""
 
 BURROWFS=${BURROWFS:-$T_DIR/../../build/fs/burrowfs}
+# What bfs_stop runs --stop with, even where a test points BURROWFS at a
+# wrapper (test-install runs it under setpriv).
+T_BURROWFS=$BURROWFS
 # pyenv shims start slowly and may not exist inside the test's environment.
 PYTHON=$(command -v /usr/bin/python3 || command -v python3 || true)
 # Bound every wait on the mount, so a hung daemon fails a test instead of
@@ -245,7 +248,7 @@ bfs_stop() {
 	# SIGTERM leaves the connection and the mount with the keeper for a
 	# next burrowfs (--restart-timeout): end them now rather than leave
 	# them to time out.
-	timeout 10 "$BURROWFS" --stop "$mnt" >/dev/null 2>&1
+	timeout 10 "$T_BURROWFS" --stop "$mnt" >/dev/null 2>&1
 	if t_mounted "$mnt"; then
 		t_not_ok "$mnt still mounted after burrowfs --stop"
 		umount -l "$mnt" 2>/dev/null || fusermount3 -u -z "$mnt" 2>/dev/null
