@@ -162,8 +162,7 @@ static int attach(struct conn *c, struct log *log, struct acquired *a)
 	r = mount_top(c->mountpoint, &t);
 	if (r < 0)
 		return log_errno(log, LOG_ERR, r, "Failed to read the mount table: %m");
-	/* Still mounted after any restart; gone after a timeout under systemd: put the copy back.
-	 */
+	/* Still mounted after any restart; gone after a timeout under systemd: put it back. */
 	if (!t.found || t.dev != c->dev) {
 		if (a->tree_fd < 0)
 			return log_errno(log, LOG_ERR, -ENOENT,
