@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "keeper.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 
 #include "clock.h"
 #include "macro.h"
+#include "mounts.h"
 #include "notify.h"
 #include "parse.h"
 
@@ -195,6 +197,58 @@ static int listen_on(const char *sock, int *ret_fd)
 	return 0;
 }
 
+/* Our sockets' names: keeper_paths()'s 16 hex digits and ".sock". */
+static bool keeper_sock_name(const char *name)
+{
+	size_t n = strspn(name, "0123456789abcdef");
+
+	return n == 16 && strcmp(name + n, ".sock") == 0;
+}
+
+/*
+ * A socket nobody listens on: connect() is refused. A keeper holds its
+ * listening socket until it exits, so that proves the keeper gone; EAGAIN (a
+ * full backlog) and anything else count as alive.
+ */
+static bool sock_dead(const char *dir, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	return keeper_connect(path, &fd) == -ECONNREFUSED;
+}
+
+int keeper_sweep(const char *sock)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	const char *slash = strrchr(sock, '/');
+	char dir[PATH_MAX];
+	struct dirent *e;
+	int count = 0;
+
+	if (!slash || slash == sock || (size_t)(slash - sock) >= sizeof(dir))
+		return -EINVAL;
+	memcpy(dir, sock, (size_t)(slash - sock));
+	dir[slash - sock] = '\0';
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (!keeper_sock_name(e->d_name) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISSOCK(st.st_mode) || st.st_uid != geteuid() || !sock_dead(dir, e->d_name))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			count++;
+	}
+	return count;
+}
+
 /* Grandchild side of keeper_spawn: only async-signal-safe calls, then exec. */
 static _Noreturn void exec_keeper(const char *exe, char **argv, const int *src, int null_fd)
 {
@@ -239,22 +293,30 @@ static void exe_path(char *buf, size_t size)
 	snprintf(buf, size, "/proc/self/exe");
 }
 
-int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_timeout, int fuse_fd,
-		 int journal_fd, int tree_fd, int *ret_link)
+int keeper_spawn(const struct keeper_args *a, int *ret_link)
 {
 	_cleanup_close_ int listen_fd = -1, null_fd = -1, mine = -1, theirs = -1;
-	char timeout[16], has_tree[2] = { tree_fd >= 0 ? '1' : '0', '\0' };
-	char *argv[] = { "burrowfs-keeper", "--keeper", (char *)mountpoint, (char *)sock, timeout,
-			 has_tree,	    NULL };
-	int src[FD_FIRST_FREE] = { -1, -1, -1, fuse_fd, journal_fd, tree_fd, -1, -1 };
+	char timeout[16], dev[24], has_tree[2] = { a->tree_fd >= 0 ? '1' : '0', '\0' };
+	char fdstore[2] = { a->fdstore ? '1' : '0', '\0' };
+	char *argv[] = { "burrowfs-keeper",
+			 "--keeper",
+			 (char *)a->mountpoint,
+			 (char *)a->sock,
+			 timeout,
+			 has_tree,
+			 dev,
+			 fdstore,
+			 NULL };
+	int src[FD_FIRST_FREE] = { -1, -1, -1, a->fuse_fd, a->journal_fd, a->tree_fd, -1, -1 };
 	char exe[PATH_MAX];
 	struct kmsg m;
 	int sv[2], st, r;
 	pid_t pid;
 
-	snprintf(timeout, sizeof(timeout), "%u", restart_timeout);
+	snprintf(timeout, sizeof(timeout), "%u", a->restart_timeout);
+	snprintf(dev, sizeof(dev), "%llu", (unsigned long long)a->dev);
 	exe_path(exe, sizeof(exe));
-	r = listen_on(sock, &listen_fd);
+	r = listen_on(a->sock, &listen_fd);
 	if (r < 0)
 		return r;
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -298,6 +360,9 @@ int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_time
 
 struct keeper {
 	const char *sock;
+	const char *mountpoint;
+	dev_t dev; /* 0: unknown (a keeper started by an older burrowfs) */
+	bool fdstore;
 	uint64_t timeout_ns;
 	int tree;
 	int cur;	   /* the serving daemon's link */
@@ -441,6 +506,12 @@ static int on_deadline(struct keeper *k)
 	return 0;
 }
 
+/* How the keeper's loop ended. */
+enum keeper_end {
+	END_DONE,   /* a stop, the timeout, the connection's end */
+	END_SIGNAL, /* SIGTERM, SIGINT, SIGHUP */
+};
+
 static int keeper_loop(struct keeper *k, int sig_fd)
 {
 	for (;;) {
@@ -464,7 +535,7 @@ static int keeper_loop(struct keeper *k, int sig_fd)
 
 		if (timeout == -2) {
 			if (on_deadline(k))
-				return 0;
+				return END_DONE;
 			continue;
 		}
 		if (poll(p, ELEMENTSOF(p), timeout) < 0) {
@@ -472,36 +543,65 @@ static int keeper_loop(struct keeper *k, int sig_fd)
 				continue;
 			return -errno;
 		}
-		if (p[0].revents || (p[2].revents & (POLLERR | POLLHUP | POLLNVAL)))
-			return 0;
+		if (p[0].revents)
+			return END_SIGNAL;
+		if (p[2].revents & (POLLERR | POLLHUP | POLLNVAL))
+			return END_DONE;
 		if (p[3].revents && on_daemon(k, p[3].revents))
-			return 0;
+			return END_DONE;
 		/* The waiting daemon gave up. */
 		if (p[4].revents)
 			drop(&k->pending);
 		if (p[1].revents & POLLIN) {
 			c = accept4(FD_LISTEN, NULL, NULL, SOCK_CLOEXEC);
 			if (c >= 0 && on_client(k, c))
-				return 0;
+				return END_DONE;
 		}
 	}
+}
+
+/*
+ * The mount goes with the last holder of its connection: left behind, it
+ * would answer ENOTCONN, and runtimes would take it for a burrowfs that runs.
+ * A daemon that serves keeps it (we were killed by hand: it starts another
+ * keeper); under systemd a signal is the unit stopping or restarting, and
+ * the fd store holds the connection for the next start.
+ */
+static void release_mount(const struct keeper *k, int end)
+{
+	if (k->cur >= 0 || k->dev == 0 || (end == END_SIGNAL && k->fdstore))
+		return;
+	(void)mount_detach_dev(k->mountpoint, k->dev);
+}
+
+static int parse_args(struct keeper *k, int argc, char **argv)
+{
+	uint64_t timeout_s, dev = 0;
+
+	/* argv: --keeper MOUNTPOINT SOCKET TIMEOUT HAS_TREE [DEV FDSTORE] */
+	if ((argc != 6 && argc != 8) || safe_atou64(argv[4], &timeout_s) < 0)
+		return -EINVAL;
+	if (argc == 8 && safe_atou64(argv[6], &dev) < 0)
+		return -EINVAL;
+	k->mountpoint = argv[2];
+	k->sock = argv[3];
+	k->timeout_ns = timeout_s * NSEC_PER_SEC;
+	k->dev = (dev_t)dev;
+	k->fdstore = argc == 8 && strcmp(argv[7], "1") == 0;
+	if (strcmp(argv[5], "1") == 0)
+		k->tree = FD_TREE;
+	return 0;
 }
 
 int keeper_main(int argc, char **argv)
 {
 	struct keeper k = { .tree = -1, .cur = FD_LINK, .pending = -1, .stopper = -1 };
-	uint64_t timeout_s;
 	sigset_t ss;
 	struct stat st;
 	int sig_fd, r;
 
-	/* argv: --keeper MOUNTPOINT SOCKET TIMEOUT HAS_TREE */
-	if (argc != 6 || safe_atou64(argv[4], &timeout_s) < 0)
+	if (parse_args(&k, argc, argv) < 0)
 		return EXIT_FAILURE;
-	k.sock = argv[3];
-	k.timeout_ns = timeout_s * NSEC_PER_SEC;
-	if (strcmp(argv[5], "1") == 0)
-		k.tree = FD_TREE;
 	(void)prctl(PR_SET_NAME, "burrowfs-keeper");
 	if (stat(k.sock, &k.sock_st) < 0)
 		return EXIT_FAILURE;
@@ -528,6 +628,8 @@ int keeper_main(int argc, char **argv)
 	}
 
 	r = keeper_loop(&k, sig_fd);
+	if (r >= 0)
+		release_mount(&k, r);
 	/* Only our own socket: a newer keeper may have taken the path. */
 	if (stat(k.sock, &st) == 0 && st.st_ino == k.sock_st.st_ino &&
 	    st.st_dev == k.sock_st.st_dev)

@@ -17,6 +17,13 @@
  * attached for --restart-timeout seconds after the last one went away: then
  * the connection ends with it and readers get ENOTCONN, never a wait forever.
  *
+ * Between daemons the mount stays on the mountpoint, so that a container
+ * started then binds it (its lookups wait in the kernel for the next
+ * daemon); when the keeper ends with no daemon serving, it takes the mount
+ * away with it. Only under systemd, ended by a signal (the unit stopping or
+ * restarting, its ExecStop= having told them apart), does it leave the
+ * mount to the fd store, which holds the connection too.
+ *
  * It is the same binary, run as "burrowfs --keeper", and its protocol is
  * versioned: a keeper started by an older burrowfs serves a newer one.
  */
@@ -58,12 +65,28 @@ int kmsg_recv(int fd, struct kmsg *ret, int *fds, size_t *nfds, int timeout_ms);
 /* Connects to the keeper of sock; -ECONNREFUSED or -ENOENT when there is none. */
 int keeper_connect(const char *sock, int *ret_fd);
 
+struct keeper_args {
+	const char *mountpoint; /* canonical */
+	const char *sock;
+	unsigned restart_timeout;
+	dev_t dev;    /* of the mount: the one the keeper may take away */
+	bool fdstore; /* systemd's fd store holds the connection too */
+	int fuse_fd, journal_fd, tree_fd;
+};
+
 /*
- * Starts a keeper for the connection, listening on sock. Returns the
+ * Starts a keeper for the connection, listening on a->sock. Returns the
  * daemon's end of its link. Safe to call from a threaded process.
  */
-int keeper_spawn(const char *mountpoint, const char *sock, unsigned restart_timeout, int fuse_fd,
-		 int journal_fd, int tree_fd, int *ret_link);
+int keeper_spawn(const struct keeper_args *a, int *ret_link);
 
-/* The keeper itself: "burrowfs --keeper MOUNTPOINT SOCKET TIMEOUT HAS_TREE". */
+/*
+ * Removes the sockets in sock's directory that no keeper listens on any
+ * more (connect() refused: a keeper killed before it could remove its own).
+ * Call with the start lock held, which every keeper takes to bind its socket.
+ * Returns how many went.
+ */
+int keeper_sweep(const char *sock);
+
+/* The keeper itself: "burrowfs --keeper MOUNTPOINT SOCKET TIMEOUT HAS_TREE [DEV FDSTORE]". */
 int keeper_main(int argc, char **argv);

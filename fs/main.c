@@ -68,13 +68,13 @@ static void help(void)
 	       "\n"
 	       "Restarts: containers keep their bind-mounted files across any restart.\n"
 	       "A burrowfs started on a MOUNTPOINT that another one serves takes over\n"
-	       "from it (an upgrade). SIGTERM ends this process at once and unmounts\n"
-	       "MOUNTPOINT, but the connection behind containers' bind mounts stays\n"
-	       "with a keeper process (and systemd's fd store), and their reads wait\n"
-	       "for the next burrowfs on MOUNTPOINT, which puts the mount back; after\n"
-	       "a crash, likewise. Only when none comes within --restart-timeout\n"
-	       "does the connection end, and they get ENOTCONN. --stop, or unmounting\n"
-	       "MOUNTPOINT, ends it for good at once.\n",
+	       "from it (an upgrade). SIGTERM ends this process at once, but\n"
+	       "MOUNTPOINT and the connection behind it stay with a keeper process\n"
+	       "(and systemd's fd store): containers' reads, and the binds of\n"
+	       "containers that start meanwhile, wait for the next burrowfs on\n"
+	       "MOUNTPOINT; after a crash, likewise. Only when none comes within\n"
+	       "--restart-timeout do the connection and the mount end, and reads get\n"
+	       "ENOTCONN. --stop, or unmounting MOUNTPOINT, ends it all at once.\n",
 	       DEFAULT_THREADS, MAX_THREADS, DEFAULT_CACHE_MS, DEFAULT_MAX_CONTAINERS,
 	       DEFAULT_RESTART_TIMEOUT);
 }

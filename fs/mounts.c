@@ -195,3 +195,18 @@ int mount_canonical(const char *path, char **ret)
 	*ret = full;
 	return 0;
 }
+
+int mount_detach_dev(const char *mountpoint, dev_t dev)
+{
+	struct mount_top t;
+	int r = mount_top(mountpoint, &t);
+
+	if (r < 0)
+		return r;
+	if (!t.found || !t.burrowfs || t.dev != dev)
+		return 0;
+	/* Lazy: containers' binds of it and a cwd inside it stay until they go. */
+	if (umount2(mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+		return -errno;
+	return 1;
+}

@@ -31,3 +31,5 @@ int mount_dev(int fd, dev_t *ret);
 int mount_attach(int tree_fd, const char *mountpoint);
 /* The canonical path of a mountpoint, without walking into a mount that may hang. */
 int mount_canonical(const char *path, char **ret);
+/* Detaches the mount of dev from the top of mountpoint, if it is there. 1: it was. */
+int mount_detach_dev(const char *mountpoint, dev_t dev);

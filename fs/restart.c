@@ -162,7 +162,7 @@ static int attach(struct conn *c, struct log *log, struct acquired *a)
 	r = mount_top(c->mountpoint, &t);
 	if (r < 0)
 		return log_errno(log, LOG_ERR, r, "Failed to read the mount table: %m");
-	/* Still mounted after a kill -9 or a handover; after a SIGTERM, put the copy back. */
+	/* Still mounted after any restart; gone after a timeout under systemd: put it back. */
 	if (!t.found || t.dev != c->dev) {
 		if (a->tree_fd < 0)
 			return log_errno(log, LOG_ERR, -ENOENT,
@@ -203,7 +203,7 @@ static int fresh(struct conn *c, struct log *log, struct fuse_session *se)
 		r = mount_dev(c->tree_fd, &c->dev);
 	if (r < 0) {
 		log_errno(log, LOG_WARNING, r,
-			  "Cannot keep a copy of the mount (open_tree: %m): after a SIGTERM, "
+			  "Cannot keep a copy of the mount (open_tree: %m): after a timeout, "
 			  "containers must bind burrowfs anew");
 		if (mount_top(c->mountpoint, &t) >= 0 && t.found)
 			c->dev = t.dev;
@@ -236,6 +236,20 @@ static void fdstore_push(struct conn *c, struct log *log)
 		log_errno(log, LOG_WARNING, r, "Failed to hand the connection to systemd: %m");
 }
 
+static int spawn_keeper(struct conn *c)
+{
+	const struct keeper_args a = { .mountpoint = c->mountpoint,
+				       .sock = c->sock,
+				       .restart_timeout = c->restart_timeout,
+				       .dev = c->dev,
+				       .fdstore = c->fdstore,
+				       .fuse_fd = c->fuse_fd,
+				       .journal_fd = c->journal.fd,
+				       .tree_fd = c->tree_fd };
+
+	return keeper_spawn(&a, &c->link_fd);
+}
+
 /* What keeps the connection from now on: a copy of the mount, the keeper, the fd store. */
 static void hold(struct conn *c, struct log *log)
 {
@@ -244,8 +258,7 @@ static void hold(struct conn *c, struct log *log)
 	if (c->tree_fd < 0 && mount_clone(c->mountpoint, &c->tree_fd) >= 0 && c->link_fd >= 0)
 		(void)kmsg_send(c->link_fd, KMSG_TREE, 0, &c->tree_fd, 1);
 	if (c->link_fd < 0 && c->sock[0]) {
-		r = keeper_spawn(c->mountpoint, c->sock, c->restart_timeout, c->fuse_fd,
-				 c->journal.fd, c->tree_fd, &c->link_fd);
+		r = spawn_keeper(c);
 		if (r < 0)
 			log_errno(log, LOG_WARNING, r,
 				  "Failed to start the keeper: a restart will break containers' "
@@ -277,6 +290,12 @@ int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const ch
 		c->sock[0] = c->lock[0] = '\0';
 	}
 	lock_fd = lock_start(c);
+	/* Under the lock: no keeper is between bind() and listen() on its socket. */
+	if (lock_fd >= 0) {
+		r = keeper_sweep(c->sock);
+		if (r > 0)
+			log_info(log, "Removed %d socket(s) of keepers that are gone", r);
+	}
 
 	got = from_listen_fds(&l);
 	r = from_keeper(c, log, &a);
@@ -315,7 +334,14 @@ bool conn_mounted(const struct conn *c)
 
 void conn_close(struct conn *c, struct log *log, enum stop_mode mode)
 {
-	if (mode != STOP_HANDOVER && conn_mounted(c) &&
+	/*
+	 * A SIGTERM leaves the mount to whoever holds the connection, so that
+	 * containers started before the next daemon still bind it; with no
+	 * holder the connection ends with us, and so does the mount.
+	 */
+	bool held = c->link_fd >= 0 || c->fdstore;
+
+	if (mode != STOP_HANDOVER && !(mode == STOP_DETACH && held) && conn_mounted(c) &&
 	    umount2(c->mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
 		log_errno(log, LOG_WARNING, -errno, "Failed to unmount %s: %m", c->mountpoint);
 	if (mode == STOP_FULL || mode == STOP_NONE) {
@@ -349,8 +375,7 @@ int conn_respawn_keeper(struct conn *c)
 	c->link_fd = -1;
 	if (c->tree_fd < 0)
 		(void)mount_clone(c->mountpoint, &c->tree_fd);
-	return keeper_spawn(c->mountpoint, c->sock, c->restart_timeout, c->fuse_fd, c->journal.fd,
-			    c->tree_fd, &c->link_fd);
+	return spawn_keeper(c);
 }
 
 int conn_stop(const char *mountpoint, struct log *log)

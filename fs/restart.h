@@ -15,9 +15,10 @@ struct log;
 
 /*
  * How a daemon ends.
- *   DETACH   (SIGTERM, SIGINT, SIGHUP) the host mountpoint is unmounted, the
- *            connection stays with the keeper and systemd's fd store, and
- *            containers' bind mounts wait for the next burrowfs.
+ *   DETACH   (SIGTERM, SIGINT, SIGHUP) the mount and the connection stay
+ *            with the keeper and systemd's fd store: containers' bind
+ *            mounts, and containers that bind it meanwhile, wait for the
+ *            next burrowfs. With neither holder, the mount goes.
  *   HANDOVER a newer burrowfs asked for the connection: the mount stays.
  *   FULL     burrowfs --stop, or the mountpoint was unmounted: the
  *            connection ends with the keeper; containers get ENOTCONN.
@@ -48,8 +49,9 @@ struct conn {
 /*
  * Gets the connection for mountpoint: from a keeper (asking a running
  * daemon to hand over), from systemd's fd store (LISTEN_FDS), or by
- * mounting anew. Puts the mount back on the mountpoint when a SIGTERM had
- * taken it away, and makes sure a keeper and the fd store hold it.
+ * mounting anew. Puts the mount back on the mountpoint when it is not
+ * there (the keeper timed out under systemd), and makes sure a keeper and
+ * the fd store hold it. Removes the sockets of keepers that are gone.
  */
 int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const char *mountpoint,
 	      unsigned restart_timeout);

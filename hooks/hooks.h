@@ -9,19 +9,25 @@
  * end in HOOK_EXIT_OK: the container starts, perhaps without burrowfs files.
  * Only a broken invocation (no LXC environment, a state document that is not
  * OCI state, a pid or bundle that does not exist) gives HOOK_EXIT_INVOCATION,
- * which the runtime reports and which stops the start.
+ * which the runtime reports and which stops the start. With --require (or
+ * the annotation below), a burrowfs that is not there, or a file of it that
+ * cannot be bound, gives HOOK_EXIT_REQUIRED: that container does not start.
  */
 enum {
 	HOOK_EXIT_OK = 0,
 	HOOK_EXIT_INVOCATION = 1,
+	HOOK_EXIT_REQUIRED = 2,
 };
 
 /* The OCI annotation (also read from config.json) that turns the hook off. */
 #define HOOK_ANNOTATION_DISABLE "io.burrow.disable"
+/* The OCI annotation that makes burrowfs's files required, as --require does. */
+#define HOOK_ANNOTATION_REQUIRE "io.burrow.require"
 
 struct hook_opts {
 	const char *burrowfs_dir;
 	bool verbose;
+	bool require;
 };
 
 int hook_run_lxc(const struct hook_opts *o);

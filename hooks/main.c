@@ -26,7 +26,25 @@ int hook_apply(const struct hook_opts *o, int (*open_rootfs)(void *userdata), vo
 	struct hook_result res;
 	int r;
 
+	/*
+	 * While burrowfs restarts, its keeper holds the mount: the lookups below
+	 * wait in the kernel for the next daemon, up to its --restart-timeout,
+	 * after which they fail with ENOTCONN.
+	 */
 	r = hook_sources_open(o->burrowfs_dir, &src);
+	if (o->require && r == -ENOMEDIUM) {
+		hook_log("burrowfs is required (--require) but is not mounted at %s; %s does not "
+			 "start",
+			 o->burrowfs_dir, what);
+		return HOOK_EXIT_REQUIRED;
+	}
+	if (o->require && r < 0) {
+		hook_log_errno(r,
+			       "burrowfs is required (--require) but %s is unusable; %s does "
+			       "not start",
+			       o->burrowfs_dir, what);
+		return HOOK_EXIT_REQUIRED;
+	}
 	if (r == -ENOMEDIUM) {
 		hook_log("burrowfs is not mounted at %s; %s starts without it", o->burrowfs_dir,
 			 what);
@@ -50,21 +68,32 @@ int hook_apply(const struct hook_opts *o, int (*open_rootfs)(void *userdata), vo
 	if (o->verbose || res.failed > 0)
 		hook_log("%s: %u bound from %s, %u already bound, %u skipped, %u failed", what,
 			 res.mounted, o->burrowfs_dir, res.already, res.skipped, res.failed);
+	if (o->require && (res.failed > 0 || res.mounted + res.already == 0)) {
+		hook_log("burrowfs is required (--require) but %s of its files from %s could be "
+			 "bound; %s does not start",
+			 res.failed > 0 ? "not all" : "none", o->burrowfs_dir, what);
+		return HOOK_EXIT_REQUIRED;
+	}
 	return HOOK_EXIT_OK;
 }
 
 static void help(void)
 {
-	printf("Usage: %s [--burrowfs DIR] [--verbose] [ARGS...]\n"
+	printf("Usage: %s [--burrowfs DIR] [--require] [--verbose] [ARGS...]\n"
 	       "\n"
 	       "Bind-mount the burrowfs /proc and /sys files into a container.\n"
 	       "\n"
 	       "As lxc.hook.mount it uses LXC_ROOTFS_MOUNT; otherwise it reads the OCI\n"
 	       "state from stdin (createRuntime, prestart or createContainer stage).\n"
-	       "Set the annotation " HOOK_ANNOTATION_DISABLE "=true to skip a container.\n"
+	       "Set the annotation " HOOK_ANNOTATION_DISABLE
+	       "=true to skip a container,\n" HOOK_ANNOTATION_REQUIRE
+	       "=true to require the files for it.\n"
 	       "\n"
 	       "  -b, --burrowfs DIR  where burrowfs is mounted (default: $BURROWFS_DIR,\n"
 	       "                      else " BURROWFS_DEFAULT_MOUNT ")\n"
+	       "  -r, --require       a container does not start without burrowfs's files\n"
+	       "                      (default: it starts with the host's, and a line\n"
+	       "                      says why)\n"
 	       "  -v, --verbose       say what was bound and skipped\n"
 	       "  -h, --help          show this help\n"
 	       "      --version       show the version\n"
@@ -86,6 +115,7 @@ int main(int argc, char *argv[])
 	enum { ARG_VERSION = 0x100 };
 	static const struct option options[] = {
 		{ "burrowfs", required_argument, NULL, 'b' },
+		{ "require", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -100,10 +130,13 @@ int main(int argc, char *argv[])
 	if (env && *env)
 		o.burrowfs_dir = env;
 
-	while ((c = getopt_long(argc, argv, "b:vh", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "b:rvh", options, NULL)) >= 0) {
 		switch (c) {
 		case 'b':
 			o.burrowfs_dir = optarg;
+			break;
+		case 'r':
+			o.require = true;
 			break;
 		case 'v':
 			o.verbose = true;

@@ -43,6 +43,7 @@ struct oci_state {
 	char *bundle;
 	int64_t pid;
 	bool disabled;
+	bool required;
 };
 
 static void oci_state_done(struct oci_state *s)
@@ -98,7 +99,8 @@ static int get_string(JsonObject *o, const char *what, const char *key, const ch
 	return 0;
 }
 
-static bool annotations_disable(JsonObject *o, const char *what)
+/* Whether the annotation key is set to a true value. */
+static bool annotation_true(JsonObject *o, const char *what, const char *key)
 {
 	JsonNode *n = json_object_get_member(o, "annotations");
 	const char *v = NULL;
@@ -106,7 +108,7 @@ static bool annotations_disable(JsonObject *o, const char *what)
 	if (!n || !JSON_NODE_HOLDS_OBJECT(n))
 		return false;
 	/* A malformed annotation is the image's doing: note it, keep going. */
-	if (get_string(json_node_get_object(n), what, HOOK_ANNOTATION_DISABLE, &v) < 0)
+	if (get_string(json_node_get_object(n), what, key, &v) < 0)
 		return false;
 	return hook_truthy(v);
 }
@@ -153,7 +155,8 @@ static int oci_state_parse(const char *data, size_t len, struct oci_state *ret)
 		.id = strdup(id ? id : "(no id)"),
 		.bundle = strdup(bundle),
 		.pid = pid,
-		.disabled = annotations_disable(o, "OCI state annotations"),
+		.disabled = annotation_true(o, "OCI state annotations", HOOK_ANNOTATION_DISABLE),
+		.required = annotation_true(o, "OCI state annotations", HOOK_ANNOTATION_REQUIRE),
 	};
 	if (!s.id || !s.bundle) {
 		oci_state_done(&s);
@@ -164,7 +167,8 @@ static int oci_state_parse(const char *data, size_t len, struct oci_state *ret)
 }
 
 /* The rootfs path from bundle/config.json; also honours its annotations. */
-static int read_config(const char *bundle, char **ret_rootfs, bool *ret_disabled)
+static int read_config(const char *bundle, char **ret_rootfs, bool *ret_disabled,
+		       bool *ret_required)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
 	_cleanup_free_ char *path = NULL, *data = NULL, *rootfs = NULL;
@@ -201,7 +205,8 @@ static int read_config(const char *bundle, char **ret_rootfs, bool *ret_disabled
 		rootfs = NULL;
 	if (!rootfs)
 		return -ENOMEM;
-	*ret_disabled = annotations_disable(o, "config.json annotations");
+	*ret_disabled = annotation_true(o, "config.json annotations", HOOK_ANNOTATION_DISABLE);
+	*ret_required = annotation_true(o, "config.json annotations", HOOK_ANNOTATION_REQUIRE);
 	*ret_rootfs = TAKE_PTR(rootfs);
 	return 0;
 }
@@ -260,7 +265,7 @@ int hook_run_oci(const struct hook_opts *o)
 {
 	_cleanup_free_ char *data = NULL, *rootfs = NULL;
 	_cleanup_(oci_state_done) struct oci_state state = {};
-	bool config_disabled = false;
+	bool config_disabled = false, config_required = false;
 	char what[256];
 	size_t len;
 	int r;
@@ -282,7 +287,7 @@ int hook_run_oci(const struct hook_opts *o)
 		hook_log("%s: disabled by annotation %s", what, HOOK_ANNOTATION_DISABLE);
 		return HOOK_EXIT_OK;
 	}
-	r = read_config(state.bundle, &rootfs, &config_disabled);
+	r = read_config(state.bundle, &rootfs, &config_disabled, &config_required);
 	if (r < 0)
 		return HOOK_EXIT_INVOCATION;
 	if (config_disabled) {
@@ -292,5 +297,8 @@ int hook_run_oci(const struct hook_opts *o)
 	}
 
 	struct oci_target t = { .state = &state, .rootfs = rootfs, .verbose = o->verbose };
-	return hook_apply(o, oci_open_rootfs, &t, what);
+	struct hook_opts eff = *o;
+
+	eff.require = o->require || state.required || config_required;
+	return hook_apply(&eff, oci_open_rootfs, &t, what);
 }

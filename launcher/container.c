@@ -360,9 +360,16 @@ static char **build_argv(const struct launch *l)
 	return (char **)g_ptr_array_free(argv, FALSE);
 }
 
+/*
+ * While burrowfs restarts, its keeper holds the mount: this access() waits in
+ * the kernel for the next daemon (up to its --restart-timeout), and the
+ * container gets the files. Only a mountpoint with nothing behind it, or a
+ * connection that ended (ENOTCONN), counts as no burrowfs.
+ */
 static int find_burrowfs(const struct container_config *c, char **ret)
 {
 	g_autofree char *probe = g_build_filename(c->burrowfs_path, "proc", "meminfo", NULL);
+	int r;
 
 	*ret = NULL;
 	if (c->burrowfs == TRI_NO)
@@ -371,16 +378,22 @@ static int find_burrowfs(const struct container_config *c, char **ret)
 		*ret = g_strdup(c->burrowfs_path);
 		return 0;
 	}
+	r = -errno;
 	if (c->burrowfs == TRI_AUTO) {
-		log_debug(
-			"burrowfs is not mounted at %s: the container sees the host's /proc files",
-			c->burrowfs_path);
+		log_debug("burrowfs is not usable at %s (%s): the container sees the host's /proc "
+			  "files",
+			  c->burrowfs_path, g_strerror(-r));
 		return 0;
 	}
-	return log_error_errno(-ENOENT,
-			       "burrowfs is not mounted at %s (burrowfs=yes): start it with "
-			       "'burrowfs %s', or set burrowfs=no",
-			       c->burrowfs_path, c->burrowfs_path);
+	if (r == -ENOENT)
+		return log_error_errno(r,
+				       "burrowfs is not mounted at %s (burrowfs=yes): start it "
+				       "with 'burrowfs %s', or set burrowfs=no",
+				       c->burrowfs_path, c->burrowfs_path);
+	return log_error_errno(r,
+			       "burrowfs at %s is not usable (burrowfs=yes): %s reads fail: %m; "
+			       "restart burrowfs, or set burrowfs=no",
+			       c->burrowfs_path, probe);
 }
 
 /*

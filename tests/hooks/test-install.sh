@@ -61,8 +61,31 @@ check_cmd "unit restarts on failure" grep -qx 'Restart=on-failure' "$unit"
 check_cmd "unit creates the mountpoint" grep -q '^ExecStartPre=-/bin/mkdir /' "$unit"
 check_cmd "unit keeps the FUSE connection across restarts (fd store)" \
 	grep -qE '^FileDescriptorStoreMax=[1-9]' "$unit"
-check_cmd "unit stops burrowfs with SIGTERM, which unmounts (checked below)" \
-	sh -c "! grep -qE '^(KillSignal|ExecStop)=' '$unit'"
+check_cmd "unit stops burrowfs with SIGTERM, which leaves the mount to the keeper" \
+	sh -c "! grep -qE '^KillSignal=' '$unit'"
+# ExecStop= runs on a stop, a restart and after a crash alike: run its command
+# line with a stand-in systemctl printing the unit's job as systemctl
+# list-jobs --no-legend does ("  42 burrowfs.service stop running"), or no
+# job at all (a crash), and a stand-in burrowfs recording how it was called.
+exec_stop=$(sed -n 's/^ExecStop=//p' "$unit")
+check_cmd "unit has an ExecStop=" test -n "$exec_stop"
+mkdir -p "$T_TMP/fake"
+# shellcheck disable=SC2016
+printf '#!/bin/sh\n[ -z "$FAKE_JOB" ] || printf "%%6s %%s %%s running\\n" 42 burrowfs.service "$FAKE_JOB"\n' \
+	>"$T_TMP/fake/systemctl"
+printf '#!/bin/sh\necho "$@" >>%s/fake/calls\n' "$T_TMP" >"$T_TMP/fake/burrowfs"
+chmod +x "$T_TMP/fake/systemctl" "$T_TMP/fake/burrowfs"
+cmd=${exec_stop//%n/burrowfs.service}
+cmd=${cmd//$PREFIX\/sbin\/burrowfs/$T_TMP/fake/burrowfs}
+for job in stop restart ""; do
+	: >"$T_TMP/fake/calls"
+	(PATH=$T_TMP/fake:$PATH FAKE_JOB=$job eval "$cmd")
+	rc=$?
+	check_eq "ExecStop= for ${job:-no} job exits with 0" "$rc" 0
+	want=
+	[ "$job" != stop ] || want="--stop $(sed -n 's/^ExecStart=.* \([^ ]*\)$/\1/p' "$unit")"
+	check_eq "ExecStop= for ${job:-no} job: burrowfs called as" "$(cat "$T_TMP/fake/calls")" "$want"
+done
 
 lxc_conf=$(installed share/lxc/config/common.conf.d/10-burrow.conf)
 check_cmd "LXC include installed" test -n "$lxc_conf"

@@ -23,6 +23,9 @@ T_BFS_N=0
 T_BFS_STOPPED=""
 
 BURROWFS=${BURROWFS:-$T_DIR/../../build/fs/burrowfs}
+# What bfs_stop runs --stop with, even where a test points BURROWFS at a
+# wrapper (test-install runs it under setpriv).
+T_BURROWFS=$BURROWFS
 # pyenv shims start slowly and may not exist inside the test's environment.
 PYTHON=$(command -v /usr/bin/python3 || command -v python3 || true)
 # Bound every wait on the mount, so a hung daemon fails a test instead of
@@ -214,8 +217,9 @@ bfs_forget() {
 	T_BFS_STOPPED+=" $1"
 }
 
-# bfs_stop PID MNT LOG: SIGTERM must unmount and end the daemon with status 0;
-# a sanitizer report or a crash on the way out fails the test.
+# bfs_stop PID MNT LOG: SIGTERM must end the daemon with status 0, then
+# --stop must take the mount away (SIGTERM leaves it to the keeper for a
+# next burrowfs); a sanitizer report or a crash on the way out fails the test.
 bfs_stop() {
 	local pid=$1 mnt=$2 log=$3 i st
 	[[ " $T_BFS_STOPPED " != *" $pid "* ]] || return 0
@@ -241,13 +245,14 @@ bfs_stop() {
 	if grep -q -e 'runtime error:' "$log"; then
 		t_not_ok "burrowfs on $(basename "$mnt") reported undefined behaviour"
 	fi
+	# SIGTERM leaves the connection and the mount with the keeper for a
+	# next burrowfs (--restart-timeout): end them now rather than leave
+	# them to time out.
+	timeout 10 "$T_BURROWFS" --stop "$mnt" >/dev/null 2>&1
 	if t_mounted "$mnt"; then
-		t_not_ok "$mnt still mounted after burrowfs ended"
+		t_not_ok "$mnt still mounted after burrowfs --stop"
 		umount -l "$mnt" 2>/dev/null || fusermount3 -u -z "$mnt" 2>/dev/null
 	fi
-	# SIGTERM leaves the connection with the keeper for a next burrowfs
-	# (--restart-timeout): end it now rather than leave it to time out.
-	timeout 10 "$BURROWFS" --stop "$mnt" >/dev/null 2>&1
 	rmdir "$mnt" 2>/dev/null
 }
 

@@ -31,7 +31,9 @@ systemd UNIT_CGROUP_PROCS MOUNTPOINT BURROWFS CONTROL_FIFO STATUS [OPTION...]
                 again with the fd store as LISTEN_FDS/LISTEN_FDNAMES;
       crash     SIGKILL to the main process, then as after a failure: SIGTERM
                 to the rest of the cgroup, start again;
-      stop      SIGTERM to the cgroup, wait, close the fd store; exit.
+      stop      the unit's ExecStop= for a stop job (burrowfs --stop
+                MOUNTPOINT; on a restart or a crash it does nothing), then
+                SIGTERM to the cgroup, wait, close the fd store; exit.
     STATUS gets "READY pid", "STORE name1,name2,..." after every change,
     "STOPPED" and errors, one per line.
 """
@@ -352,6 +354,9 @@ def systemd(argv):
                 unit.crash()
                 unit.start()
             elif cmd == "stop":
+                import subprocess
+                subprocess.run([unit.burrowfs, "--stop", unit.mnt], timeout=30,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 unit.stop_all()
                 for _, fd in unit.store:
                     os.close(fd)

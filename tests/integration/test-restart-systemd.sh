@@ -9,8 +9,10 @@
 #   - "systemctl restart": SIGTERM to the whole unit, start with the store;
 #   - a crash: SIGKILL of the main process, the rest of the unit SIGTERMed,
 #     start again (Restart=on-failure);
-# not one read fails; then "systemctl stop" ends it all: the store is
-# flushed, and the container's files fail at once with ENOTCONN.
+# not one read fails, and the mount never leaves the mountpoint; then
+# "systemctl stop" (the unit's ExecStop=, burrowfs --stop) ends it all: the
+# mount goes, the store is flushed, and the container's files fail at once
+# with ENOTCONN.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/restart-lib.sh"
 t_init
@@ -72,8 +74,14 @@ defer "touch '$STOP'"
 RL_LOG=$RLOG RL_PID=$CT
 rl_wait_ticks 0 || die "the container never read: $(cat "$T_TMP/ct.out")"
 
+# mount_id: the id of the mount on MNT; the same one while it never left.
+mount_id() {
+	awk -v m="$MNT" '$5 == m { print $1 }' /proc/self/mountinfo | tail -n1
+}
+
 for cmd in restart crash restart; do
 	t0=$(date +%s%N)
+	mid=$(mount_id)
 	n=$(grep -c "^DID" "$STATUS")
 	echo "$cmd" >"$CTL"
 	for ((i = 0; i < 100; i++)); do
@@ -85,6 +93,7 @@ for cmd in restart crash restart; do
 		test "$(grep -c "^READY" "$STATUS")" -gt 1
 	check_eq "systemd $cmd: the fd store still holds all three" "$(last_store)" \
 		"fuse,journal,tree"
+	check_eq "systemd $cmd: the mount never left $MNT (mount id $mid)" "$(mount_id)" "$mid"
 	check_cmd "systemd $cmd: the container reads on" rl_wait_ticks "$(date +%s%N)"
 	bad=$(awk -v t="$t0" '($1 == "ERR" || $1 == "WRONG") && $2 >= t' "$RLOG")
 	check_eq "systemd $cmd: no read failed" "$bad" ""
@@ -110,6 +119,7 @@ check_cmd "before the stop a bind mount reads" grep -q "^MemTotal:" "$BIND"
 echo stop >"$CTL"
 check_cmd "systemd stop: done" wait_status "^STOPPED"
 check_cmd "systemd stop: nothing is left in the unit" test -z "$(cat "$PROCS")"
+check_eq "systemd stop: $MNT is unmounted" "$(mount_id)" ""
 out=$(timeout 5 head -c 64 "$BIND" 2>&1)
 check_cmd "systemd stop: the bind mount fails at once with a clean error ($out)" \
 	grep -Eq "not connected|connection abort" <<<"$out"

@@ -76,7 +76,10 @@ check_num "after the restart the container still sees 200M" "$(meminfo_kb "$out"
 	$((200 * 1024))
 
 # ---- restart and stop ---------------------------------------------------------------------
+mid=$(awk -v m="$MNT" '$5 == m { print $1 }' /proc/self/mountinfo | tail -n1)
 check_cmd "systemctl restart" timeout 60 systemctl restart "$UNIT"
+check_eq "restart: the mount never left $MNT (ExecStop= told it from a stop)" \
+	"$(awk -v m="$MNT" '$5 == m { print $1 }' /proc/self/mountinfo | tail -n1)" "$mid"
 check_cmd "active again after restart" wait_active
 check_num "restart: a new main pid" "$(main_pid)" "!=" "$npid"
 check_cmd "systemctl stop" timeout 60 systemctl stop "$UNIT"
