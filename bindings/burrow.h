@@ -92,6 +92,8 @@ struct burrow_tasks {
 	uint64_t blocked; /* state D */
 	uint64_t threads; /* all threads */
 	pid_t last_pid;	  /* newest pid, as seen inside the container's pid namespace */
+	/* No cgroup of its own in any hierarchy: its tasks are the host's, whose files apply. */
+	bool host;
 };
 
 int burrow_gather_tasks(int root_fd, const struct burrow_container *c, struct burrow_tasks *ret);

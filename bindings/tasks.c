@@ -228,17 +228,19 @@ static pid_t last_pid(const struct walk *w, pid_t init_pid)
 
 int burrow_gather_tasks(int root_fd, const struct burrow_container *c, struct burrow_tasks *ret)
 {
-	static const enum burrow_cg prefer[] = { BURROW_CG_PIDS, BURROW_CG_CPU, BURROW_CG_SYSTEMD };
-	const struct burrow_cgpath *p = NULL;
+	const struct burrow_cgpath *p = burrow_container_tasks_cg(c);
 	_cleanup_close_ int proc_fd = -1;
 	struct walk w = { 0 };
 	int fd, r;
 
-	for (size_t i = 0; i < ELEMENTSOF(prefer) && !p; i++)
-		if (c->cg[prefer[i]].path)
-			p = &c->cg[prefer[i]];
-	if (!p)
-		return -ENODATA;
+	/*
+	 * Never a hierarchy's root: that walked every task of the machine, once
+	 * per container and tick, and counted the host's load as the container's.
+	 */
+	if (!p) {
+		*ret = (struct burrow_tasks){ .host = true };
+		return 0;
+	}
 
 	proc_fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (proc_fd < 0)

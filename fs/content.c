@@ -98,18 +98,6 @@ static int render_io(struct daemon *d, const struct burrow_container *c, struct 
 	return r;
 }
 
-static int render_loadavg(struct daemon *d, struct ctr *x, const struct burrow_container *c,
-			  struct strbuf *out)
-{
-	struct burrow_tasks t;
-	int r;
-
-	r = burrow_gather_tasks(d->root_fd, c, &t);
-	if (r < 0)
-		return r;
-	return burrow_render_loadavg(&x->load, &t, out);
-}
-
 /* Passed-through text (slabinfo, PSI) as the gather returns it. */
 static int take_text(int r, char *text, size_t len, struct strbuf *out)
 {
@@ -118,6 +106,25 @@ static int take_text(int r, char *text, size_t len, struct strbuf *out)
 	strbuf_free(out);
 	*out = (struct strbuf){ .buf = text, .len = len, .cap = len + 1 };
 	return 0;
+}
+
+static int render_loadavg(struct daemon *d, struct ctr *x, const struct burrow_container *c,
+			  struct strbuf *out)
+{
+	struct burrow_tasks t;
+	int r;
+
+	char *text;
+	size_t len;
+
+	r = burrow_gather_tasks(d->root_fd, c, &t);
+	if (r < 0)
+		return r;
+	if (t.host) {
+		r = read_full_at(d->root_fd, vfile_host_path(VF_LOADAVG), &text, &len);
+		return take_text(r, text, len, out);
+	}
+	return burrow_render_loadavg(&x->load, &t, out);
 }
 
 static int render_container(struct daemon *d, struct ctr *x, enum vfile k, struct strbuf *out)

@@ -42,6 +42,8 @@ static void sample_one(struct daemon *d, struct ctr *x)
 		log_ratelimited(&d->log, r, "loadavg sample of pid %d: %m", (int)x->init_pid);
 		return;
 	}
+	if (t.host)
+		return; /* no cgroup of its own: it reads the host's loadavg */
 	pthread_mutex_lock(&x->lock);
 	burrow_loadavg_tick(&x->load, (unsigned long)(t.running + t.blocked));
 	pthread_mutex_unlock(&x->lock);
