@@ -43,11 +43,40 @@ struct burrow_mem {
 };
 
 int burrow_gather_mem(int root_fd, const struct burrow_container *c, struct burrow_mem *ret);
+/*
+ * The memory cgroup the container's usage is charged to (see
+ * cg_nearest_with): 1 and ret (its path kept in buf); 0 when only the
+ * hierarchy's root would do, so the host's files apply; -ENODATA when gone.
+ */
+int burrow_mem_cgroup(int root_fd, const struct burrow_container *c, char *buf, size_t size,
+		      struct burrow_cgpath *ret);
 /* host_meminfo: the host's /proc/meminfo text; every line of it is kept, in order. */
 int burrow_render_meminfo(const struct burrow_mem *m, const char *host_meminfo,
 			  const struct burrow_opts *o, struct strbuf *out);
 int burrow_render_swaps(const struct burrow_mem *m, const char *host_meminfo,
 			const struct burrow_opts *o, struct strbuf *out);
+
+/* ---- vmstat -------------------------------------------------------------- */
+
+struct burrow_vmstat_value {
+	const char *name; /* the vmstat line, a static string */
+	uint64_t value;	  /* in that line's unit */
+};
+
+/* The container's own vmstat lines; every other line keeps the host's value. */
+struct burrow_vmstat {
+	struct burrow_vmstat_value v[64];
+	size_t n;
+	/* No memory cgroup of its own (none mounted, or the root): the host's file applies. */
+	bool host;
+};
+
+/* page_size: sysconf(_SC_PAGESIZE), the unit of vmstat's nr_* page counts. */
+int burrow_gather_vmstat(int root_fd, const struct burrow_container *c, uint64_t page_size,
+			 struct burrow_vmstat *ret);
+/* host_vmstat: the host's /proc/vmstat text; every line of it is kept, in order. */
+int burrow_render_vmstat(const struct burrow_vmstat *v, const char *host_vmstat,
+			 struct strbuf *out);
 
 /* ---- CPU: cpuinfo, stat, uptime, sys/devices/system/cpu ----------------- */
 

@@ -43,6 +43,21 @@ static int render_mem(struct daemon *d, const struct burrow_container *c, enum v
 	return burrow_render_swaps(&m, host, &d->opts, out);
 }
 
+static int render_vmstat(struct daemon *d, const struct burrow_container *c, struct strbuf *out)
+{
+	_cleanup_free_ char *host = NULL;
+	struct burrow_vmstat v;
+	int r;
+
+	r = burrow_gather_vmstat(d->root_fd, c, d->page_size, &v);
+	if (r < 0)
+		return r;
+	r = host_text(d, "proc/vmstat", &host);
+	if (r < 0)
+		return r;
+	return burrow_render_vmstat(&v, host, out);
+}
+
 static int render_cpu(struct daemon *d, struct ctr *x, const struct burrow_container *c,
 		      enum vfile k, struct strbuf *out)
 {
@@ -155,6 +170,8 @@ static int render_container(struct daemon *d, struct ctr *x, enum vfile k, struc
 		return render_loadavg(d, x, c, out);
 	case VF_DISKSTATS:
 		return render_io(d, c, out);
+	case VF_VMSTAT:
+		return render_vmstat(d, c, out);
 	case VF_SLABINFO:
 		r = burrow_gather_slabinfo(d->root_fd, c, &text, &len);
 		return take_text(r, text, len, out);

@@ -212,6 +212,8 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	d->start_sec = (uint64_t)time(NULL);
 	tck = sysconf(_SC_CLK_TCK);
 	d->clk_tck = tck > 0 ? (uint64_t)tck : 100;
+	tck = sysconf(_SC_PAGESIZE);
+	d->page_size = tck > 0 ? (uint64_t)tck : 4096;
 
 	d->root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->root_fd < 0)
