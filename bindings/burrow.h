@@ -127,6 +127,15 @@ struct burrow_tasks {
 
 int burrow_gather_tasks(int root_fd, const struct burrow_container *c, struct burrow_tasks *ret);
 
+struct burrow_cgstats;
+/*
+ * What the load average counts, for the sampler: running and blocked only
+ * (threads and last_pid stay 0). With s (see cgstats.h), one taskstats call
+ * per cgroup of a v1 subtree; without, or on cgroup2, a stat read per task.
+ */
+int burrow_gather_active(int root_fd, const struct burrow_container *c, struct burrow_cgstats *s,
+			 struct burrow_tasks *ret);
+
 /*
  * What a container's /proc/stat showed last, so counters never go backwards.
  * Lives as long as the daemon knows the container.

@@ -74,3 +74,57 @@ read -r b1 _ _ brt _ <<<"$(timeout 10 cat "$MNT_L/proc/loadavg")"
 read -r h2 _ _ _ _ </proc/loadavg
 in_bounds "-l, host reader: 1-minute load" "$b1" "$h1" "$h2"
 check_num "-l, host reader: the host's thread count" "${brt#*/}" ">" "$total"
+
+# ---- the sampler's count: taskstats on v1, the per-task scan elsewhere ------------
+# Two busy loops and a sleeper in a cgroup of their own: 2 running, 0 blocked,
+# however counted. ct_enter's init waits, so it adds a sleeper too.
+cg_new n
+CT_TIMEOUT=40 ct_sh n 'sh -c "while :; do :; done" & sh -c "while :; do :; done" & sleep 30' &
+ct_pid=$!
+defer "kill $ct_pid 2>/dev/null"
+# Any of its processes names the container: one of ours in its cgroup.
+procs=$(cg_procs_dirs n | head -n1)
+member=
+for _ in $(seq 50); do
+	[ "$(cg_own_pids "$procs" | wc -l)" -ge 4 ] && member=$(cg_own_pids "$procs" | head -n1) && break
+	sleep 0.1
+done
+[ -n "$member" ] || die "the counting container did not start"
+sleep 0.5
+count=$("$TASKS_COUNT" "$member") || die "tasks-count failed"
+note "$(tr '\n' ';' <<<"$count")"
+check_cmd "the container's own cgroup is sampled, not a root" \
+	grep -q "^cg /.*/$CG_BASE/n " <<<"$count"
+check_eq "scan: 2 running, 0 blocked" "$(awk '$1 == "scan" { print $2, $3 }' <<<"$count")" "2 0"
+check_eq "sampler: 2 running, 0 blocked" "$(awk '$1 == "sampler" { print $2, $3 }' <<<"$count")" "2 0"
+if grep -q ' v1$' <<<"$count"; then
+	check_eq "v1: taskstats counts in one call" \
+		"$(awk '$1 == "taskstats" { print $2, $3 }' <<<"$count")" "2 0"
+else
+	check_eq "v2: taskstats refuses, the scan counts" \
+		"$(awk '$1 == "taskstats" { print $2 }' <<<"$count")" "-"
+fi
+kill "$ct_pid" 2>/dev/null
+wait "$ct_pid" 2>/dev/null || true
+
+# A cgroup2 directory (a pure v2 host's containers, a hybrid's unified
+# hierarchy): taskstats refuses it, and the sampler counts by the scan.
+if [ -n "$CG_V2" ]; then
+	cg_new u
+	U=$CG_V2/$CG_BASE/u
+	CT_TIMEOUT=40 ct_sh u 'sh -c "while :; do :; done" & sleep 30' &
+	u_pid=$!
+	defer "kill $u_pid 2>/dev/null"
+	for _ in $(seq 50); do
+		[ "$(cg_own_pids "$U" | wc -l)" -ge 4 ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	count=$("$TASKS_COUNT" --v2 "$U") || die "tasks-count --v2 failed"
+	note "$(tr '\n' ';' <<<"$count")"
+	check_eq "cgroup2: taskstats refuses it" "$(awk '$1 == "taskstats" { print $2 }' <<<"$count")" "-"
+	check_eq "cgroup2: the sampler counts 1 running, 0 blocked" \
+		"$(awk '$1 == "sampler" { print $2, $3 }' <<<"$count")" "1 0"
+	kill "$u_pid" 2>/dev/null
+	wait "$u_pid" 2>/dev/null || true
+fi

@@ -145,6 +145,39 @@ START_TEST(test_tasks_v1)
 }
 END_TEST
 
+/* The sampler's count: the same running and blocked, nothing else read. */
+START_TEST(test_active)
+{
+	_cleanup_close_ int root = fixture_root("cpu-v1");
+	_cleanup_close_ int root2 = fixture_root("tasks-pids-root");
+	struct burrow_layout *l = NULL;
+	struct burrow_container c;
+	struct burrow_tasks t;
+
+	fixture_container(root, &c);
+	ck_assert_int_eq(burrow_gather_active(root, &c, NULL, &t), 0);
+	ck_assert_uint_eq(t.running, 2);
+	ck_assert_uint_eq(t.blocked, 1);
+	ck_assert_uint_eq(t.threads, 0);
+	ck_assert_int_eq(t.last_pid, 0);
+	ck_assert(!t.host);
+	burrow_container_done(&c);
+
+	fixture_container(root2, &c);
+	ck_assert_int_eq(burrow_gather_active(root2, &c, NULL, &t), 0);
+	ck_assert_uint_eq(t.running, 1);
+	ck_assert_uint_eq(t.blocked, 0);
+	burrow_container_done(&c);
+	ck_assert_int_eq(burrow_layout_load(root2, &l), 0);
+	ck_assert_int_eq(burrow_container_load(root2, l, 2000, &c), 0);
+	burrow_layout_free(l);
+	ck_assert_int_eq(burrow_gather_active(root2, &c, NULL, &t), 0);
+	ck_assert(t.host);
+	ck_assert_uint_eq(t.running + t.blocked, 0);
+	burrow_container_done(&c);
+}
+END_TEST
+
 START_TEST(test_tasks_layouts)
 {
 	struct burrow_tasks t;
@@ -343,6 +376,7 @@ int main(void)
 	tcase_add_test(tc, test_tasks_layouts);
 	tcase_add_test(tc, test_tasks_fallback);
 	tcase_add_test(tc, test_tasks_pids_root);
+	tcase_add_test(tc, test_active);
 	tcase_add_test(tc, test_tasks_depth_bound);
 	tcase_add_test(tc, test_tasks_count_bound);
 	suite_add_tcase(s, tc);
