@@ -34,6 +34,7 @@ struct walk {
 	pid_t want, found;
 	/* Count each cgroup's tasks in one taskstats call; NULL: read their lists. */
 	struct burrow_cgstats *cgstats;
+	bool counted; /* the last cgroup visited was counted by taskstats: a v1 cgroupfs one */
 };
 
 /* State letter of proc/<tid>/stat; -ENODATA or -ESRCH when the task is gone. */
@@ -113,6 +114,7 @@ static int visit_counted(struct walk *w, int dir_fd)
 	w->listed++;
 	w->t.running += n.running;
 	w->t.blocked += n.uninterruptible;
+	w->counted = true;
 	return 0;
 }
 
@@ -122,11 +124,17 @@ static int visit_list(struct walk *w, int dir_fd)
 	const char *p;
 	int r;
 
+	w->counted = false;
 	if (w->cgstats) {
 		r = visit_counted(w, dir_fd);
 		if (r != -EOPNOTSUPP)
 			return r;
 		w->cgstats = NULL; /* a cgroup2 subtree: the lists it is, all the way down */
+	}
+	if (w->proc_fd < 0) {
+		w->proc_fd = openat(w->root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (w->proc_fd < 0)
+			return -errno;
 	}
 
 	r = read_full_at(dir_fd, w->list, &text, NULL);
@@ -169,12 +177,20 @@ static int walk_cgroup(struct walk *w, int dir_fd, unsigned depth)
 	_cleanup_close_ int fd = dir_fd;
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
+	struct stat st;
 	int r;
 
 	r = visit_list(w, fd);
 	if (r != 0)
 		return r;
 	if (depth + 1 >= DEPTH_MAX || w->listed >= TASKS_MAX)
+		return 0;
+	/*
+	 * kernfs gives a directory 2 links plus one per subdirectory: a leaf,
+	 * which most containers' cgroups are, needs no readdir. Only trusted
+	 * where taskstats just proved this a cgroupfs directory.
+	 */
+	if (w->counted && fstat(fd, &st) == 0 && st.st_nlink == 2)
 		return 0;
 	d = fdopendir(fd);
 	if (!d)
@@ -268,13 +284,10 @@ static int count_tasks(int root_fd, const struct burrow_container *c, struct wal
 	 */
 	if (!p)
 		return 1;
-	w->proc_fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w->proc_fd < 0)
-		return -errno;
+	w->root_fd = root_fd;
 	fd = openat(root_fd, p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENODATA : -errno;
-	w->root_fd = root_fd;
 	w->visit = count_task;
 	w->list = p->v2 ? "cgroup.threads" : "tasks";
 	return walk_cgroup(w, fd, 0);
