@@ -22,7 +22,7 @@
 struct burrow_opts {
 	bool swap;    /* false with -u/--disable-swap: SwapTotal/SwapFree are 0 */
 	bool cfs;     /* --enable-cfs: CPU quota cuts the visible CPUs */
-	bool loadavg; /* -l/--enable-loadavg */
+	bool loadavg; /* on unless --disable-loadavg (-l is accepted, as lxcfs has it) */
 };
 
 /* ---- memory: meminfo, swaps ---------------------------------------------- */

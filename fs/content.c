@@ -191,7 +191,7 @@ static int render(struct daemon *d, struct ctr *x, enum vfile k, struct strbuf *
 	size_t len;
 	int r;
 
-	/* The host, and everyone's loadavg without -l, read the host's own file. */
+	/* The host, and everyone's loadavg with --disable-loadavg, read the host's own file. */
 	if (ctr_is_host(x) || (k == VF_LOADAVG && !d->opts.loadavg)) {
 		r = read_full_at(d->root_fd, vfile_host_path(k), &text, &len);
 		return take_text(r, text, len, out);

@@ -1,18 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# proc/loadavg: with -l, a busy loop inside the container raises the
-# container's own load within a few 5 s ticks, and the thread counts and last
-# pid are the container's; without -l, and for the host reader, it is the
-# host's file.
+# proc/loadavg: by default (-l is the default), a busy loop inside the
+# container raises the container's own load within a few 5 s ticks, and the
+# thread counts and last pid are the container's; with --disable-loadavg,
+# and for the host reader, it is the host's file. Then the sampler's two
+# ways of counting, taskstats and the per-task scan, against each other.
 source "$(dirname "$0")/lib.sh"
 t_init
 
 LAST=$(($(grep '^processor' /proc/cpuinfo | tail -n1 | awk '{ print $3 }')))
 
-bfs_start -l
-MNT_L=$BFS_MNT
+# No option: per-container loadavg is the default.
 bfs_start
+MNT_L=$BFS_MNT
+bfs_start --disable-loadavg
 MNT=$BFS_MNT
 
 cg_new l
@@ -60,20 +62,20 @@ in_bounds() {
 	check_num "$1 <= host's higher read" "$2" "<=" "$hi"
 }
 
-# ---- without -l: the host's file ------------------------------------------------
+# ---- --disable-loadavg: the host's file -----------------------------------------
 read -r h1 _ </proc/loadavg
 out=$(ct_run "$MNT" l cat /proc/loadavg) || die "container run failed"
 read -r h2 _ </proc/loadavg
 read -r c1 _ _ crt _ <<<"$out"
-in_bounds "no -l, container: 1-minute load" "$c1" "$h1" "$h2"
-check_num "no -l, container: the host's thread count" "${crt#*/}" ">" "$total"
+in_bounds "--disable-loadavg, container: 1-minute load" "$c1" "$h1" "$h2"
+check_num "--disable-loadavg, container: the host's thread count" "${crt#*/}" ">" "$total"
 
-# ---- host reader with -l ---------------------------------------------------------
+# ---- host reader, per-container loadavg on ---------------------------------------
 read -r h1 _ _ _ _ </proc/loadavg
 read -r b1 _ _ brt _ <<<"$(timeout 10 cat "$MNT_L/proc/loadavg")"
 read -r h2 _ _ _ _ </proc/loadavg
-in_bounds "-l, host reader: 1-minute load" "$b1" "$h1" "$h2"
-check_num "-l, host reader: the host's thread count" "${brt#*/}" ">" "$total"
+in_bounds "default, host reader: 1-minute load" "$b1" "$h1" "$h2"
+check_num "default, host reader: the host's thread count" "${brt#*/}" ">" "$total"
 
 # ---- the sampler's count: taskstats on v1, the per-task scan elsewhere ------------
 # Two busy loops and a sleeper in a cgroup of their own: 2 running, 0 blocked,
