@@ -78,6 +78,12 @@ in_bounds "default, host reader: 1-minute load" "$b1" "$h1" "$h2"
 check_num "default, host reader: the host's thread count" "${brt#*/}" ">" "$total"
 
 # ---- the sampler's count: taskstats on v1, the per-task scan elsewhere ------------
+# tasks-count is a test helper of the build; the VM suite installs none.
+TASKS_COUNT=${TASKS_COUNT:-$T_DIR/../../build/tests/integration/tasks-count}
+if [ ! -x "$TASKS_COUNT" ]; then
+	note "no tasks-count helper built: the sampler's counts are not compared"
+	exit 0
+fi
 # Two busy loops and a sleeper in a cgroup of their own: 2 running, 0 blocked,
 # however counted. ct_enter's init waits, so it adds a sleeper too.
 cg_new n
