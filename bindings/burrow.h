@@ -22,7 +22,7 @@
 struct burrow_opts {
 	bool swap;    /* false with -u/--disable-swap: SwapTotal/SwapFree are 0 */
 	bool cfs;     /* --enable-cfs: CPU quota cuts the visible CPUs */
-	bool loadavg; /* -l/--enable-loadavg */
+	bool loadavg; /* on unless --disable-loadavg (-l is accepted, as lxcfs has it) */
 };
 
 /* ---- memory: meminfo, swaps ---------------------------------------------- */
@@ -43,11 +43,40 @@ struct burrow_mem {
 };
 
 int burrow_gather_mem(int root_fd, const struct burrow_container *c, struct burrow_mem *ret);
+/*
+ * The memory cgroup the container's usage is charged to (see
+ * cg_nearest_with): 1 and ret (its path kept in buf); 0 when only the
+ * hierarchy's root would do, so the host's files apply; -ENODATA when gone.
+ */
+int burrow_mem_cgroup(int root_fd, const struct burrow_container *c, char *buf, size_t size,
+		      struct burrow_cgpath *ret);
 /* host_meminfo: the host's /proc/meminfo text; every line of it is kept, in order. */
 int burrow_render_meminfo(const struct burrow_mem *m, const char *host_meminfo,
 			  const struct burrow_opts *o, struct strbuf *out);
 int burrow_render_swaps(const struct burrow_mem *m, const char *host_meminfo,
 			const struct burrow_opts *o, struct strbuf *out);
+
+/* ---- vmstat -------------------------------------------------------------- */
+
+struct burrow_vmstat_value {
+	const char *name; /* the vmstat line, a static string */
+	uint64_t value;	  /* in that line's unit */
+};
+
+/* The container's own vmstat lines; every other line keeps the host's value. */
+struct burrow_vmstat {
+	struct burrow_vmstat_value v[64];
+	size_t n;
+	/* No memory cgroup of its own (none mounted, or the root): the host's file applies. */
+	bool host;
+};
+
+/* page_size: sysconf(_SC_PAGESIZE), the unit of vmstat's nr_* page counts. */
+int burrow_gather_vmstat(int root_fd, const struct burrow_container *c, uint64_t page_size,
+			 struct burrow_vmstat *ret);
+/* host_vmstat: the host's /proc/vmstat text; every line of it is kept, in order. */
+int burrow_render_vmstat(const struct burrow_vmstat *v, const char *host_vmstat,
+			 struct strbuf *out);
 
 /* ---- CPU: cpuinfo, stat, uptime, sys/devices/system/cpu ----------------- */
 
@@ -92,9 +121,20 @@ struct burrow_tasks {
 	uint64_t blocked; /* state D */
 	uint64_t threads; /* all threads */
 	pid_t last_pid;	  /* newest pid, as seen inside the container's pid namespace */
+	/* No cgroup of its own in any hierarchy: its tasks are the host's, whose files apply. */
+	bool host;
 };
 
 int burrow_gather_tasks(int root_fd, const struct burrow_container *c, struct burrow_tasks *ret);
+
+struct burrow_cgstats;
+/*
+ * What the load average counts, for the sampler: running and blocked only
+ * (threads and last_pid stay 0). With s (see cgstats.h), one taskstats call
+ * per cgroup of a v1 subtree; without, or on cgroup2, a stat read per task.
+ */
+int burrow_gather_active(int root_fd, const struct burrow_container *c, struct burrow_cgstats *s,
+			 struct burrow_tasks *ret);
 
 /*
  * What a container's /proc/stat showed last, so counters never go backwards.

@@ -436,6 +436,21 @@ int burrow_container_copy(const struct burrow_container *src, struct burrow_cont
 	return 0;
 }
 
+const struct burrow_cgpath *burrow_container_tasks_cg(const struct burrow_container *c)
+{
+	/* pids first: its tasks are the ones pids.max counts; cpu's are the ones its quota runs. */
+	static const enum burrow_cg prefer[] = { BURROW_CG_PIDS, BURROW_CG_CPU, BURROW_CG_SYSTEMD,
+						 BURROW_CG_MEMORY, BURROW_CG_UNIFIED };
+
+	for (size_t i = 0; i < ELEMENTSOF(prefer); i++) {
+		const struct burrow_cgpath *p = &c->cg[prefer[i]];
+
+		if (p->path && strlen(p->path) > p->mount_len)
+			return p;
+	}
+	return NULL;
+}
+
 int cg_file(const struct burrow_cgpath *p, const char *file, char *buf, size_t size)
 {
 	int n;

@@ -85,6 +85,15 @@ int cg_min_u64(int root_fd, const struct burrow_cgpath *p, const char *file, uin
 int cg_nearest_with(int root_fd, const struct burrow_cgpath *p, const char *file, char *buf,
 		    size_t size, struct burrow_cgpath *ret);
 
+/*
+ * The cgroup whose task lists are the container's tasks: the first of pids,
+ * cpu, name=systemd, memory and the unified hierarchy where the container
+ * sits below the hierarchy's root. A hierarchy where it sits in the root
+ * (a runtime that made no cgroup there) lists every task of the machine.
+ * NULL: no cgroup of its own anywhere, so its tasks are the host's.
+ */
+const struct burrow_cgpath *burrow_container_tasks_cg(const struct burrow_container *c);
+
 /* path/file into buf; -ENAMETOOLONG if it does not fit. */
 int cg_file(const struct burrow_cgpath *p, const char *file, char *buf, size_t size);
 

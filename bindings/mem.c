@@ -187,42 +187,40 @@ static int gather_cgroup(int root_fd, const struct burrow_cgpath *p, struct burr
 	return parse_stat(stat, p->v2, m);
 }
 
-int burrow_gather_mem(int root_fd, const struct burrow_container *c, struct burrow_mem *ret)
+int burrow_mem_cgroup(int root_fd, const struct burrow_container *c, char *buf, size_t size,
+		      struct burrow_cgpath *ret)
 {
 	const struct burrow_cgpath *p = &c->cg[BURROW_CG_MEMORY];
-	struct burrow_mem m = { .limit = UINT64_MAX, .swap_limit = UINT64_MAX, .host = true };
-	struct burrow_cgpath nearest;
 	const char *usage_file;
-	char buf[4096];
-	int r;
 
 	/*
 	 * No memory hierarchy, or a container in its root cgroup: the whole
 	 * machine is its limit (and the v2 root has no memory.current anyway).
 	 */
-	if (!p->path || strlen(p->path) <= p->mount_len) {
-		*ret = m;
+	if (!p->path || strlen(p->path) <= p->mount_len)
 		return 0;
-	}
-
 	usage_file = p->v2 ? "memory.current" : "memory.usage_in_bytes";
-	r = leaf_u64(root_fd, p, usage_file, &m.usage);
-	if (r == -ENODATA) {
-		r = cg_nearest_with(root_fd, p, usage_file, buf, sizeof(buf), &nearest);
-		if (r == 0) {
+	return cg_nearest_with(root_fd, p, usage_file, buf, size, ret);
+}
+
+int burrow_gather_mem(int root_fd, const struct burrow_container *c, struct burrow_mem *ret)
+{
+	struct burrow_mem m = { .limit = UINT64_MAX, .swap_limit = UINT64_MAX, .host = true };
+	struct burrow_cgpath p;
+	char buf[4096];
+	int r;
+
+	r = burrow_mem_cgroup(root_fd, c, buf, sizeof(buf), &p);
+	if (r <= 0) {
+		if (r == 0)
 			*ret = m;
-			return 0;
-		}
-		if (r > 0) {
-			p = &nearest;
-			r = leaf_u64(root_fd, p, usage_file, &m.usage);
-		}
+		return r;
 	}
+	r = leaf_u64(root_fd, &p, p.v2 ? "memory.current" : "memory.usage_in_bytes", &m.usage);
 	if (r < 0)
 		return r;
-
 	m.host = false;
-	r = gather_cgroup(root_fd, p, &m);
+	r = gather_cgroup(root_fd, &p, &m);
 	if (r < 0)
 		return r;
 	*ret = m;

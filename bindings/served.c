@@ -13,6 +13,7 @@ const struct burrow_served burrow_served[BURROW_SERVED_N] = {
 	{ "proc/diskstats", S_IFREG, VF_DISKSTATS },
 	{ "proc/swaps", S_IFREG, VF_SWAPS },
 	{ "proc/slabinfo", S_IFREG, VF_SLABINFO },
+	{ "proc/vmstat", S_IFREG, VF_VMSTAT },
 	/* A kernel without PSI has no proc/pressure/: binds skip the missing target. */
 	{ "proc/pressure/cpu", S_IFREG, VF_PSI_CPU },
 	{ "proc/pressure/io", S_IFREG, VF_PSI_IO },

@@ -34,6 +34,8 @@ enum vfile {
 	VF_CPU_ONLINE,
 	VF_CPU_POSSIBLE,
 	VF_CPU_PRESENT,
+	/* New files go last: a file's inode is INO_FILE0 + its number (fs/tree.h). */
+	VF_VMSTAT,
 	_VF_MAX,
 };
 

@@ -181,7 +181,11 @@ static void emit_lines(const char *host_stat, const struct ticks *t, unsigned n,
 		} else if (line_value(l, len, "btime ", &btime))
 			strbuf_printf(out, "btime %" PRIu64 "\n",
 				      add_sat(btime, clk->init_start / clk->clk_tck));
-		else if (starts_with(l, len, "processes "))
+		else if (tasks->host && starts_with(l, len, "proc")) {
+			/* No cgroup of its own: its tasks are the host's. */
+			strbuf_append(out, l, len);
+			strbuf_puts(out, "\n");
+		} else if (starts_with(l, len, "processes "))
 			strbuf_printf(out, "processes %" PRIu64 "\n", processes);
 		else if (starts_with(l, len, "procs_running "))
 			strbuf_printf(out, "procs_running %" PRIu64 "\n", tasks->running);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "burrow.h"
+#include "cgstats.h"
 #include "cgtree.h"
 #include "fileio.h"
 #include "macro.h"
@@ -31,6 +32,9 @@ struct walk {
 	pid_t top[CANDIDATES];	       /* highest live tids, descending, 0-padded */
 	const struct burrow_pidns *ns; /* find: the namespace of want */
 	pid_t want, found;
+	/* Count each cgroup's tasks in one taskstats call; NULL: read their lists. */
+	struct burrow_cgstats *cgstats;
+	bool counted; /* the last cgroup visited was counted by taskstats: a v1 cgroupfs one */
 };
 
 /* State letter of proc/<tid>/stat; -ENODATA or -ESRCH when the task is gone. */
@@ -93,11 +97,45 @@ static int find_task(struct walk *w, pid_t tid)
 	return 1;
 }
 
+/*
+ * One call for the cgroup's tasks, where the list costs a stat read per
+ * task. A cgroup counts once towards the work bound.
+ */
+static int visit_counted(struct walk *w, int dir_fd)
+{
+	struct burrow_cgcount n;
+	int r;
+
+	r = burrow_cgstats_get(w->cgstats, dir_fd, &n);
+	if (r == -ENOENT)
+		return 0; /* the cgroup was removed while we walked it */
+	if (r < 0)
+		return r;
+	w->listed++;
+	w->t.running += n.running;
+	w->t.blocked += n.uninterruptible;
+	w->counted = true;
+	return 0;
+}
+
 static int visit_list(struct walk *w, int dir_fd)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *p;
 	int r;
+
+	w->counted = false;
+	if (w->cgstats) {
+		r = visit_counted(w, dir_fd);
+		if (r != -EOPNOTSUPP)
+			return r;
+		w->cgstats = NULL; /* a cgroup2 subtree: the lists it is, all the way down */
+	}
+	if (w->proc_fd < 0) {
+		w->proc_fd = openat(w->root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (w->proc_fd < 0)
+			return -errno;
+	}
 
 	r = read_full_at(dir_fd, w->list, &text, NULL);
 	if (r == -ENODATA)
@@ -139,12 +177,20 @@ static int walk_cgroup(struct walk *w, int dir_fd, unsigned depth)
 	_cleanup_close_ int fd = dir_fd;
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
+	struct stat st;
 	int r;
 
 	r = visit_list(w, fd);
 	if (r != 0)
 		return r;
 	if (depth + 1 >= DEPTH_MAX || w->listed >= TASKS_MAX)
+		return 0;
+	/*
+	 * kernfs gives a directory 2 links plus one per subdirectory: a leaf,
+	 * which most containers' cgroups are, needs no readdir. Only trusted
+	 * where taskstats just proved this a cgroupfs directory.
+	 */
+	if (w->counted && fstat(fd, &st) == 0 && st.st_nlink == 2)
 		return 0;
 	d = fdopendir(fd);
 	if (!d)
@@ -226,35 +272,54 @@ static pid_t last_pid(const struct walk *w, pid_t init_pid)
 	return 0;
 }
 
-int burrow_gather_tasks(int root_fd, const struct burrow_container *c, struct burrow_tasks *ret)
+/* Counts the tasks of the container's cgroup subtree into w->t; 1: it has none of its own. */
+static int count_tasks(int root_fd, const struct burrow_container *c, struct walk *w)
 {
-	static const enum burrow_cg prefer[] = { BURROW_CG_PIDS, BURROW_CG_CPU, BURROW_CG_SYSTEMD };
-	const struct burrow_cgpath *p = NULL;
-	_cleanup_close_ int proc_fd = -1;
-	struct walk w = { 0 };
-	int fd, r;
+	const struct burrow_cgpath *p = burrow_container_tasks_cg(c);
+	int fd;
 
-	for (size_t i = 0; i < ELEMENTSOF(prefer) && !p; i++)
-		if (c->cg[prefer[i]].path)
-			p = &c->cg[prefer[i]];
+	/*
+	 * Never a hierarchy's root: that walked every task of the machine, once
+	 * per container and tick, and counted the host's load as the container's.
+	 */
 	if (!p)
-		return -ENODATA;
-
-	proc_fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (proc_fd < 0)
-		return -errno;
+		return 1;
+	w->root_fd = root_fd;
 	fd = openat(root_fd, p->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENODATA : -errno;
-	w.root_fd = root_fd;
-	w.proc_fd = proc_fd;
-	w.visit = count_task;
-	w.list = p->v2 ? "cgroup.threads" : "tasks";
-	r = walk_cgroup(&w, fd, 0);
+	w->visit = count_task;
+	w->list = p->v2 ? "cgroup.threads" : "tasks";
+	return walk_cgroup(w, fd, 0);
+}
+
+int burrow_gather_tasks(int root_fd, const struct burrow_container *c, struct burrow_tasks *ret)
+{
+	struct walk w = { .proc_fd = -EBADF };
+	int r;
+
+	r = count_tasks(root_fd, c, &w);
+	if (r == 0)
+		w.t.last_pid = last_pid(&w, c->init_pid);
+	closep(&w.proc_fd);
 	if (r < 0)
 		return r;
-	w.t.last_pid = last_pid(&w, c->init_pid);
-	*ret = w.t;
+	*ret = r > 0 ? (struct burrow_tasks){ .host = true } : w.t;
+	return 0;
+}
+
+int burrow_gather_active(int root_fd, const struct burrow_container *c, struct burrow_cgstats *s,
+			 struct burrow_tasks *ret)
+{
+	struct walk w = { .proc_fd = -EBADF, .cgstats = s };
+	int r;
+
+	r = count_tasks(root_fd, c, &w);
+	closep(&w.proc_fd);
+	if (r < 0)
+		return r;
+	*ret = r > 0 ? (struct burrow_tasks){ .host = true }
+		     : (struct burrow_tasks){ .running = w.t.running, .blocked = w.t.blocked };
 	return 0;
 }
 

@@ -43,6 +43,21 @@ static int render_mem(struct daemon *d, const struct burrow_container *c, enum v
 	return burrow_render_swaps(&m, host, &d->opts, out);
 }
 
+static int render_vmstat(struct daemon *d, const struct burrow_container *c, struct strbuf *out)
+{
+	_cleanup_free_ char *host = NULL;
+	struct burrow_vmstat v;
+	int r;
+
+	r = burrow_gather_vmstat(d->root_fd, c, d->page_size, &v);
+	if (r < 0)
+		return r;
+	r = host_text(d, "proc/vmstat", &host);
+	if (r < 0)
+		return r;
+	return burrow_render_vmstat(&v, host, out);
+}
+
 static int render_cpu(struct daemon *d, struct ctr *x, const struct burrow_container *c,
 		      enum vfile k, struct strbuf *out)
 {
@@ -98,18 +113,6 @@ static int render_io(struct daemon *d, const struct burrow_container *c, struct 
 	return r;
 }
 
-static int render_loadavg(struct daemon *d, struct ctr *x, const struct burrow_container *c,
-			  struct strbuf *out)
-{
-	struct burrow_tasks t;
-	int r;
-
-	r = burrow_gather_tasks(d->root_fd, c, &t);
-	if (r < 0)
-		return r;
-	return burrow_render_loadavg(&x->load, &t, out);
-}
-
 /* Passed-through text (slabinfo, PSI) as the gather returns it. */
 static int take_text(int r, char *text, size_t len, struct strbuf *out)
 {
@@ -118,6 +121,25 @@ static int take_text(int r, char *text, size_t len, struct strbuf *out)
 	strbuf_free(out);
 	*out = (struct strbuf){ .buf = text, .len = len, .cap = len + 1 };
 	return 0;
+}
+
+static int render_loadavg(struct daemon *d, struct ctr *x, const struct burrow_container *c,
+			  struct strbuf *out)
+{
+	struct burrow_tasks t;
+	int r;
+
+	char *text;
+	size_t len;
+
+	r = burrow_gather_tasks(d->root_fd, c, &t);
+	if (r < 0)
+		return r;
+	if (t.host) {
+		r = read_full_at(d->root_fd, vfile_host_path(VF_LOADAVG), &text, &len);
+		return take_text(r, text, len, out);
+	}
+	return burrow_render_loadavg(&x->load, &t, out);
 }
 
 static int render_container(struct daemon *d, struct ctr *x, enum vfile k, struct strbuf *out)
@@ -148,6 +170,8 @@ static int render_container(struct daemon *d, struct ctr *x, enum vfile k, struc
 		return render_loadavg(d, x, c, out);
 	case VF_DISKSTATS:
 		return render_io(d, c, out);
+	case VF_VMSTAT:
+		return render_vmstat(d, c, out);
 	case VF_SLABINFO:
 		r = burrow_gather_slabinfo(d->root_fd, c, &text, &len);
 		return take_text(r, text, len, out);
@@ -167,7 +191,7 @@ static int render(struct daemon *d, struct ctr *x, enum vfile k, struct strbuf *
 	size_t len;
 	int r;
 
-	/* The host, and everyone's loadavg without -l, read the host's own file. */
+	/* The host, and everyone's loadavg with --disable-loadavg, read the host's own file. */
 	if (ctr_is_host(x) || (k == VF_LOADAVG && !d->opts.loadavg)) {
 		r = read_full_at(d->root_fd, vfile_host_path(k), &text, &len);
 		return take_text(r, text, len, out);

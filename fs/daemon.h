@@ -29,6 +29,7 @@ struct daemon {
 	struct burrow_layout *layout;
 	struct burrow_opts opts;
 	uint64_t clk_tck;
+	uint64_t page_size;	      /* vmstat's unit of pages */
 	uint64_t self_pidns;	      /* the daemon's pid namespace: its readers are the host */
 	struct caller_self self_cred; /* what a caller must hold to be host root */
 	uint64_t cache_ns;	      /* render-cache TTL */

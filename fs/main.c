@@ -49,7 +49,8 @@ static void help(void)
 	       "\n"
 	       "  -p, --pidfile FILE        write the daemon's pid to FILE\n"
 	       "  -u, --disable-swap        show no swap in meminfo and swaps\n"
-	       "  -l, --enable-loadavg      compute each container's own load average\n"
+	       "  -l, --enable-loadavg      each container's own load average (the default)\n"
+	       "      --disable-loadavg     the host's load average for every reader\n"
 	       "      --enable-cfs          cut the visible CPUs to the CFS quota\n"
 	       "  -d, --debug               log debug messages to stderr\n"
 	       "      --threads N           worker threads (default %d, at most %d)\n"
@@ -96,12 +97,14 @@ enum {
 	ARG_MAX_CONTAINERS,
 	ARG_RESTART_TIMEOUT,
 	ARG_STOP,
+	ARG_DISABLE_LOADAVG,
 };
 
 static const struct option longopts[] = {
 	{ "pidfile", required_argument, NULL, 'p' },
 	{ "disable-swap", no_argument, NULL, 'u' },
 	{ "enable-loadavg", no_argument, NULL, 'l' },
+	{ "disable-loadavg", no_argument, NULL, ARG_DISABLE_LOADAVG },
 	{ "enable-cfs", no_argument, NULL, ARG_ENABLE_CFS },
 	{ "debug", no_argument, NULL, 'd' },
 	{ "threads", required_argument, NULL, ARG_THREADS },
@@ -124,7 +127,11 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		.cache_ms = DEFAULT_CACHE_MS,
 		.max_containers = DEFAULT_MAX_CONTAINERS,
 		.restart_timeout = DEFAULT_RESTART_TIMEOUT,
-		.opts = { .swap = true },
+		/*
+		 * Per-container loadavg costs one taskstats call per container
+		 * cgroup and 5 s tick (see fs/sampler.c): cheap enough to be on.
+		 */
+		.opts = { .swap = true, .loadavg = true },
 	};
 	while ((c = getopt_long(argc, argv, "p:uldso:fhv", longopts, NULL)) >= 0) {
 		switch (c) {
@@ -136,6 +143,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			break;
 		case 'l':
 			cfg->opts.loadavg = true;
+			break;
+		case ARG_DISABLE_LOADAVG:
+			cfg->opts.loadavg = false;
 			break;
 		case ARG_ENABLE_CFS:
 			cfg->opts.cfs = true;
@@ -212,6 +222,8 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	d->start_sec = (uint64_t)time(NULL);
 	tck = sysconf(_SC_CLK_TCK);
 	d->clk_tck = tck > 0 ? (uint64_t)tck : 100;
+	tck = sysconf(_SC_PAGESIZE);
+	d->page_size = tck > 0 ? (uint64_t)tck : 4096;
 
 	d->root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->root_fd < 0)

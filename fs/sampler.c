@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgstats.h"
 #include "clock.h"
 #include "daemon.h"
 
@@ -24,8 +25,8 @@ static bool should_stop(struct sampler *s)
 	return stop;
 }
 
-/* One container's tick: the task scan runs without any lock; only the update takes one. */
-static void sample_one(struct daemon *d, struct ctr *x)
+/* One container's tick: the task count runs without any lock; only the update takes one. */
+static void sample_one(struct daemon *d, struct burrow_cgstats *cs, struct ctr *x)
 {
 	struct burrow_container c;
 	struct burrow_tasks t;
@@ -36,18 +37,20 @@ static void sample_one(struct daemon *d, struct ctr *x)
 	pthread_mutex_unlock(&x->lock);
 	if (r < 0)
 		return;
-	r = burrow_gather_tasks(d->root_fd, &c, &t);
+	r = burrow_gather_active(d->root_fd, &c, cs, &t);
 	burrow_container_done(&c);
 	if (r < 0) {
 		log_ratelimited(&d->log, r, "loadavg sample of pid %d: %m", (int)x->init_pid);
 		return;
 	}
+	if (t.host)
+		return; /* no cgroup of its own: it reads the host's loadavg */
 	pthread_mutex_lock(&x->lock);
 	burrow_loadavg_tick(&x->load, (unsigned long)(t.running + t.blocked));
 	pthread_mutex_unlock(&x->lock);
 }
 
-static void sample_loadavg(struct daemon *d)
+static void sample_loadavg(struct daemon *d, struct burrow_cgstats *cs)
 {
 	uint64_t now = now_ns();
 	struct ctr **v = NULL;
@@ -56,9 +59,13 @@ static void sample_loadavg(struct daemon *d)
 	if (ctr_table_collect_loadavg(d, now > LOADAVG_IDLE_NS ? now - LOADAVG_IDLE_NS : 0, &v,
 				      &n) < 0)
 		return;
-	/* Cost is one task scan per active container, and a stop request cuts the round short. */
+	/*
+	 * Cost is one taskstats call per cgroup of each active container (a
+	 * stat read per task where the kernel cannot count: cgroup2), and a
+	 * stop request cuts the round short.
+	 */
 	for (i = 0; i < n && !should_stop(&d->sampler); i++)
-		sample_one(d, v[i]);
+		sample_one(d, cs, v[i]);
 	for (i = 0; i < n; i++)
 		ctr_unref(v[i]);
 	free(v);
@@ -68,8 +75,17 @@ static void *sampler_main(void *arg)
 {
 	struct daemon *d = arg;
 	struct sampler *s = &d->sampler;
+	struct burrow_cgstats *cs = NULL;
 	struct timespec deadline;
+	int r;
 
+	/* The socket is this thread's: its replies are matched to its requests. */
+	if (d->opts.loadavg) {
+		r = burrow_cgstats_new(&cs);
+		if (r < 0)
+			log_errno(&d->log, LOG_INFO, r,
+				  "No taskstats (%m): loadavg reads each task's state instead");
+	}
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	for (;;) {
 		bool stop;
@@ -85,9 +101,10 @@ static void *sampler_main(void *arg)
 		if (stop)
 			break;
 		if (d->opts.loadavg)
-			sample_loadavg(d);
+			sample_loadavg(d, cs);
 		ctr_table_sweep(d);
 	}
+	burrow_cgstats_free(cs);
 	return NULL;
 }
 

@@ -8,9 +8,9 @@ struct daemon;
 
 /*
  * One background thread, ticking every 5 seconds (the kernel's LOAD_FREQ):
- * with -l it samples the tasks of each container whose loadavg was read in
- * the last minutes, and always it sweeps the cache of dead containers and
- * stale renders. It holds no lock that readers need across any I/O.
+ * unless --disable-loadavg it counts the tasks of each container whose
+ * loadavg was read in the last minutes, and always it sweeps the cache of
+ * dead containers and stale renders. It holds no lock that readers need across any I/O.
  */
 struct sampler {
 	pthread_t thread;

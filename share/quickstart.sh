@@ -109,7 +109,7 @@ if [ -e "$MNT/proc/meminfo" ]; then
 else
 	mountpoint -q "$MNT" && die "$MNT is a mount point, but not a working burrowfs"
 	say "Starting burrowfs on $MNT (log: /var/log/burrowfs.log)"
-	setsid "$BURROWFS" -l -p /run/burrowfs.pid "$MNT" </dev/null >/var/log/burrowfs.log 2>&1 &
+	setsid "$BURROWFS" -p /run/burrowfs.pid "$MNT" </dev/null >/var/log/burrowfs.log 2>&1 &
 	OUR_BFS=1
 	for _ in $(seq 100); do
 		[ -e "$MNT/proc/meminfo" ] && break

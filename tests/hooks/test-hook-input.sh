@@ -16,7 +16,7 @@ bfs_start
 export BURROWFS_DIR=$BFS_MNT
 
 ENTRIES="proc/cpuinfo proc/meminfo proc/stat proc/uptime proc/loadavg proc/diskstats
-proc/swaps proc/slabinfo proc/pressure/cpu proc/pressure/io proc/pressure/memory
+proc/swaps proc/slabinfo proc/vmstat proc/pressure/cpu proc/pressure/io proc/pressure/memory
 sys/devices/system/cpu"
 
 # run_hook NAME STDIN ARGS...: run the OCI hook; sets RC and ERR (its stderr).

@@ -9,7 +9,7 @@ set -eu
 mnt=$1
 shift
 
-for f in cpuinfo meminfo stat uptime loadavg diskstats swaps slabinfo; do
+for f in cpuinfo meminfo stat uptime loadavg diskstats swaps slabinfo vmstat; do
 	mount --bind "$mnt/proc/$f" "/proc/$f"
 done
 if [ -d /proc/pressure ]; then

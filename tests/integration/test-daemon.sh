@@ -9,8 +9,8 @@ t_init
 
 help=$(timeout 10 "$BURROWFS" --help)
 check_num "--help exits 0" $? == 0
-for o in -p --pidfile -u --disable-swap -l --enable-loadavg --enable-cfs -d --threads --help \
-	--version; do
+for o in -p --pidfile -u --disable-swap -l --enable-loadavg --disable-loadavg --enable-cfs -d \
+	--threads --help --version; do
 	check_cmd "--help lists $o" grep -q -- "$o\b" <<<"$help"
 done
 ver=$(timeout 10 "$BURROWFS" --version)
@@ -24,7 +24,8 @@ timeout 10 "$BURROWFS" --threads 0 "$T_TMP" >/dev/null 2>&1
 check_num "--threads 0 is refused" $? "!=" 0
 
 # ---- -p, SIGTERM ------------------------------------------------------------
-bfs_start -p "$T_TMP/burrowfs.pid" --threads 2 -d
+# -l is the default now, and still accepted.
+bfs_start -p "$T_TMP/burrowfs.pid" --threads 2 -d -l
 check_eq "-p writes the daemon's pid" "$(cat "$T_TMP/burrowfs.pid" 2>/dev/null)" "$BFS_PID"
 check_cmd "the mount is a fuse mount" \
 	awk -v m="$BFS_MNT" '$5 == m && / - fuse/ { f = 1 } END { exit !f }' /proc/self/mountinfo

@@ -14,7 +14,7 @@ bfs_start
 MNT=$BFS_MNT
 
 FILES="proc/cpuinfo proc/meminfo proc/stat proc/uptime proc/loadavg proc/diskstats proc/swaps
-	proc/slabinfo proc/pressure/cpu proc/pressure/io proc/pressure/memory
+	proc/slabinfo proc/vmstat proc/pressure/cpu proc/pressure/io proc/pressure/memory
 	sys/devices/system/cpu/online sys/devices/system/cpu/possible sys/devices/system/cpu/present"
 # Files whose bytes do not change between two opens, for tools that open twice.
 STABLE="proc/cpuinfo proc/swaps sys/devices/system/cpu/online sys/devices/system/cpu/possible"
@@ -97,7 +97,7 @@ for d in proc proc/pressure sys/devices/system/cpu sys/devices/system/cpu/cpu0; 
 	check_eq "stat $d: a directory" "$(timeout 10 stat -c %F "$MNT/$d")" "directory"
 done
 check_eq "readdir proc" "$(timeout 10 ls "$MNT/proc" | tr '\n' ' ')" \
-	"cpuinfo diskstats loadavg meminfo pressure slabinfo stat swaps uptime "
+	"cpuinfo diskstats loadavg meminfo pressure slabinfo stat swaps uptime vmstat "
 check_eq "readdir proc/pressure" "$(timeout 10 ls "$MNT/proc/pressure" | tr '\n' ' ')" \
 	"cpu io memory "
 check_eq "readdir of the root has proc and sys" \

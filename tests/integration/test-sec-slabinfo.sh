@@ -56,6 +56,7 @@ proc/loadavg
 proc/diskstats
 proc/swaps
 proc/slabinfo
+proc/vmstat
 proc/pressure/cpu
 proc/pressure/io
 proc/pressure/memory

@@ -145,6 +145,39 @@ START_TEST(test_tasks_v1)
 }
 END_TEST
 
+/* The sampler's count: the same running and blocked, nothing else read. */
+START_TEST(test_active)
+{
+	_cleanup_close_ int root = fixture_root("cpu-v1");
+	_cleanup_close_ int root2 = fixture_root("tasks-pids-root");
+	struct burrow_layout *l = NULL;
+	struct burrow_container c;
+	struct burrow_tasks t;
+
+	fixture_container(root, &c);
+	ck_assert_int_eq(burrow_gather_active(root, &c, NULL, &t), 0);
+	ck_assert_uint_eq(t.running, 2);
+	ck_assert_uint_eq(t.blocked, 1);
+	ck_assert_uint_eq(t.threads, 0);
+	ck_assert_int_eq(t.last_pid, 0);
+	ck_assert(!t.host);
+	burrow_container_done(&c);
+
+	fixture_container(root2, &c);
+	ck_assert_int_eq(burrow_gather_active(root2, &c, NULL, &t), 0);
+	ck_assert_uint_eq(t.running, 1);
+	ck_assert_uint_eq(t.blocked, 0);
+	burrow_container_done(&c);
+	ck_assert_int_eq(burrow_layout_load(root2, &l), 0);
+	ck_assert_int_eq(burrow_container_load(root2, l, 2000, &c), 0);
+	burrow_layout_free(l);
+	ck_assert_int_eq(burrow_gather_active(root2, &c, NULL, &t), 0);
+	ck_assert(t.host);
+	ck_assert_uint_eq(t.running + t.blocked, 0);
+	burrow_container_done(&c);
+}
+END_TEST
+
 START_TEST(test_tasks_layouts)
 {
 	struct burrow_tasks t;
@@ -190,9 +223,51 @@ START_TEST(test_tasks_fallback)
 	ck_assert_uint_eq(t.running, 1);
 	ck_assert_int_eq(t.last_pid, 21);
 
-	free(c.cg[BURROW_CG_SYSTEMD].path);
-	c.cg[BURROW_CG_SYSTEMD].path = NULL;
-	ck_assert_int_eq(burrow_gather_tasks(root, &c, &t), -ENODATA);
+	/* No hierarchy at all: nothing is walked, the host's files apply. */
+	for (int i = 0; i < _BURROW_CG_MAX; i++) {
+		free(c.cg[i].path);
+		c.cg[i].path = NULL;
+	}
+	ck_assert_int_eq(burrow_gather_tasks(root, &c, &t), 0);
+	ck_assert(t.host);
+	ck_assert_uint_eq(t.threads, 0);
+	burrow_container_done(&c);
+}
+END_TEST
+
+/*
+ * A runtime that made no pids cgroup leaves the container in that
+ * hierarchy's root, which lists every task of the machine. Walking it made
+ * the sampler scan the whole host per container and tick, and reported the
+ * host's load as the container's: the cpu cgroup is the container's own.
+ */
+START_TEST(test_tasks_pids_root)
+{
+	_cleanup_close_ int root = fixture_root("tasks-pids-root");
+	struct burrow_layout *l = NULL;
+	struct burrow_container c;
+	struct burrow_tasks t;
+
+	fixture_container(root, &c);
+	ck_assert_str_eq(c.cg[BURROW_CG_PIDS].path, "sys/fs/cgroup/pids");
+	ck_assert_ptr_eq(burrow_container_tasks_cg(&c), &c.cg[BURROW_CG_CPU]);
+	ck_assert_int_eq(burrow_gather_tasks(root, &c, &t), 0);
+	ck_assert(!t.host);
+	ck_assert_uint_eq(t.threads, 2);
+	ck_assert_uint_eq(t.running, 1);
+	ck_assert_uint_eq(t.blocked, 0);
+	ck_assert_int_eq(t.last_pid, 2);
+	burrow_container_done(&c);
+
+	/* In the root everywhere: its tasks are the host's, and none is walked. */
+	ck_assert_int_eq(burrow_layout_load(root, &l), 0);
+	ck_assert_int_eq(burrow_container_load(root, l, 2000, &c), 0);
+	burrow_layout_free(l);
+	ck_assert_ptr_null(burrow_container_tasks_cg(&c));
+	ck_assert_int_eq(burrow_gather_tasks(root, &c, &t), 0);
+	ck_assert(t.host);
+	ck_assert_uint_eq(t.threads, 0);
+	ck_assert_uint_eq(t.running, 0);
 	burrow_container_done(&c);
 }
 END_TEST
@@ -212,7 +287,10 @@ static void write_file(int dir_fd, const char *path, const char *text)
 	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
 }
 
-/* A tree of our own: proc/7 (state R), and cgroup "cg" as the container's pids cgroup. */
+/*
+ * A tree of our own: proc/7 (state R), and cgroup "cg" as the container's
+ * pids cgroup, a child of the hierarchy mounted at the tree's root.
+ */
 static int make_tree(char *dir, struct burrow_container *c)
 {
 	int root;
@@ -226,7 +304,7 @@ static int make_tree(char *dir, struct burrow_container *c)
 	write_file(root, "proc/7/status", "Name:\tt\nNSpid:\t7\t3\n");
 	ck_assert_int_eq(mkdirat(root, "cg", 0755), 0);
 	*c = (struct burrow_container){ 0 };
-	c->cg[BURROW_CG_PIDS] = (struct burrow_cgpath){ .path = strdup("cg"), .mount_len = 2 };
+	c->cg[BURROW_CG_PIDS] = (struct burrow_cgpath){ .path = strdup("cg"), .mount_len = 0 };
 	return root;
 }
 
@@ -297,6 +375,8 @@ int main(void)
 	tcase_add_test(tc, test_tasks_v1);
 	tcase_add_test(tc, test_tasks_layouts);
 	tcase_add_test(tc, test_tasks_fallback);
+	tcase_add_test(tc, test_tasks_pids_root);
+	tcase_add_test(tc, test_active);
 	tcase_add_test(tc, test_tasks_depth_bound);
 	tcase_add_test(tc, test_tasks_count_bound);
 	suite_add_tcase(s, tc);

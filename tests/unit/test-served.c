@@ -114,7 +114,8 @@ START_TEST(test_bound)
 	ck_assert(burrow_served_bound(burrow_served_vfile(VF_PSI_CPU)));
 	ck_assert(burrow_served_bound(burrow_served_vfile(VF_PSI_IO)));
 	ck_assert(burrow_served_bound(burrow_served_vfile(VF_PSI_MEMORY)));
-	ck_assert_uint_eq(bound, 12);
+	ck_assert(burrow_served_bound(burrow_served_vfile(VF_VMSTAT)));
+	ck_assert_uint_eq(bound, 13);
 	ck_assert_ptr_null(burrow_served_vfile(VF_PASSTHROUGH_DIR));
 	ck_assert_ptr_null(burrow_served_vfile(_VF_MAX));
 }
