@@ -114,18 +114,18 @@ static size_t encode32(const struct burrow_sysinfo *s, unsigned char *buf)
 	uint64_t mem[6] = { s->totalram,  s->freeram,	s->sharedram,
 			    s->bufferram, s->totalswap, s->freeswap };
 	unsigned shift = 0;
-	uint64_t top = 0;
 
-	for (size_t i = 0; i < ELEMENTSOF(mem); i++)
-		top = MAX(top, mem[i]);
-	/* compat_sysinfo scales by mem_unit rather than truncate. */
-	while (shift < 31 && (top >> shift) > UINT32_MAX)
-		shift++;
+	/*
+	 * compat_sysinfo(): once totalram or totalswap outgrows 32 bits of
+	 * bytes, the unit becomes the page (4 KiB on every arch we answer).
+	 */
+	if (s->totalram > UINT32_MAX || s->totalswap > UINT32_MAX)
+		shift = 12;
 	put(buf, 0, MIN(s->uptime, (uint64_t)INT32_MAX), 4);
 	for (int i = 0; i < 3; i++)
 		put(buf, 4 + 4 * (size_t)i, MIN(s->loads[i], (uint64_t)UINT32_MAX), 4);
 	for (size_t i = 0; i < ELEMENTSOF(mem); i++)
-		put(buf, 16 + 4 * i, mem[i] >> shift, 4);
+		put(buf, 16 + 4 * i, MIN(mem[i] >> shift, (uint64_t)UINT32_MAX), 4);
 	put(buf, 40, (uint16_t)s->procs, 2);
 	/* u16 pad; totalhigh, freehigh 0; mem_unit at 52; 8 bytes of padding. */
 	put(buf, 52, (uint64_t)1 << shift, 4);

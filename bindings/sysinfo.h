@@ -47,7 +47,8 @@ int burrow_gather_procs(int root_fd, const struct burrow_container *c, uint64_t 
 /*
  * The caller's struct sysinfo into buf (at least BURROW_SYSINFO_SIZE_64):
  * LP64 with mem_unit 1, as a 64-bit kernel answers; or ILP32 (abi32),
- * where mem_unit doubles until every memory figure fits 32 bits, as the
- * kernel's compat_sysinfo does. Returns the layout's size.
+ * with mem_unit 1, or 4096 once totalram or totalswap needs more than 32
+ * bits of bytes, as the kernel's compat_sysinfo does (figures past 16 TiB
+ * saturate). Returns the layout's size.
  */
 size_t burrow_sysinfo_encode(const struct burrow_sysinfo *s, bool abi32, void *buf);

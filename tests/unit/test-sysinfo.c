@@ -7,6 +7,7 @@
 
 #include "fixture.h"
 #include "macro.h"
+#include "ocistate.h"
 #include "sysinfo.h"
 
 static const struct burrow_opts swap_on = { .swap = true };
@@ -176,21 +177,54 @@ START_TEST(test_encode_compat_scaled)
 	struct burrow_sysinfo big = sample;
 	struct sysinfo32 si;
 
-	/* 24 GiB of RAM does not fit 32 bits of bytes: mem_unit 8 does. */
+	/* 24 GiB of RAM does not fit 32 bits of bytes: pages do (as an i386 caller sees here). */
 	big.totalram = 24ull << 30;
 	big.freeram = (20ull << 30) + 7;
 	si = encode32(&big);
-	ck_assert_uint_eq(si.mem_unit, 8);
+	ck_assert_uint_eq(si.mem_unit, 4096);
 	ck_assert_uint_eq((uint64_t)si.totalram * si.mem_unit, big.totalram);
 	ck_assert_uint_eq((uint64_t)si.freeram * si.mem_unit, 20ull << 30);
 	ck_assert_uint_eq((uint64_t)si.sharedram * si.mem_unit, 4096);
 	ck_assert_uint_eq((uint64_t)si.totalswap * si.mem_unit, 104857600);
-	/* Exactly 4 GiB is one past UINT32_MAX: mem_unit 2. */
+	/* Exactly 4 GiB is one past UINT32_MAX. */
 	big.totalram = 4ull << 30;
 	big.freeram = 0;
 	si = encode32(&big);
-	ck_assert_uint_eq(si.mem_unit, 2);
-	ck_assert_uint_eq(si.totalram, 2u << 30);
+	ck_assert_uint_eq(si.mem_unit, 4096);
+	ck_assert_uint_eq(si.totalram, 1u << 20);
+	/* Swap alone can make the switch; 32 TiB saturates rather than wraps. */
+	big.totalram = 300ull << 20;
+	big.totalswap = 32ull << 40;
+	si = encode32(&big);
+	ck_assert_uint_eq(si.mem_unit, 4096);
+	ck_assert_uint_eq(si.totalram, 76800);
+	ck_assert_uint_eq(si.totalswap, UINT32_MAX);
+}
+END_TEST
+
+/* What runc sends (libcontainer/seccomp's ContainerProcessState), and worse. */
+START_TEST(test_oci_state)
+{
+	static const char runc[] =
+		"{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":4242,"
+		"\"metadata\":\"x\",\"state\":{\"ociVersion\":\"1.0.2\",\"id\":\"c1\","
+		"\"status\":\"creating\",\"pid\":4242,\"bundle\":\"/b\"}}";
+	static const char two[] = "{ \"fds\" : [ \"pidFd\" , \"seccompFd\" ] }";
+	/* A "fds" key nested, or inside a string, is not the state's. */
+	static const char nested[] =
+		"{\"metadata\":\"\\\"fds\\\":[\\\"seccompFd\\\"]\","
+		"\"state\":{\"fds\":[\"seccompFd\"]},\"fds\":[\"other\",\"seccompFd\"]}";
+
+	ck_assert_int_eq(burrow_oci_state_fd_index(runc, strlen(runc), "seccompFd"), 0);
+	ck_assert_int_eq(burrow_oci_state_fd_index(two, strlen(two), "seccompFd"), 1);
+	ck_assert_int_eq(burrow_oci_state_fd_index(nested, strlen(nested), "seccompFd"), 1);
+	ck_assert_int_eq(burrow_oci_state_fd_index("{\"fds\":[]}", 10, "seccompFd"), -ENOENT);
+	ck_assert_int_eq(burrow_oci_state_fd_index("{\"pid\":1}", 9, "seccompFd"), -ENOENT);
+	ck_assert_int_eq(burrow_oci_state_fd_index("{\"fds\":[1]}", 11, "seccompFd"), -EBADMSG);
+	ck_assert_int_eq(burrow_oci_state_fd_index("{\"fds\":[\"seccompFd", 18, "seccompFd"),
+			 -EBADMSG);
+	/* Not terminated: the length bounds the scan. */
+	ck_assert_int_eq(burrow_oci_state_fd_index(two, 10, "seccompFd"), -EBADMSG);
 }
 END_TEST
 
@@ -206,6 +240,7 @@ int main(void)
 	tcase_add_test(tc, test_encode_native);
 	tcase_add_test(tc, test_encode_compat_fits);
 	tcase_add_test(tc, test_encode_compat_scaled);
+	tcase_add_test(tc, test_oci_state);
 	suite_add_tcase(s, tc);
 	return fixture_run_suite(s);
 }

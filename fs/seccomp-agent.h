@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct daemon;
+
+/*
+ * The seccomp agent: answers sysinfo(2) for containers whose runtime set
+ * it to SCMP_ACT_NOTIFY and handed us the listener. Runtimes connect to a
+ * unix socket and speak the OCI seccomp agent protocol (runc's
+ * linux.seccomp.listenerPath, and the burrow launcher): one message, the
+ * container process state as JSON, whose "fds" array names the fds that
+ * ride along by SCM_RIGHTS; we take the one named "seccompFd".
+ *
+ * Any local user may connect (the socket is 0666): unprivileged users'
+ * containers need the agent too. The answer only ever depends on the
+ * thread the kernel says made the call, never on what a sender claims, so a
+ * sender gains nothing but answers about its own processes. Listener fds
+ * count in the sender's share of the daemon's fds (fdquota.h), and one
+ * user holds at most AGENT_CONNS_PER_UID connections in flight.
+ */
+
+#define AGENT_WORKERS	      4
+#define AGENT_CONNS_MAX	      64
+#define AGENT_CONNS_PER_UID   4
+/* Bytes of one state message; runc's are a few hundred. */
+#define AGENT_MSG_MAX	      (64u << 10)
+/* fds one message may carry. */
+#define AGENT_FDS_MAX	      8
+/* A connection that has not sent its message by then is dropped. */
+#define AGENT_CONN_TIMEOUT_MS 5000
+/* SECCOMP_IOCTL_NOTIF_RECV is cut short after this (see agent_recv()). */
+#define AGENT_RECV_TIMEOUT_MS 200
+
+struct agent_conn;
+struct agent_listener;
+
+struct agent {
+	char path[108];
+	int sock_fd; /* the listening socket, -1: no agent */
+	int epoll_fd;
+	int stop_fd; /* eventfd: the loop ends */
+	bool running;
+	bool loop_started;
+	pthread_t loop;
+	pthread_t workers[AGENT_WORKERS];
+	unsigned n_workers;
+	pthread_mutex_t lock; /* everything below */
+	pthread_cond_t cond;
+	bool stopping;
+	struct agent_listener *listeners;		/* all of them */
+	struct agent_listener *queue_head, *queue_tail; /* ready for a worker */
+	struct agent_conn *conns;
+	unsigned n_conns;
+	uint16_t notif_size;	   /* the kernel's struct seccomp_notif */
+	uint64_t answered, failed; /* counters for the log at exit */
+};
+
+/*
+ * Listens on path (made 0666, its directory created 0755) and starts the
+ * threads. A live socket at path is another daemon's: -EADDRINUSE. A stale
+ * one is replaced.
+ */
+int agent_start(struct daemon *d, const char *path);
+void agent_stop(struct daemon *d);
+
+/* seccomp-answer.c: answers notification n of listener; <0 only when the reply could not be sent.
+ */
+int agent_answer(struct daemon *d, int listener, const struct seccomp_notif *n);
