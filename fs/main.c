@@ -386,15 +386,18 @@ static int serve(struct daemon *d, const struct config *cfg)
 		r = sampler_start(d);
 	if (r >= 0)
 		r = monitor_start(d);
-	/* Without the agent the files are still served: say so, and go on. */
-	if (r >= 0 && cfg->seccomp_socket) {
+	/*
+	 * Without the agent the files are still served: say so, and go on. A
+	 * keeper's listeners are served even unasked: their callers wait.
+	 */
+	if (r >= 0 && (cfg->seccomp_socket || d->conn.agent.sock_fd >= 0 || d->conn.agent.n)) {
 		int a = agent_start(d, cfg->seccomp_socket);
 
 		if (a < 0)
 			log_errno(&d->log, LOG_ERR, a,
 				  "Failed to start the seccomp agent on %s, containers' sysinfo "
 				  "shows the host: %m",
-				  cfg->seccomp_socket);
+				  cfg->seccomp_socket ? cfg->seccomp_socket : "the kept socket");
 	}
 	if (r >= 0) {
 		log_debug(&d->log, "serving %s, %u threads, cache %u ms", d->conn.mountpoint,

@@ -64,6 +64,7 @@ struct agent_conn {
 struct agent_listener {
 	struct item it;
 	int fd;
+	uint32_t id;	/* as the keeper knows it */
 	uint64_t owner; /* fdquota owner: the sender's uid */
 	struct agent_listener *next, *qnext;
 };
@@ -99,8 +100,12 @@ static uint64_t uid_owner(uid_t uid)
 	return uid == 0 ? 0 : FDQUOTA_HOST_UID | uid;
 }
 
-/* Takes fd: it is kept as a listener, or closed. */
-static int listener_add(struct daemon *d, int fd, uid_t uid)
+/*
+ * Takes fd: it is kept as a listener, or closed. A new one (kept false)
+ * goes to the keeper too; one the keeper gave back has its id already, and
+ * counts against the total only: the keeper does not know its sender.
+ */
+static int listener_insert(struct daemon *d, int fd, uint64_t owner, uint32_t id, bool kept)
 {
 	struct agent *a = &d->agent;
 	struct agent_listener *l;
@@ -115,7 +120,11 @@ static int listener_add(struct daemon *d, int fd, uid_t uid)
 		close(fd);
 		return -ENOMEM;
 	}
-	*l = (struct agent_listener){ .it = { ITEM_LISTENER }, .fd = fd, .owner = uid_owner(uid) };
+	if (!kept)
+		id = a->next_id++;
+	*l = (struct agent_listener){
+		.it = { ITEM_LISTENER }, .fd = fd, .id = id, .owner = kept ? 0 : owner
+	};
 	pthread_mutex_lock(&d->handles.lock);
 	r = fdquota_charge(&d->handles.quota, l->owner);
 	pthread_mutex_unlock(&d->handles.lock);
@@ -128,12 +137,28 @@ static int listener_add(struct daemon *d, int fd, uid_t uid)
 	l->next = a->listeners;
 	a->listeners = l;
 	pthread_mutex_unlock(&a->lock);
+	if (!kept)
+		agent_keep_listener(d, fd, id);
 	return arm(a, l, EPOLL_CTL_ADD);
 }
 
-/* From the loop thread, once the listener's last user is gone (EPOLLHUP). */
-static void listener_remove(struct daemon *d, struct agent_listener *l)
+static int listener_fd(struct agent *a, uint32_t id)
 {
+	for (struct agent_listener *l = a->listeners; l; l = l->next)
+		if (l->id == id)
+			return l->fd;
+	return -1;
+}
+
+/*
+ * From the loop thread once the listener's last user is gone (EPOLLHUP):
+ * the keeper lets its copy go too. At a stop (forget false), the keeper
+ * keeps it for the next daemon.
+ */
+static void listener_remove(struct daemon *d, struct agent_listener *l, bool forget)
+{
+	if (forget)
+		agent_keep_drop(d, l->id);
 	struct agent *a = &d->agent;
 
 	pthread_mutex_lock(&a->lock);
@@ -233,7 +258,7 @@ static void conn_finish(struct daemon *d, struct agent_conn *c)
 	if (idx < 0 && c->nfds == 1)
 		idx = 0;
 	if (idx >= 0 && (size_t)idx < c->nfds) {
-		r = listener_add(d, c->fds[idx], c->uid);
+		r = listener_insert(d, c->fds[idx], uid_owner(c->uid), 0, false);
 		c->fds[idx] = c->fds[--c->nfds];
 	}
 	if (r < 0)
@@ -324,7 +349,7 @@ static void *loop_main(void *arg)
 			case ITEM_LISTENER:
 				/* Every filter user is gone: no call can come any more. */
 				if (!(ev[i].events & EPOLLIN))
-					listener_remove(d, (struct agent_listener *)it);
+					listener_remove(d, (struct agent_listener *)it, true);
 				else
 					queue_push(a, (struct agent_listener *)it);
 				break;
@@ -346,13 +371,12 @@ static void on_agent_signal(int sig)
  * may have taken the one epoll saw: a one-shot timer signal to this thread
  * cuts the wait short (EINTR), so no worker stays there.
  */
-static int agent_recv(int fd, timer_t timer, struct seccomp_notif *n, size_t size)
+static int agent_recv(int fd, timer_t timer, struct seccomp_notif *n)
 {
 	struct itimerspec on = { .it_value = { 0, AGENT_RECV_TIMEOUT_MS * NSEC_PER_MSEC } };
 	struct itimerspec off = { 0 };
 	int r;
 
-	memset(n, 0, size);
 	(void)timer_settime(timer, 0, &on, NULL);
 	r = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, n) < 0 ? -errno : 0;
 	(void)timer_settime(timer, 0, &off, NULL);
@@ -373,14 +397,12 @@ static int worker_timer(timer_t *ret)
 
 static void *worker_main(void *arg)
 {
-	struct daemon *d = arg;
+	struct agent_worker *w = arg;
+	struct daemon *d = w->d;
 	struct agent *a = &d->agent;
-	_cleanup_free_ struct seccomp_notif *n = NULL;
-	size_t size = MAX(sizeof(*n), (size_t)a->notif_size);
 	timer_t timer;
 
-	n = malloc(size);
-	if (!n || worker_timer(&timer) < 0) {
+	if (worker_timer(&timer) < 0) {
 		log_error(&d->log, "seccomp agent: a worker could not start");
 		return NULL;
 	}
@@ -401,9 +423,16 @@ static void *worker_main(void *arg)
 			a->queue_tail = NULL;
 		pthread_mutex_unlock(&a->lock);
 
-		r = agent_recv(l->fd, timer, n, size);
+		/* Received straight into the journal: see seccomp-keep.c. */
+		struct seccomp_notif *n = agent_slot_begin(a, w->i, l->id);
+
+		r = agent_recv(l->fd, timer, n);
+		/* For the restart tests: a daemon killed while it holds a call. */
+		if (r >= 0 && a->test_delay_us)
+			usleep(a->test_delay_us);
 		if (r >= 0)
 			r = agent_answer(d, l->fd, n);
+		agent_slot_end(a, w->i);
 		__atomic_add_fetch(r >= 0 ? &a->answered : &a->failed, 1, __ATOMIC_RELAXED);
 		/* Back into the set; EPOLLHUP then tells the loop when it is done. */
 		(void)arm(a, l, EPOLL_CTL_MOD);
@@ -463,6 +492,8 @@ static int agent_setup(struct daemon *d)
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 		return -errno;
 	a->notif_size = sizes.seccomp_notif;
+	if (a->notif_size > AGENT_NOTIF_MAX)
+		return -EOVERFLOW;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(AGENT_SIGNAL, &sa, NULL) < 0)
 		return -errno;
@@ -490,31 +521,103 @@ static int agent_threads(struct daemon *d)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = -pthread_create(&a->loop, NULL, loop_main, d);
 	a->loop_started = r >= 0;
-	for (; r >= 0 && a->n_workers < AGENT_WORKERS; a->n_workers++)
-		r = -pthread_create(&a->workers[a->n_workers], NULL, worker_main, d);
+	for (; r >= 0 && a->n_workers < AGENT_WORKERS; a->n_workers++) {
+		struct agent_worker *w = &a->workers[a->n_workers];
+
+		*w = (struct agent_worker){ .d = d, .i = a->n_workers };
+		r = -pthread_create(&w->thread, NULL, worker_main, w);
+		if (r < 0)
+			break;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
+}
+
+/* The path a kept socket is bound to, "" when unknown. */
+static void sock_path(int fd, char *buf, size_t size)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+
+	buf[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+	    len > offsetof(struct sockaddr_un, sun_path))
+		snprintf(buf, size, "%.*s", (int)(len - offsetof(struct sockaddr_un, sun_path)),
+			 sa.sun_path);
+}
+
+/* The socket and journal: the keeper's (a restart), else new ones it gets copies of. */
+static int agent_fds(struct daemon *d, const char *path)
+{
+	struct agent *a = &d->agent;
+	struct agent_kept *k = &d->conn.agent;
+	char kept[sizeof(a->path)];
+	bool fresh = false;
+	int r;
+
+	if (k->sock_fd >= 0) {
+		sock_path(k->sock_fd, kept, sizeof(kept));
+		/* Asked for another path: that one, from now on. */
+		if (path && strcmp(kept, path) != 0)
+			(void)close(TAKE_FD(k->sock_fd));
+		else
+			snprintf(a->path, sizeof(a->path), "%s", kept);
+	}
+	if (k->sock_fd >= 0) {
+		a->sock_fd = TAKE_FD(k->sock_fd);
+		(void)fcntl(a->sock_fd, F_SETFL, O_NONBLOCK);
+	} else {
+		if (!path)
+			return -ENOENT;
+		snprintf(a->path, sizeof(a->path), "%s", path);
+		r = sock_listen(path);
+		if (r < 0)
+			return r;
+		a->sock_fd = r;
+		fresh = true;
+	}
+	r = k->journal_fd >= 0 ? agent_journal_open(a, TAKE_FD(k->journal_fd)) : -ENOENT;
+	if (r < 0) {
+		r = agent_journal_open(a, -1);
+		if (r < 0)
+			return r;
+		fresh = true;
+	}
+	if (fresh)
+		agent_keep_sock(d);
+	return 0;
 }
 
 int agent_start(struct daemon *d, const char *path)
 {
 	struct agent *a = &d->agent;
-	int r;
+	struct agent_kept *k = &d->conn.agent;
+	int r, replayed;
 
-	*a = (struct agent){ .sock_fd = -1, .epoll_fd = -1, .stop_fd = -1 };
+	*a = (struct agent){ .sock_fd = -1, .epoll_fd = -1, .stop_fd = -1, .journal_fd = -1 };
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
-	snprintf(a->path, sizeof(a->path), "%s", path);
-	r = sock_listen(path);
-	if (r < 0)
-		return r;
-	a->sock_fd = r;
-	r = agent_setup(d);
+	a->running = true;
+	if (getenv("BURROWFS_TEST_SECCOMP_DELAY_MS"))
+		a->test_delay_us = 1000 * (unsigned)atoi(getenv("BURROWFS_TEST_SECCOMP_DELAY_MS"));
+	r = agent_fds(d, path);
+	if (r >= 0)
+		r = agent_setup(d);
+	for (size_t i = 0; r >= 0 && i < k->n; i++) {
+		a->next_id = MAX(a->next_id, k->listeners[i].id + 1);
+		(void)listener_insert(d, TAKE_FD(k->listeners[i].fd), 0, k->listeners[i].id, true);
+	}
+	/* Before any worker: their slots are the ones left to answer. */
+	if (r >= 0 && (replayed = agent_replay(d, listener_fd)) > 0)
+		log_info(&d->log, "seccomp agent: answered %d call(s) a previous burrowfs had left",
+			 replayed);
 	if (r >= 0)
 		r = agent_threads(d);
-	a->running = true;
 	if (r < 0)
 		agent_stop(d);
+	else if (k->n > 0)
+		log_info(&d->log, "seccomp agent: took over %zu listener(s) on %s", k->n, a->path);
+	agent_kept_drop(k);
 	return r;
 }
 
@@ -534,15 +637,20 @@ void agent_stop(struct daemon *d)
 	pthread_cond_broadcast(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 	for (unsigned i = 0; i < a->n_workers; i++)
-		pthread_join(a->workers[i], NULL);
+		pthread_join(a->workers[i].thread, NULL);
 	while (a->conns)
 		conn_free(a, a->conns);
+	/* The keeper keeps copies for the next daemon unless this is the end. */
+	bool end = d->conn.link_fd < 0 ||
+		   __atomic_load_n(&d->stop_mode, __ATOMIC_ACQUIRE) == STOP_FULL;
 	while (a->listeners)
-		listener_remove(d, a->listeners);
+		listener_remove(d, a->listeners, false);
 	if (a->sock_fd >= 0) {
 		close(a->sock_fd);
-		(void)unlink(a->path);
+		if (end)
+			(void)unlink(a->path);
 	}
+	agent_journal_close(a);
 	if (a->epoll_fd >= 0)
 		close(a->epoll_fd);
 	if (a->stop_fd >= 0)

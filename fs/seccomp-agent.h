@@ -37,8 +37,14 @@ struct daemon;
 /* SECCOMP_IOCTL_NOTIF_RECV is cut short after this (see agent_recv()). */
 #define AGENT_RECV_TIMEOUT_MS 200
 
+/* Journal slots: one per worker is in use; a larger journal outlives a change of AGENT_WORKERS. */
+#define AGENT_SLOTS	16
+/* Bytes a slot keeps for the kernel's struct seccomp_notif (80 today). */
+#define AGENT_NOTIF_MAX 256
+
 struct agent_conn;
 struct agent_listener;
+struct agent_journal;
 
 struct agent {
 	char path[108];
@@ -48,7 +54,11 @@ struct agent {
 	bool running;
 	bool loop_started;
 	pthread_t loop;
-	pthread_t workers[AGENT_WORKERS];
+	struct agent_worker {
+		struct daemon *d;
+		unsigned i; /* its journal slot */
+		pthread_t thread;
+	} workers[AGENT_WORKERS];
 	unsigned n_workers;
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t cond;
@@ -57,14 +67,19 @@ struct agent {
 	struct agent_listener *queue_head, *queue_tail; /* ready for a worker */
 	struct agent_conn *conns;
 	unsigned n_conns;
-	uint16_t notif_size;	   /* the kernel's struct seccomp_notif */
+	uint16_t notif_size; /* the kernel's struct seccomp_notif */
+	uint32_t next_id;    /* of listeners, as the keeper knows them */
+	struct agent_journal *journal;
+	int journal_fd;
 	uint64_t answered, failed; /* counters for the log at exit */
+	unsigned test_delay_us;	   /* BURROWFS_TEST_SECCOMP_DELAY_MS, for tests only */
 };
 
 /*
  * Listens on path (made 0666, its directory created 0755) and starts the
  * threads. A live socket at path is another daemon's: -EADDRINUSE. A stale
- * one is replaced.
+ * one is replaced. What a keeper gave back (d->conn.agent) is taken over
+ * first: its socket (path NULL: wherever it is), listeners and journal.
  */
 int agent_start(struct daemon *d, const char *path);
 void agent_stop(struct daemon *d);
@@ -72,3 +87,15 @@ void agent_stop(struct daemon *d);
 /* seccomp-answer.c: answers notification n of listener; <0 only when the reply could not be sent.
  */
 int agent_answer(struct daemon *d, int listener, const struct seccomp_notif *n);
+
+/* seccomp-keep.c: what survives a restart. fd: a kept journal, or -1 for a new one. */
+int agent_journal_open(struct agent *a, int fd);
+void agent_journal_close(struct agent *a);
+/* Worker i's slot, zeroed and marked, for NOTIF_RECV to fill. */
+struct seccomp_notif *agent_slot_begin(struct agent *a, unsigned i, uint32_t listener);
+void agent_slot_end(struct agent *a, unsigned i);
+/* Answers what a dead daemon received and left; returns how many. */
+int agent_replay(struct daemon *d, int (*listener_fd)(struct agent *a, uint32_t id));
+void agent_keep_sock(struct daemon *d);
+void agent_keep_listener(struct daemon *d, int fd, uint32_t id);
+void agent_keep_drop(struct daemon *d, uint32_t id);
