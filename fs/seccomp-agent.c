@@ -5,11 +5,12 @@
  * is seccomp-answer.c's.
  *
  * Never blocking on one container:
- *   - one loop thread owns the epoll set; it only accepts, reads state
- *     messages (non-blocking, bounded, timed out) and queues listeners;
- *   - each listener is armed EPOLLONESHOT, so it is in the queue or with a
- *     worker at most once: a container that calls sysinfo in a loop gets
- *     one worker, never all of them, and others' listeners queue beside it;
+ *   - one loop thread only accepts and reads state messages (non-blocking,
+ *     bounded, timed out);
+ *   - the workers wait on the listeners themselves, each armed
+ *     EPOLLONESHOT, so a listener is with one worker at most: a container
+ *     that calls sysinfo in a loop gets one worker, never all of them, and
+ *     others' listeners are served beside it;
  *   - SECCOMP_IOCTL_NOTIF_RECV waits when another holder of the listener
  *     (a hostile sender keeps a copy) took the notification first: a timer
  *     signal cuts it short (agent_recv());
@@ -66,7 +67,7 @@ struct agent_listener {
 	int fd;
 	uint32_t id;	/* as the keeper knows it */
 	uint64_t owner; /* fdquota owner: the sender's uid */
-	struct agent_listener *next, *qnext;
+	struct agent_listener *next;
 };
 
 static struct item item_sock = { ITEM_SOCK }, item_stop = { ITEM_STOP };
@@ -77,7 +78,7 @@ static int arm(struct agent *a, struct agent_listener *l, int op)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = l };
 
-	return epoll_ctl(a->epoll_fd, op, l->fd, &ev) < 0 ? -errno : 0;
+	return epoll_ctl(a->work_fd, op, l->fd, &ev) < 0 ? -errno : 0;
 }
 
 /* Is fd a seccomp listener? Anything else a sender slips in is closed. */
@@ -168,25 +169,12 @@ static void listener_remove(struct daemon *d, struct agent_listener *l, bool for
 			break;
 		}
 	pthread_mutex_unlock(&a->lock);
-	(void)epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+	(void)epoll_ctl(a->work_fd, EPOLL_CTL_DEL, l->fd, NULL);
 	close(l->fd);
 	pthread_mutex_lock(&d->handles.lock);
 	fdquota_release(&d->handles.quota, l->owner);
 	pthread_mutex_unlock(&d->handles.lock);
 	free(l);
-}
-
-static void queue_push(struct agent *a, struct agent_listener *l)
-{
-	pthread_mutex_lock(&a->lock);
-	l->qnext = NULL;
-	if (a->queue_tail)
-		a->queue_tail->qnext = l;
-	else
-		a->queue_head = l;
-	a->queue_tail = l;
-	pthread_cond_signal(&a->cond);
-	pthread_mutex_unlock(&a->lock);
 }
 
 /* ---- connections ---------------------------------------------------------- */
@@ -346,13 +334,6 @@ static void *loop_main(void *arg)
 			case ITEM_CONN:
 				conn_read(d, (struct agent_conn *)it);
 				break;
-			case ITEM_LISTENER:
-				/* Every filter user is gone: no call can come any more. */
-				if (!(ev[i].events & EPOLLIN))
-					listener_remove(d, (struct agent_listener *)it, true);
-				else
-					queue_push(a, (struct agent_listener *)it);
-				break;
 			default:
 				break;
 			}
@@ -374,13 +355,14 @@ static void on_agent_signal(int sig)
 static int agent_recv(int fd, timer_t timer, struct seccomp_notif *n)
 {
 	struct itimerspec on = { .it_value = { 0, AGENT_RECV_TIMEOUT_MS * NSEC_PER_MSEC } };
-	struct itimerspec off = { 0 };
-	int r;
 
+	/*
+	 * Left armed after the receive (one system call less per call): a late
+	 * signal finds the worker answering, where nothing it does waits on it
+	 * (its ioctls do not block), or in epoll_wait(), which it restarts.
+	 */
 	(void)timer_settime(timer, 0, &on, NULL);
-	r = ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, n) < 0 ? -errno : 0;
-	(void)timer_settime(timer, 0, &off, NULL);
-	return r;
+	return ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, n) < 0 ? -errno : 0;
 }
 
 static int worker_timer(timer_t *ret)
@@ -408,20 +390,21 @@ static void *worker_main(void *arg)
 	}
 	for (;;) {
 		struct agent_listener *l;
+		struct epoll_event ev;
 		int r;
 
-		pthread_mutex_lock(&a->lock);
-		while (!a->queue_head && !a->stopping)
-			pthread_cond_wait(&a->cond, &a->lock);
-		l = a->queue_head;
-		if (a->stopping || !l) {
-			pthread_mutex_unlock(&a->lock);
+		/* Workers wait on the listeners themselves: no hand-off through another thread. */
+		r = epoll_wait(a->work_fd, &ev, 1, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || ((struct item *)ev.data.ptr)->kind == ITEM_STOP)
 			break;
+		l = ev.data.ptr;
+		/* Every filter user is gone: no call can come any more. */
+		if (!(ev.events & EPOLLIN)) {
+			listener_remove(d, l, true);
+			continue;
 		}
-		a->queue_head = l->qnext;
-		if (!a->queue_head)
-			a->queue_tail = NULL;
-		pthread_mutex_unlock(&a->lock);
 
 		/* Received straight into the journal: see seccomp-keep.c. */
 		struct seccomp_notif *n = agent_slot_begin(a, w->i, l->id);
@@ -429,12 +412,14 @@ static void *worker_main(void *arg)
 		r = agent_recv(l->fd, timer, n);
 		/* For the restart tests: a daemon killed while it holds a call. */
 		if (r >= 0 && a->test_delay_us)
-			usleep(a->test_delay_us);
+			for (uint64_t until = now_ns() + a->test_delay_us * UINT64_C(1000);
+			     now_ns() < until;)
+				usleep(10000); /* the receive's timer signal cuts one short */
 		if (r >= 0)
 			r = agent_answer(d, l->fd, n);
 		agent_slot_end(a, w->i);
 		__atomic_add_fetch(r >= 0 ? &a->answered : &a->failed, 1, __ATOMIC_RELAXED);
-		/* Back into the set; EPOLLHUP then tells the loop when it is done. */
+		/* Back into the set; EPOLLHUP then tells when it is done. */
 		(void)arm(a, l, EPOLL_CTL_MOD);
 	}
 	timer_delete(timer);
@@ -498,14 +483,16 @@ static int agent_setup(struct daemon *d)
 	if (sigaction(AGENT_SIGNAL, &sa, NULL) < 0)
 		return -errno;
 	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	a->work_fd = epoll_create1(EPOLL_CLOEXEC);
 	a->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (a->epoll_fd < 0 || a->stop_fd < 0)
+	if (a->epoll_fd < 0 || a->work_fd < 0 || a->stop_fd < 0)
 		return -errno;
 	ev.data.ptr = &item_sock;
 	if (epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, a->sock_fd, &ev) < 0)
 		return -errno;
 	ev.data.ptr = &item_stop;
-	if (epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, a->stop_fd, &ev) < 0)
+	if (epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, a->stop_fd, &ev) < 0 ||
+	    epoll_ctl(a->work_fd, EPOLL_CTL_ADD, a->stop_fd, &ev) < 0)
 		return -errno;
 	return 0;
 }
@@ -594,9 +581,10 @@ int agent_start(struct daemon *d, const char *path)
 	struct agent_kept *k = &d->conn.agent;
 	int r, replayed;
 
-	*a = (struct agent){ .sock_fd = -1, .epoll_fd = -1, .stop_fd = -1, .journal_fd = -1 };
+	*a = (struct agent){
+		.sock_fd = -1, .epoll_fd = -1, .work_fd = -1, .stop_fd = -1, .journal_fd = -1
+	};
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->cond, NULL);
 	a->running = true;
 	if (getenv("BURROWFS_TEST_SECCOMP_DELAY_MS"))
 		a->test_delay_us = 1000 * (unsigned)atoi(getenv("BURROWFS_TEST_SECCOMP_DELAY_MS"));
@@ -632,10 +620,7 @@ void agent_stop(struct daemon *d)
 		(void)!write(a->stop_fd, &one, sizeof(one));
 	if (a->loop_started)
 		pthread_join(a->loop, NULL);
-	pthread_mutex_lock(&a->lock);
-	a->stopping = true;
-	pthread_cond_broadcast(&a->cond);
-	pthread_mutex_unlock(&a->lock);
+	/* The stop eventfd stays readable: every worker sees it. */
 	for (unsigned i = 0; i < a->n_workers; i++)
 		pthread_join(a->workers[i].thread, NULL);
 	while (a->conns)
@@ -653,11 +638,12 @@ void agent_stop(struct daemon *d)
 	agent_journal_close(a);
 	if (a->epoll_fd >= 0)
 		close(a->epoll_fd);
+	if (a->work_fd >= 0)
+		close(a->work_fd);
 	if (a->stop_fd >= 0)
 		close(a->stop_fd);
 	log_debug(&d->log, "seccomp agent: %" PRIu64 " answered, %" PRIu64 " failed", a->answered,
 		  a->failed);
-	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
 	a->running = false;
 }

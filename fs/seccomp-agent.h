@@ -48,9 +48,10 @@ struct agent_journal;
 
 struct agent {
 	char path[108];
-	int sock_fd; /* the listening socket, -1: no agent */
-	int epoll_fd;
-	int stop_fd; /* eventfd: the loop ends */
+	int sock_fd;  /* the listening socket, -1: no agent */
+	int epoll_fd; /* the loop's: the socket and connections */
+	int work_fd;  /* the workers': the listeners, one-shot */
+	int stop_fd;  /* eventfd: the loop ends */
 	bool running;
 	bool loop_started;
 	pthread_t loop;
@@ -60,11 +61,8 @@ struct agent {
 		pthread_t thread;
 	} workers[AGENT_WORKERS];
 	unsigned n_workers;
-	pthread_mutex_t lock; /* everything below */
-	pthread_cond_t cond;
-	bool stopping;
-	struct agent_listener *listeners;		/* all of them */
-	struct agent_listener *queue_head, *queue_tail; /* ready for a worker */
+	pthread_mutex_t lock;		  /* everything below */
+	struct agent_listener *listeners; /* all of them */
 	struct agent_conn *conns;
 	unsigned n_conns;
 	uint16_t notif_size; /* the kernel's struct seccomp_notif */

@@ -160,6 +160,76 @@ static bool next_line(FILE *f, char *buf, size_t size)
 	return true;
 }
 
+/* One mapping of the caller's, from maps text or PROCMAP_QUERY. */
+struct vma {
+	uint64_t start, end, inode;
+	unsigned major, minor;
+	bool writable;
+};
+
+/*
+ * PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h): the mapping at an
+ * address in one ioctl on the maps fd, where the text means formatting
+ * every mapping. Declared here for older headers; the layout is ABI.
+ */
+struct procmap_query {
+	uint64_t size, query_flags, query_addr;
+	uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+#define PROCMAP_QUERY		   _IOWR('f', 17, struct procmap_query)
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+
+/* 0, -ENOENT when no mapping covers addr, -ENOTTY when the kernel has no PROCMAP_QUERY. */
+static int vma_query(int maps_fd, uint64_t addr, struct vma *ret)
+{
+	struct procmap_query q = { .size = sizeof(q), .query_addr = addr };
+
+	if (ioctl(maps_fd, PROCMAP_QUERY, &q) < 0)
+		return errno == EINVAL || errno == ENOTTY ? -ENOTTY : -errno;
+	*ret = (struct vma){ .start = q.vma_start,
+			     .end = q.vma_end,
+			     .inode = q.inode,
+			     .major = q.dev_major,
+			     .minor = q.dev_minor,
+			     .writable = q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE };
+	return 0;
+}
+
+/* The same from the text, for kernels before 6.11. */
+static int vma_text(int maps_fd, uint64_t addr, struct vma *ret)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char line[256];
+	int fd;
+
+	fd = dup(maps_fd);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	while (next_line(f, line, sizeof(line))) {
+		unsigned long lo, hi, ino;
+		unsigned major, minor;
+		char perms[5];
+
+		if (sscanf(line, "%lx-%lx %4s %*x %x:%x %lu", &lo, &hi, perms, &major, &minor,
+			   &ino) != 6)
+			return -EIO;
+		if (hi <= addr)
+			continue;
+		if (lo > addr)
+			break;
+		*ret = (struct vma){ lo, hi, ino, major, minor, perms[1] == 'w' };
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /*
  * Whether [addr, addr+len) lies in writable memory that no FUSE server
  * backs, per the caller's maps. The kernel's copy_to_user() fails on
@@ -170,38 +240,30 @@ static bool next_line(FILE *f, char *buf, size_t size)
  */
 static int range_writable(int proc_dir, int maps_fd, uint64_t addr, size_t len)
 {
-	_cleanup_fclose_ FILE *f = NULL;
 	uint64_t want = addr, end = addr + len;
-	char line[256];
-	int fd;
+	bool query = true;
 
 	if (end < addr)
 		return -EFAULT;
-	fd = dup(maps_fd);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "re");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	while (want < end && next_line(f, line, sizeof(line))) {
-		unsigned long lo, hi, ino;
-		unsigned major, minor;
-		char perms[5];
+	while (want < end) {
+		struct vma v = { 0 };
+		int r = -ENOTTY;
 
-		if (sscanf(line, "%lx-%lx %4s %*x %x:%x %lu", &lo, &hi, perms, &major, &minor,
-			   &ino) != 6)
-			return -EIO;
-		if (hi <= want)
-			continue;
-		if (lo > want || perms[1] != 'w')
+		if (query)
+			r = vma_query(maps_fd, want, &v);
+		if (r == -ENOTTY) {
+			query = false;
+			r = vma_text(maps_fd, want, &v);
+		}
+		if (r == -ENOENT)
 			return -EFAULT;
-		if (ino != 0 && dev_is_fuse(proc_dir, major, minor))
+		if (r < 0)
+			return r;
+		if (!v.writable || (v.inode != 0 && dev_is_fuse(proc_dir, v.major, v.minor)))
 			return -EFAULT;
-		want = hi;
+		want = v.end;
 	}
-	return want >= end ? 0 : -EFAULT;
+	return 0;
 }
 
 static int notif_valid(int listener, uint64_t id)
