@@ -8,6 +8,8 @@
  *   threads N HOSTRAM N threads call at once, 200 calls each
  *   badptr            pointers the kernel refuses must get EFAULT
  *   exitmid N         N processes whose threads call while the process exits
+ *   storm N HOSTRAM   N forks at once (those past the pids limit fail), each
+ *                     calling 20 times; then a call of the survivor's own
  *   bench N           ns per sysinfo() and per /proc/meminfo open+read+close
  */
 #include <errno.h>
@@ -204,6 +206,37 @@ static int exitmid(int n)
 	return 0;
 }
 
+static int storm(int n, uint64_t host_ram)
+{
+	unsigned forked = 0, refused = 0, bad = 0;
+	struct sysinfo si;
+	int status;
+
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			refused++;
+			continue;
+		}
+		if (pid == 0) {
+			int b = 0;
+
+			for (int k = 0; k < 20; k++)
+				b += raw_sysinfo(&si) < 0 ||
+				     (uint64_t)si.totalram * si.mem_unit == host_ram;
+			_exit(b ? 1 : 0);
+		}
+		forked++;
+	}
+	while (wait(&status) > 0)
+		bad += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	printf("forked %u\nrefused %u\nbad %u\n", forked, refused, bad);
+	if (raw_sysinfo(&si) == 0)
+		printf("totalram %" PRIu64 "\n", (uint64_t)si.totalram * si.mem_unit);
+	return 0;
+}
+
 static int bench(int n)
 {
 	uint64_t t0, t1, t2;
@@ -252,6 +285,8 @@ int main(int argc, char **argv)
 		return badptr();
 	if (!strcmp(cmd, "exitmid"))
 		return exitmid(arg1);
+	if (!strcmp(cmd, "storm"))
+		return storm(arg1, arg2);
 	if (!strcmp(cmd, "bench"))
 		return bench(arg1 > 0 ? arg1 : 10000);
 	fprintf(stderr, "usage: sysinfo-check show|loop|threads|badptr|exitmid|bench\n");
