@@ -29,6 +29,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "daemon.h"
 #include "fileio.h"
 #include "macro.h"
@@ -87,7 +88,12 @@ static int container_sysinfo(struct daemon *d, struct ctr *x, struct burrow_sysi
 		r = blob_text(d, x, VF_UPTIME, &uptime);
 	if (r < 0)
 		return r;
-	/* As /proc/loadavg: the container's own averages with -l, else the host's. */
+	/*
+	 * As /proc/loadavg: the container's own averages with -l, else the
+	 * host's. A reader of either keeps the sampler sampling the container.
+	 */
+	if (d->opts.loadavg)
+		__atomic_store_n(&x->loadavg_read, now_ns(), __ATOMIC_RELAXED);
 	for (int i = 0; i < 3; i++)
 		avenrun[i] = host.loads[i] >> (SI_LOAD_SHIFT - 11);
 	pthread_mutex_lock(&x->lock);

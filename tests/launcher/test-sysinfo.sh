@@ -83,6 +83,25 @@ else
 	note "SKIP i386 caller: gcc -m32 cannot link ($(head -1 "$T_TMP/cc32.log"))"
 fi
 
+# ---- with -l, loads are the container's own, as its /proc/loadavg ------------
+
+SI_SOCK_HOSTLOAD=$SI_SOCK
+BFS_MNT_HOSTLOAD=$BFS_MNT
+SI_SOCK=$T_TMP/seccomp-l.sock
+bfs_start -l --seccomp-socket "$SI_SOCK"
+# A busy loop for a while, so the container's own average leaves 0.00; the
+# first call makes the sampler sample this container, as a read of loadavg does.
+si_run -- /bin/sh -c '/mnt/check show >/dev/null; timeout 11 sh -c "while :; do :; done";
+	/mnt/check show' \
+	>"$T_TMP/load.out" 2>&1
+note "with -l: $(grep -E '^(load1|proc_loadavg)' "$T_TMP/load.out" | tr '\n' ' ')"
+pload=$(awk '$1 == "proc_loadavg" { printf "%d", $2 * 65536 }' "$T_TMP/load.out")
+near "-l: sysinfo loads[0] ~ the container's /proc/loadavg" \
+	"$(si_field "$T_TMP/load.out" load1)" "$pload" 1311
+check_num "-l: the container's load average left 0.00" "$(si_field "$T_TMP/load.out" load1)" ">" 1311
+SI_SOCK=$SI_SOCK_HOSTLOAD
+BFS_MNT=$BFS_MNT_HOSTLOAD
+
 # ---- attach: the command's own filter and listener --------------------------
 
 CT=si-attach-$$
