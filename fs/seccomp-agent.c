@@ -143,6 +143,19 @@ static int listener_insert(struct daemon *d, int fd, uint64_t owner, uint32_t id
 	return arm(a, l, EPOLL_CTL_ADD);
 }
 
+void agent_keep_all(struct daemon *d)
+{
+	struct agent *a = &d->agent;
+
+	if (!a->running || a->sock_fd < 0)
+		return;
+	agent_keep_sock(d);
+	pthread_mutex_lock(&a->lock);
+	for (struct agent_listener *l = a->listeners; l; l = l->next)
+		agent_keep_listener(d, l->fd, l->id);
+	pthread_mutex_unlock(&a->lock);
+}
+
 static int listener_fd(struct agent *a, uint32_t id)
 {
 	for (struct agent_listener *l = a->listeners; l; l = l->next)
@@ -264,8 +277,12 @@ static void conn_read(struct daemon *d, struct agent_conn *c)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (!c->buf && !(c->buf = malloc(AGENT_MSG_MAX + 1)))
-		return conn_free(&d->agent, c);
+	if (!c->buf)
+		c->buf = malloc(AGENT_MSG_MAX + 1);
+	if (!c->buf) {
+		conn_free(&d->agent, c);
+		return;
+	}
 	iov = (struct iovec){ c->buf + c->len, AGENT_MSG_MAX - c->len };
 	mh.msg_control = cbuf;
 	mh.msg_controllen = sizeof(cbuf);
@@ -287,8 +304,10 @@ static void conn_read(struct daemon *d, struct agent_conn *c)
 				close(fd);
 		}
 	}
-	if (n < 0 || (mh.msg_flags & MSG_CTRUNC))
-		return conn_free(&d->agent, c);
+	if (n < 0 || (mh.msg_flags & MSG_CTRUNC)) {
+		conn_free(&d->agent, c);
+		return;
+	}
 	c->len += (size_t)n;
 	c->buf[c->len] = '\0';
 	/*

@@ -81,6 +81,8 @@ struct agent {
  */
 int agent_start(struct daemon *d, const char *path);
 void agent_stop(struct daemon *d);
+/* A new keeper (the last one was killed): hands it the socket, journal and every listener. */
+void agent_keep_all(struct daemon *d);
 
 /* seccomp-answer.c: answers notification n of listener; <0 only when the reply could not be sent.
  */
