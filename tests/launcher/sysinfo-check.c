@@ -91,8 +91,8 @@ static int loop(int secs, uint64_t host_ram)
 
 		calls++;
 		if (raw_sysinfo(&si) < 0) {
-			failed++;
-			fprintf(stderr, "sysinfo failed: %s\n", strerror(errno));
+			if (++failed <= 5)
+				fprintf(stderr, "sysinfo failed: %s\n", strerror(errno));
 			continue;
 		}
 		if ((uint64_t)si.totalram * si.mem_unit == host_ram)
