@@ -12,6 +12,7 @@
 #include "monitor.h"
 #include "restart.h"
 #include "sampler.h"
+#include "seccomp-agent.h"
 #include "session-io.h"
 #include "tree.h"
 
@@ -52,6 +53,7 @@ struct daemon {
 	struct conn conn;
 	struct sessio sio;
 	struct monitor monitor;
+	struct agent agent;
 	struct fuse_session *se;
 	pthread_t main_thread;
 	int stop_mode;	/* enum stop_mode, atomic: the first reason to stop wins */

@@ -17,8 +17,7 @@
 #include "macro.h"
 
 #define FDQUOTA_BUCKETS 256u
-/* Owners that are host users, not pid namespaces: nsfs inodes never reach bit 63. */
-#define HOST_UID	(UINT64_C(1) << 63)
+#define HOST_UID	FDQUOTA_HOST_UID
 /* The kernel nests pid namespaces 32 deep at most (MAX_PID_NS_LEVEL). */
 #define PIDNS_DEPTH_MAX 33
 

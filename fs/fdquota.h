@@ -28,6 +28,8 @@ struct handle;
  */
 #define FDQUOTA_PER_OWNER   4096u
 #define FDQUOTA_RESERVE_MIN 256u
+/* Owners that are host users, not pid namespaces: nsfs inodes never reach bit 63. */
+#define FDQUOTA_HOST_UID    (UINT64_C(1) << 63)
 
 struct fdquota_ent;
 

@@ -358,11 +358,19 @@ int keeper_spawn(const struct keeper_args *a, int *ret_link)
 
 /* ---- the keeper process ---------------------------------------------------- */
 
+struct kept_listener {
+	int fd;
+	uint32_t id;
+};
+
 struct keeper {
 	const char *sock;
 	const char *mountpoint;
 	dev_t dev; /* 0: unknown (a keeper started by an older burrowfs) */
 	bool fdstore;
+	int agent_sock, agent_journal;
+	struct kept_listener *listeners;
+	size_t n_listeners, cap_listeners;
 	uint64_t timeout_ns;
 	int tree;
 	int cur;	   /* the serving daemon's link */
@@ -381,13 +389,29 @@ static void drop(int *fd)
 	*fd = -1;
 }
 
+/* After KMSG_FDS: everything of the seccomp agent's we hold, then the end mark. */
+static int give_agent(struct keeper *k, int c)
+{
+	int fds[] = { k->agent_sock, k->agent_journal };
+	int r = 0;
+
+	if (k->agent_sock >= 0 && k->agent_journal >= 0)
+		r = kmsg_send(c, KMSG_AGENT, 0, fds, 2);
+	for (size_t i = 0; r >= 0 && i < k->n_listeners; i++)
+		r = kmsg_send(c, KMSG_LISTENER, k->listeners[i].id, &k->listeners[i].fd, 1);
+	if (r >= 0)
+		r = kmsg_send(c, KMSG_AGENT_END, 0, NULL, 0);
+	return r;
+}
+
 /* Hands the connection to c, which becomes the serving daemon. */
 static void give(struct keeper *k, int c)
 {
 	int fds[] = { FD_FUSE, FD_JOURNAL, k->tree };
 	size_t n = k->tree >= 0 ? 3 : 2;
+	uint32_t flags = (k->tree >= 0 ? KMSG_HAS_TREE : 0) | KMSG_HAS_AGENT;
 
-	if (kmsg_send(c, KMSG_FDS, k->tree >= 0 ? KMSG_HAS_TREE : 0, fds, n) < 0) {
+	if (kmsg_send(c, KMSG_FDS, flags, fds, n) < 0 || give_agent(k, c) < 0) {
 		close(c);
 		if (k->cur < 0)
 			k->lost_at = now_ns();
@@ -443,6 +467,61 @@ static int on_client(struct keeper *k, int c)
 	return 0;
 }
 
+static void keep_listener(struct keeper *k, int fd, uint32_t id)
+{
+	if (k->n_listeners == k->cap_listeners) {
+		size_t cap = k->cap_listeners ? k->cap_listeners * 2 : 64;
+		struct kept_listener *v = realloc(k->listeners, cap * sizeof(*v));
+
+		/* Without room the listener goes: its calls fail (ENOSYS), no one hangs. */
+		if (!v) {
+			close(fd);
+			return;
+		}
+		k->listeners = v;
+		k->cap_listeners = cap;
+	}
+	k->listeners[k->n_listeners++] = (struct kept_listener){ fd, id };
+}
+
+static void drop_listener(struct keeper *k, uint32_t id)
+{
+	for (size_t i = 0; i < k->n_listeners; i++)
+		if (k->listeners[i].id == id) {
+			close(k->listeners[i].fd);
+			k->listeners[i] = k->listeners[--k->n_listeners];
+			return;
+		}
+}
+
+/* 1: a message of the seccomp agent's, taken (its fds now ours, or closed). */
+static int on_agent_msg(struct keeper *k, const struct kmsg *m, int *fds, size_t nfds)
+{
+	switch (m->type) {
+	case KMSG_AGENT:
+		if (nfds != 2)
+			break;
+		drop(&k->agent_sock);
+		drop(&k->agent_journal);
+		k->agent_sock = fds[0];
+		k->agent_journal = fds[1];
+		return 1;
+	case KMSG_LISTENER:
+		if (nfds != 1)
+			break;
+		keep_listener(k, fds[0], m->flags);
+		return 1;
+	case KMSG_UNLISTEN:
+		drop_listener(k, m->flags);
+		break;
+	default:
+		return 0;
+	}
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	return 1;
+}
+
 /* 1: the keeper must end now. */
 static int on_daemon(struct keeper *k, short revents)
 {
@@ -458,6 +537,8 @@ static int on_daemon(struct keeper *k, short revents)
 			k->tree = fds[0];
 			return 0;
 		}
+		if (on_agent_msg(k, &m, fds, nfds))
+			return 0;
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
 		/* The daemon saw the mount go (an unmount): the end. */
@@ -595,7 +676,12 @@ static int parse_args(struct keeper *k, int argc, char **argv)
 
 int keeper_main(int argc, char **argv)
 {
-	struct keeper k = { .tree = -1, .cur = FD_LINK, .pending = -1, .stopper = -1 };
+	struct keeper k = { .tree = -1,
+			    .cur = FD_LINK,
+			    .pending = -1,
+			    .stopper = -1,
+			    .agent_sock = -1,
+			    .agent_journal = -1 };
 	sigset_t ss;
 	struct stat st;
 	int sig_fd, r;

@@ -38,9 +38,22 @@ enum kmsg_type {
 	KMSG_TREE,	 /* daemon → keeper: a fresh detached copy of the mount */
 	KMSG_STOP,	 /* either way: end for good */
 	KMSG_READY,	 /* keeper → daemon, once: it runs */
+	/*
+	 * The seccomp agent's fds (seccomp-agent.h), kept like the connection:
+	 * a sysinfo call made while no daemon runs waits in the kernel, since
+	 * the keeper still holds its listener, and the next daemon answers it.
+	 * Both ways: the daemon hands each to the keeper as it gets it, and
+	 * the keeper hands all back after KMSG_FDS (flag KMSG_HAS_AGENT), then
+	 * KMSG_AGENT_END. An older keeper ignores them (and never sets the flag).
+	 */
+	KMSG_AGENT,	/* the agent's socket and its journal; replaces the kept ones */
+	KMSG_LISTENER,	/* one listener; flags: its id */
+	KMSG_UNLISTEN,	/* daemon → keeper: listener id (flags) is done for */
+	KMSG_AGENT_END, /* keeper → daemon: that was all */
 };
 
-#define KMSG_HAS_TREE 1u
+#define KMSG_HAS_TREE  1u
+#define KMSG_HAS_AGENT 2u
 
 struct kmsg {
 	uint32_t magic;

@@ -21,9 +21,16 @@
 #include "notify.h"
 #include "resolve.h"
 
-#define DEFAULT_THREADS 4
+#define DEFAULT_THREADS	       4
 /* lxcfs's unbounded pool is what we avoid; more than this only adds contention. */
-#define MAX_THREADS	64
+#define MAX_THREADS	       64
+/*
+ * The seccomp agent's socket is machine-wide, so only the daemon of the
+ * standard mountpoint takes it unasked: a second burrowfs (a test's, a
+ * private one) must not take it over from the first.
+ */
+#define DEFAULT_MOUNTPOINT     "/var/lib/burrowfs"
+#define DEFAULT_SECCOMP_SOCKET "/run/burrowfs/seccomp.sock"
 
 struct config {
 	const char *mountpoint;
@@ -33,6 +40,7 @@ struct config {
 	unsigned cache_ms;
 	unsigned max_containers;
 	unsigned restart_timeout;
+	const char *seccomp_socket; /* NULL: no seccomp agent */
 	bool debug;
 	bool stop;
 	struct burrow_opts opts;
@@ -60,6 +68,10 @@ static void help(void)
 	       "      --max-containers N    containers cached at once (default %d)\n"
 	       "      --restart-timeout S   how long containers' files wait for the next\n"
 	       "                            burrowfs after this one ends (default %d s)\n"
+	       "      --seccomp-socket PATH answer sysinfo(2) for containers whose runtime\n"
+	       "                            sends its seccomp listener to PATH (default\n"
+	       "                            %s when MOUNTPOINT is %s;\n"
+	       "                            none: no agent)\n"
 	       "      --stop                end the burrowfs of MOUNTPOINT for good\n"
 	       "  -o OPTION[,OPTION...]     more FUSE mount options (allow_other is\n"
 	       "                            always set)\n"
@@ -77,7 +89,7 @@ static void help(void)
 	       "--restart-timeout do the connection and the mount end, and reads get\n"
 	       "ENOTCONN. --stop, or unmounting MOUNTPOINT, ends it all at once.\n",
 	       DEFAULT_THREADS, MAX_THREADS, DEFAULT_CACHE_MS, DEFAULT_MAX_CONTAINERS,
-	       DEFAULT_RESTART_TIMEOUT);
+	       DEFAULT_RESTART_TIMEOUT, DEFAULT_SECCOMP_SOCKET, DEFAULT_MOUNTPOINT);
 }
 
 static int parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret)
@@ -98,6 +110,7 @@ enum {
 	ARG_RESTART_TIMEOUT,
 	ARG_STOP,
 	ARG_DISABLE_LOADAVG,
+	ARG_SECCOMP_SOCKET,
 };
 
 static const struct option longopts[] = {
@@ -112,6 +125,7 @@ static const struct option longopts[] = {
 	{ "max-containers", required_argument, NULL, ARG_MAX_CONTAINERS },
 	{ "restart-timeout", required_argument, NULL, ARG_RESTART_TIMEOUT },
 	{ "stop", no_argument, NULL, ARG_STOP },
+	{ "seccomp-socket", required_argument, NULL, ARG_SECCOMP_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
 	{},
@@ -120,6 +134,7 @@ static const struct option longopts[] = {
 /* 1: done (help, version), 0: run, <0: usage error. */
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
+	bool seccomp_set = false;
 	int c;
 
 	*cfg = (struct config){
@@ -184,6 +199,15 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		case ARG_STOP:
 			cfg->stop = true;
 			break;
+		case ARG_SECCOMP_SOCKET:
+			if (optarg[0] != '/' && strcmp(optarg, "none") != 0) {
+				fprintf(stderr, "burrowfs: --seccomp-socket takes an absolute path "
+						"or none\n");
+				return -EINVAL;
+			}
+			cfg->seccomp_socket = optarg;
+			seccomp_set = true;
+			break;
 		case 'o':
 			cfg->mount_opts = optarg;
 			break;
@@ -205,6 +229,10 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		return -EINVAL;
 	}
 	cfg->mountpoint = argv[optind];
+	if (!seccomp_set && strcmp(cfg->mountpoint, DEFAULT_MOUNTPOINT) == 0)
+		cfg->seccomp_socket = DEFAULT_SECCOMP_SOCKET;
+	if (cfg->seccomp_socket && strcmp(cfg->seccomp_socket, "none") == 0)
+		cfg->seccomp_socket = NULL;
 	return 0;
 }
 
@@ -370,6 +398,19 @@ static int serve(struct daemon *d, const struct config *cfg)
 		r = sampler_start(d);
 	if (r >= 0)
 		r = monitor_start(d);
+	/*
+	 * Without the agent the files are still served: say so, and go on. A
+	 * keeper's listeners are served even unasked: their callers wait.
+	 */
+	if (r >= 0 && (cfg->seccomp_socket || d->conn.agent.sock_fd >= 0 || d->conn.agent.n)) {
+		int a = agent_start(d, cfg->seccomp_socket);
+
+		if (a < 0)
+			log_errno(&d->log, LOG_ERR, a,
+				  "Failed to start the seccomp agent on %s, containers' sysinfo "
+				  "shows the host: %m",
+				  cfg->seccomp_socket ? cfg->seccomp_socket : "the kept socket");
+	}
 	if (r >= 0) {
 		log_debug(&d->log, "serving %s, %u threads, cache %u ms", d->conn.mountpoint,
 			  cfg->threads, cfg->cache_ms);
@@ -377,6 +418,7 @@ static int serve(struct daemon *d, const struct config *cfg)
 		r = loop(d, d->se, cfg);
 		(void)notify_send("STOPPING=1");
 	}
+	agent_stop(d);
 	monitor_stop(d);
 	return r;
 }

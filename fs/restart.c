@@ -58,6 +58,52 @@ static int lock_start(const struct conn *c)
 	return fd;
 }
 
+void agent_kept_drop(struct agent_kept *k)
+{
+	if (k->sock_fd >= 0)
+		close(k->sock_fd);
+	if (k->journal_fd >= 0)
+		close(k->journal_fd);
+	for (size_t i = 0; i < k->n; i++)
+		close(k->listeners[i].fd);
+	free(k->listeners);
+	*k = (struct agent_kept){ .sock_fd = -1, .journal_fd = -1 };
+}
+
+/* What follows KMSG_FDS from a keeper that keeps the seccomp agent's fds too. */
+static int agent_from_keeper(int fd, struct agent_kept *k)
+{
+	for (;;) {
+		int fds[3] = { -1, -1, -1 };
+		size_t n = ELEMENTSOF(fds);
+		struct kmsg m;
+		int r;
+
+		r = kmsg_recv(fd, &m, fds, &n, ATTACH_WAIT_MS);
+		if (r < 0)
+			return r;
+		if (m.type == KMSG_AGENT_END)
+			return 0;
+		if (m.type == KMSG_AGENT && n == 2 && k->sock_fd < 0) {
+			k->sock_fd = fds[0];
+			k->journal_fd = fds[1];
+			continue;
+		}
+		if (m.type == KMSG_LISTENER && n == 1) {
+			void *v = realloc(k->listeners, (k->n + 1) * sizeof(*k->listeners));
+
+			if (v) {
+				k->listeners = v;
+				k->listeners[k->n++] =
+					(struct agent_kept_listener){ fds[0], m.flags };
+				continue;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+	}
+}
+
 /* 1: got the connection, 0: no keeper, < 0: a keeper that won't give it. */
 static int from_keeper(struct conn *c, struct log *log, struct acquired *a)
 {
@@ -88,6 +134,11 @@ static int from_keeper(struct conn *c, struct log *log, struct acquired *a)
 	a->fuse_fd = fds[0];
 	a->journal_fd = fds[1];
 	a->tree_fd = n > 2 ? fds[2] : -1;
+	/* Lost, they would fail the containers' sysinfo calls: say so, but serve. */
+	if ((m.flags & KMSG_HAS_AGENT) && (r = agent_from_keeper(fd, &c->agent)) < 0)
+		log_errno(log, LOG_ERR, r,
+			  "The keeper of %s did not give back the seccomp agent: %m",
+			  c->mountpoint);
 	a->link_fd = TAKE_FD(fd);
 	return 1;
 }
@@ -280,7 +331,8 @@ int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const ch
 			    .link_fd = -1,
 			    .restart_timeout = restart_timeout,
 			    .fdstore = notify_enabled(),
-			    .journal = { .fd = -1 } };
+			    .journal = { .fd = -1 },
+			    .agent = { .sock_fd = -1, .journal_fd = -1 } };
 	r = mount_canonical(mountpoint, &c->mountpoint);
 	if (r < 0)
 		return log_errno(log, LOG_ERR, r, "Cannot use mountpoint %s: %m", mountpoint);
@@ -359,6 +411,7 @@ void conn_close(struct conn *c, struct log *log, enum stop_mode mode)
 	if (c->tree_fd >= 0)
 		close(c->tree_fd);
 	journal_close(&c->journal);
+	agent_kept_drop(&c->agent);
 	free(c->mountpoint);
 	*c = (struct conn){ .fuse_fd = -1, .tree_fd = -1, .link_fd = -1, .journal = { .fd = -1 } };
 }

@@ -30,6 +30,19 @@ enum stop_mode {
 	STOP_FULL,
 };
 
+/* The seccomp agent's fds a keeper gave back: the agent takes them over. */
+struct agent_kept {
+	int sock_fd, journal_fd; /* -1: none */
+	struct agent_kept_listener {
+		int fd;
+		uint32_t id;
+	} * listeners;
+	size_t n;
+};
+
+/* Closes what the agent did not take. */
+void agent_kept_drop(struct agent_kept *k);
+
 /* The connection to the kernel and everything that keeps it across restarts. */
 struct conn {
 	char *mountpoint; /* canonical */
@@ -44,6 +57,7 @@ struct conn {
 	char sock[108];
 	char lock[PATH_MAX];
 	struct journal journal;
+	struct agent_kept agent;
 };
 
 /*

@@ -39,6 +39,7 @@ struct attach_plan {
 	int ns[N_NS];
 	char **procs; /* the container's cgroup.procs files, host paths */
 	struct sock_fprog seccomp;
+	struct seccomp_agent agent;
 	uint64_t caps_drop;
 	char **argv, **envp;
 	unsigned tty_mask; /* the caller's fds 0-2 that are terminals: put on a pty */
@@ -85,6 +86,7 @@ static int plan_open(const struct ct_status *st, const struct container_config *
 	GPtrArray *procs = g_ptr_array_new();
 	int r;
 
+	p->agent = (struct seccomp_agent){ .fd = -1 };
 	for (size_t i = 0; i < N_NS; i++) {
 		char path[64];
 
@@ -116,7 +118,12 @@ static int plan_open(const struct ct_status *st, const struct container_config *
 	}
 	g_ptr_array_add(procs, NULL);
 	p->procs = (char **)g_ptr_array_free(procs, FALSE);
-	r = seccomp_compile(c->seccomp, &p->seccomp);
+	/* The command's own filter, so its own listener: init's does not cover it. */
+	g_autofree char *meminfo = g_build_filename(c->burrowfs_path, "proc", "meminfo", NULL);
+	seccomp_agent_find(
+		c, c->burrowfs != TRI_NO && access(meminfo, R_OK) == 0 ? c->burrowfs_path : NULL,
+		"attach", &p->agent);
+	r = seccomp_compile(c->seccomp, p->agent.connected, &p->seccomp);
 	if (r < 0)
 		return r;
 	p->caps_drop = caps_drop_mask(c);
@@ -147,6 +154,7 @@ static void plan_close(struct attach_plan *p)
 			close(p->ns[i]);
 	g_strfreev(p->procs);
 	seccomp_prog_free(&p->seccomp);
+	seccomp_agent_close(&p->agent);
 	g_strfreev(p->argv);
 	g_strfreev(p->envp);
 }
@@ -197,7 +205,10 @@ static _Noreturn void exec_inside(struct attach_plan *p, int master)
 	}
 	if (chdir("/root") < 0 && chdir("/") < 0)
 		_exit(126);
-	if (caps_apply(p->caps_drop) < 0 || seccomp_install(&p->seccomp) < 0 || fds_seal() < 0) {
+	if (caps_apply(p->caps_drop) < 0 ||
+	    (p->agent.connected ? seccomp_install_notify(&p->seccomp, &p->agent)
+				: seccomp_install(&p->seccomp)) < 0 ||
+	    fds_seal() < 0) {
 		perror("burrow: attach: cannot restrict the command");
 		_exit(126);
 	}

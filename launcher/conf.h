@@ -62,7 +62,9 @@ struct container_config {
 	uint64_t caps_drop; /* bit n: capability n */
 	uint64_t caps_keep;
 	bool caps_keep_set;
-	char *seccomp; /* NULL: the built-in policy */
+	char *seccomp;	     /* NULL: the built-in policy */
+	bool notify_sysinfo; /* seccomp-notify=sysinfo: burrowfs's agent answers sysinfo(2) */
+	char *seccomp_agent; /* its socket */
 
 	enum tristate burrowfs;
 	char *burrowfs_path;

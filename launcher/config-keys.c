@@ -363,6 +363,28 @@ static int p_seccomp(struct container_config *c, const char *v, char *why, size_
 	return 0;
 }
 
+static int p_seccomp_notify(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	if (g_str_equal(v, "sysinfo"))
+		c->notify_sysinfo = true;
+	else if (g_str_equal(v, "none"))
+		c->notify_sysinfo = false;
+	else
+		return WHY("'%s' is not 'sysinfo' or 'none'", v);
+	return 0;
+}
+
+static int p_seccomp_agent(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	if (v[0] != '/')
+		return WHY("'%s' is not an absolute path", v);
+	if (strlen(v) >= 108)
+		return WHY("'%s' is too long for a unix socket", v);
+	g_free(c->seccomp_agent);
+	c->seccomp_agent = g_strdup(v);
+	return 0;
+}
+
 static int p_burrowfs(struct container_config *c, const char *v, char *why, size_t why_size)
 {
 	if (g_str_equal(v, "auto"))
@@ -413,6 +435,8 @@ static const struct config_key keys[] = {
 	{ "security", "capabilities-drop", p_caps_drop },
 	{ "security", "capabilities-keep", p_caps_keep },
 	{ "security", "seccomp", p_seccomp },
+	{ "security", "seccomp-notify", p_seccomp_notify },
+	{ "security", "seccomp-agent", p_seccomp_agent },
 	{ "burrowfs", "burrowfs", p_burrowfs },
 	{ "burrowfs", "burrowfs-path", p_burrowfs_path },
 	{ "burrowfs", "cgroup", p_cgroup },

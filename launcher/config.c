@@ -23,6 +23,8 @@ void config_init(struct container_config *c)
 	};
 	c->init = g_strdup("/sbin/init");
 	c->burrowfs_path = g_strdup(BURROWFS_DEFAULT_MOUNT);
+	c->notify_sysinfo = true;
+	c->seccomp_agent = g_strdup(BURROW_SECCOMP_AGENT_DEFAULT);
 }
 
 void config_done(struct container_config *c)
@@ -35,6 +37,7 @@ void config_done(struct container_config *c)
 	config_binds_clear(c);
 	g_free(c->seccomp);
 	g_free(c->burrowfs_path);
+	g_free(c->seccomp_agent);
 	*c = (struct container_config){ 0 };
 }
 

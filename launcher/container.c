@@ -206,7 +206,8 @@ static int child_main(void *arg)
 	r = caps_apply(l->caps_drop);
 	if (r < 0)
 		fail(sock, PH_CAPS, 0, r);
-	r = seccomp_install(&l->seccomp);
+	r = l->agent.connected ? seccomp_install_notify(&l->seccomp, &l->agent)
+			       : seccomp_install(&l->seccomp);
 	if (r < 0)
 		fail(sock, PH_SECCOMP, 0, r);
 	r = fds_seal();
@@ -309,6 +310,8 @@ int launch_spawn(struct launch *l, pid_t *ret_pid, int *ret_console)
 	pid = clone(child_main, (char *)stack + CHILD_STACK, flags | SIGCHLD, &args);
 	r = pid < 0 ? -errno : 0;
 	close(sv[1]);
+	/* The child's copy alone must stay: the agent reads the message to its end. */
+	seccomp_agent_close(&l->agent);
 	if (r < 0) {
 		close(sv[0]);
 		munmap(stack, CHILD_STACK);
@@ -452,7 +455,8 @@ int launch_prepare(struct launch *l)
 		return r;
 	l->cgroup_ns = !in.cg_burrowfs;
 	mounts_plan(&in, &l->pre, &l->post);
-	r = seccomp_compile(c->seccomp, &l->seccomp);
+	seccomp_agent_find(c, l->burrowfs, l->hostname, &l->agent);
+	r = seccomp_compile(c->seccomp, l->agent.connected, &l->seccomp);
 	if (r < 0)
 		return r;
 	l->caps_drop = caps_drop_mask(c);
@@ -466,6 +470,7 @@ void launch_done(struct launch *l)
 	plan_done(&l->pre);
 	plan_done(&l->post);
 	seccomp_prog_free(&l->seccomp);
+	seccomp_agent_close(&l->agent);
 	g_strfreev(l->argv);
 	g_strfreev(l->envp);
 	g_free(l->burrowfs);

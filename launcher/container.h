@@ -8,6 +8,7 @@
 #include "cgroups.h"
 #include "conf.h"
 #include "mounts.h"
+#include "sc.h"
 
 /*
  * One boot of a container: what the parent prepares, then clone() and the
@@ -27,6 +28,7 @@ struct launch {
 	/* Filled by launch_prepare(). */
 	struct mount_plan pre, post;
 	struct sock_fprog seccomp;
+	struct seccomp_agent agent; /* connected: the filter notifies sysinfo to it */
 	uint64_t caps_drop;
 	char **argv, **envp;
 	char *burrowfs;

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "embedded.h"
 #include "fileio.h"
 #include "glib-macro.h"
@@ -169,6 +174,14 @@ int seccomp_policy_check(const char *text, char *why, size_t why_size)
 	return parse_policy(text, NULL, why, why_size);
 }
 
+static bool policy_has(GArray *rules, const char *name)
+{
+	for (guint i = 0; i < rules->len; i++)
+		if (g_str_equal(g_array_index(rules, struct rule, i).name, name))
+			return true;
+	return false;
+}
+
 static int add_rules(scmp_filter_ctx ctx, GArray *rules)
 {
 	for (guint i = 0; i < rules->len; i++) {
@@ -217,7 +230,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret)
 	return 0;
 }
 
-int seccomp_compile(const char *path, struct sock_fprog *ret)
+int seccomp_compile(const char *path, bool notify_sysinfo, struct sock_fprog *ret)
 {
 	g_autoptr(GArray) rules = g_array_new(FALSE, FALSE, sizeof(struct rule));
 	_cleanup_free_ char *text = NULL;
@@ -244,6 +257,12 @@ int seccomp_compile(const char *path, struct sock_fprog *ret)
 	/* The guest needs setuid programs (su, sudo): no_new_privs would break them. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	r = add_rules(ctx, rules);
+	/* A policy that names sysinfo itself has the last word on it. */
+	if (r >= 0 && notify_sysinfo && !policy_has(rules, "sysinfo")) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sysinfo), 0);
+		if (r < 0)
+			log_error_errno(r, "seccomp: cannot add the sysinfo notify rule: %m");
+	}
 	if (r >= 0) {
 		r = export_bpf(ctx, ret);
 		if (r < 0)
@@ -265,4 +284,90 @@ int seccomp_install(const struct sock_fprog *prog)
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+int seccomp_agent_connect(const char *path, const char *id, struct seccomp_agent *ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char safe[64];
+	size_t n = 0;
+	int fd, len;
+
+	*ret = (struct seccomp_agent){ .fd = -1 };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	/* Non-blocking: an agent whose backlog is full is an agent absent, not a hang. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	/* The id is informative; keep to characters JSON needs no escape for. */
+	for (const char *p = id; *p && n < sizeof(safe) - 1; p++)
+		if (g_ascii_isalnum(*p) || strchr("-_.", *p))
+			safe[n++] = *p;
+	safe[n] = '\0';
+	/*
+	 * The OCI state the runtime-spec asks for. The agent uses only "fds";
+	 * the pid is the kernel's business (each notification names its caller).
+	 */
+	len = snprintf(ret->msg, sizeof(ret->msg),
+		       "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":0,"
+		       "\"metadata\":\"burrow\",\"state\":{\"ociVersion\":\"1.0.2\","
+		       "\"id\":\"%s\",\"status\":\"creating\",\"pid\":0,\"bundle\":\"\"}}",
+		       safe);
+	ret->len = (size_t)len;
+	ret->fd = fd;
+	ret->connected = true;
+	return 0;
+}
+
+void seccomp_agent_find(const struct container_config *c, const char *burrowfs, const char *id,
+			struct seccomp_agent *ret)
+{
+	int r;
+
+	*ret = (struct seccomp_agent){ .fd = -1 };
+	/* Without burrowfs's files, free would show the host and busybox free the container. */
+	if (!c->notify_sysinfo || !burrowfs)
+		return;
+	r = seccomp_agent_connect(c->seccomp_agent, id, ret);
+	/*
+	 * A notify rule with no agent behind it would fail every sysinfo
+	 * (ENOSYS): rather none, and the host's figures, as without burrowfs.
+	 */
+	if (r < 0)
+		log_info("burrowfs's seccomp agent is not at %s (%s): sysinfo(2) in the container "
+			 "shows the host's memory and uptime",
+			 c->seccomp_agent, g_strerror(-r));
+}
+
+void seccomp_agent_close(struct seccomp_agent *a)
+{
+	if (a->connected)
+		close(a->fd);
+	a->connected = false;
+	a->fd = -1;
+}
+
+int seccomp_install_notify(const struct sock_fprog *prog, struct seccomp_agent *a)
+{
+	int listener, r;
+
+	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+	if (listener < 0)
+		return -errno;
+	/* Until the agent holds it, a sysinfo call waits; so it must get there. */
+	r = send_with_fd(a->fd, a->msg, a->len, listener);
+	close(listener);
+	close(a->fd);
+	a->connected = false;
+	a->fd = -1;
+	return r;
 }

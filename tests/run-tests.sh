@@ -61,6 +61,8 @@ PACKAGES=(
 	libclang-rt-14-dev valgrind
 	# launcher tests
 	libpam-cgfs xz-utils passwd login
+	# the sysinfo agent's tests: a static busybox for the guests, file(1) to check it
+	busybox-static file
 	# the VM suite
 	qemu-system-x86 qemu-utils
 )
