@@ -34,10 +34,14 @@ enum vfile {
 	VF_CPU_ONLINE,
 	VF_CPU_POSSIBLE,
 	VF_CPU_PRESENT,
-	/* New files go last: a file's inode is INO_FILE0 + its number (fs/tree.h). */
+	/* New files go last: a file's inode follows from its number (fs/tree.h). */
 	VF_VMSTAT,
 	_VF_MAX,
 };
+
+/* The files of the first table, whose inodes were numbered before the dynamic ones. */
+#define VF_EARLY_N 14
+_Static_assert(VF_CPU_PRESENT + 1 == VF_EARLY_N, "the early files are a fixed set");
 
 /* No renderer: a directory whose other entries pass through a host directory. */
 #define VF_PASSTHROUGH_DIR (-1)

@@ -63,7 +63,8 @@ static bool cgroup_node(fuse_req_t req, fuse_ino_t ino, char *buf, size_t size)
 		buf[0] = '\0';
 		return true;
 	}
-	return ino >= INO_DYNAMIC && nodes_path(&req_daemon(req)->nodes, ino, buf, size, &p) >= 0 &&
+	return !ino_is_static(ino) &&
+	       nodes_path(&req_daemon(req)->nodes, ino, buf, size, &p) >= 0 &&
 	       p == &cgroup_provider;
 }
 
@@ -228,7 +229,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_ino_t child;
 	int r;
 
-	if (parent < INO_DYNAMIC) {
+	if (ino_is_static(parent)) {
 		const struct snode *s = snode_get(parent);
 
 		child = snode_child(parent, name);
@@ -253,7 +254,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	if (ino >= INO_DYNAMIC)
+	if (!ino_is_static(ino))
 		nodes_forget(&req_daemon(req)->nodes, ino, nlookup);
 	fuse_reply_none(req);
 }
@@ -261,7 +262,7 @@ static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
 	for (size_t i = 0; i < count; i++)
-		if (forgets[i].ino >= INO_DYNAMIC)
+		if (!ino_is_static(forgets[i].ino))
 			nodes_forget(&req_daemon(req)->nodes, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
@@ -296,7 +297,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 	int r;
 
-	if (ino < INO_DYNAMIC) {
+	if (ino_is_static(ino)) {
 		getattr_static(req, ino);
 		return;
 	}
@@ -322,7 +323,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	ssize_t n;
 	int r;
 
-	if (ino < INO_DYNAMIC) {
+	if (ino_is_static(ino)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
@@ -381,7 +382,7 @@ static struct blob *render_for_reader(fuse_req_t req, const struct snode *s)
 		fuse_reply_err(req, EISDIR);
 		return NULL;
 	}
-	static_attr(req_daemon(req), INO_FILE0 + (fuse_ino_t)s->vfile, 0, &st);
+	static_attr(req_daemon(req), vfile_ino((enum vfile)s->vfile), 0, &st);
 	if (!may_read(req, &st)) {
 		fuse_reply_err(req, EACCES);
 		return NULL;
@@ -450,7 +451,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = 0;
 	/* Nothing to flush on close: spare the round trip. */
 	fi->noflush = 1;
-	if (ino < INO_DYNAMIC) {
+	if (ino_is_static(ino)) {
 		open_static(req, snode_get(ino), fi);
 		return;
 	}
@@ -504,7 +505,7 @@ static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 		cgops_read_foreign(req, vpath, size, off);
 		return;
 	}
-	if (ino < INO_DYNAMIC) {
+	if (ino_is_static(ino)) {
 		b = render_for_reader(req, snode_get(ino));
 		if (b) {
 			reply_slice(req, b, size, off);
@@ -559,8 +560,8 @@ static int list_static(fuse_req_t req, fuse_ino_t ino, struct dirlist *l)
 	struct ctr *x;
 	int r;
 
-	for (fuse_ino_t i = INO_ROOT + 1; i < INO_DYNAMIC; i++) {
-		const struct snode *c = snode_get(i);
+	for (size_t i = INO_ROOT + 1; i < SNODES_N; i++) {
+		const struct snode *c = snode_get(snode_slot_ino(i));
 
 		if (c->parent != ino)
 			continue;
@@ -590,7 +591,7 @@ static int list_dir(fuse_req_t req, fuse_ino_t ino, struct dirlist **ret)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	if (ino < INO_DYNAMIC) {
+	if (ino_is_static(ino)) {
 		const struct snode *s = snode_get(ino);
 
 		r = s && s->vfile < 0 ? list_static(req, ino, l) : -ENOTDIR;
@@ -643,7 +644,7 @@ static void reply_dir(fuse_req_t req, fuse_ino_t ino, const struct dirlist *l, s
 		if (i < 2)
 			st.st_mode = S_IFDIR;
 		else {
-			fuse_ino_t s = ino < INO_DYNAMIC ? snode_child(ino, name) : 0;
+			fuse_ino_t s = ino_is_static(ino) ? snode_child(ino, name) : 0;
 
 			st.st_mode = l->e[i - 2].type;
 			if (s)
@@ -701,7 +702,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	struct stat st;
 	int r;
 
-	if (ino >= INO_DYNAMIC && cgroup_node(req, ino, vpath, sizeof(vpath))) {
+	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
 		cgops_access(req, vpath, mask);
 		return;
 	}
@@ -709,7 +710,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		fuse_reply_err(req, EACCES);
 		return;
 	}
-	if (ino < INO_DYNAMIC) {
+	if (ino_is_static(ino)) {
 		fuse_reply_err(req, 0);
 		return;
 	}
@@ -732,7 +733,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 {
 	char vpath[PATH_MAX];
 
-	if (ino >= INO_DYNAMIC && cgroup_node(req, ino, vpath, sizeof(vpath))) {
+	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
 		cgops_setattr(req, ino, vpath, attr, to_set);
 		return;
 	}
@@ -771,7 +772,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 {
 	char vpath[PATH_MAX];
 
-	if (ino >= INO_DYNAMIC && cgroup_node(req, ino, vpath, sizeof(vpath))) {
+	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
 		cgops_write(req, ino, buf, size, off, fi);
 		return;
 	}

@@ -14,7 +14,7 @@
  * each rendered file of the served table below its directory, so the tree
  * serves exactly the files the hooks and the launcher bind.
  */
-static struct snode snodes[INO_DYNAMIC] = {
+static struct snode snodes[SNODES_N] = {
 	[INO_ROOT] = { .parent = INO_ROOT, .name = "", .vfile = -1 },
 	DIR_NODE(INO_PROC, INO_ROOT, "proc"),
 	DIR_NODE(INO_PROC_PRESSURE, INO_PROC, "pressure"),
@@ -31,19 +31,24 @@ static struct snode snodes[INO_DYNAMIC] = {
 			 .provider = &cgroup_provider },
 };
 
+static size_t slot(fuse_ino_t ino)
+{
+	return ino < INO_DYNAMIC ? (size_t)ino : INO_DYNAMIC + (size_t)(ino - INO_LATE0);
+}
+
 const struct snode *snode_get(fuse_ino_t ino)
 {
-	if (ino < INO_ROOT || ino >= INO_DYNAMIC)
+	if (ino < INO_ROOT || !ino_is_static(ino))
 		return NULL;
-	return &snodes[ino];
+	return &snodes[slot(ino)];
 }
 
 fuse_ino_t snode_child(fuse_ino_t parent, const char *name)
 {
-	for (fuse_ino_t i = INO_ROOT + 1; i < INO_DYNAMIC; i++)
+	for (size_t i = INO_ROOT + 1; i < SNODES_N; i++)
 		if (snodes[i].name && snodes[i].parent == parent &&
 		    strcmp(snodes[i].name, name) == 0)
-			return i;
+			return snode_slot_ino(i);
 	return 0;
 }
 
@@ -68,7 +73,7 @@ static fuse_ino_t static_dir(const char *path, size_t len)
 		memcpy(name, path + i, n);
 		name[n] = '\0';
 		ino = snode_child(ino, name);
-		if (ino && snodes[ino].vfile >= 0)
+		if (ino && snode_get(ino)->vfile >= 0)
 			return 0;
 		i += n + 1;
 	}
@@ -92,14 +97,15 @@ int snodes_init(void)
 		if (e->type != S_IFREG || !slash || e->vfile < 0 || e->vfile >= _VF_MAX)
 			return -EINVAL;
 		dir = static_dir(e->path, (size_t)(slash - e->path));
-		/* The inode is INO_FILE0 + vfile in every daemon: a restart keeps it. */
-		ino = INO_FILE0 + (fuse_ino_t)e->vfile;
+		/* The same inode in every daemon: a restart keeps it. */
+		ino = vfile_ino((enum vfile)e->vfile);
 		have = dir ? snode_child(dir, slash + 1) : 0;
-		if (!dir || (have && have != ino) || (snodes[ino].name && have != ino))
+		if (!dir || (have && have != ino) || (snodes[slot(ino)].name && have != ino))
 			return -EINVAL;
-		snodes[ino] = (struct snode){ .parent = dir, .name = slash + 1, .vfile = e->vfile };
+		snodes[slot(ino)] =
+			(struct snode){ .parent = dir, .name = slash + 1, .vfile = e->vfile };
 	}
-	for (fuse_ino_t i = INO_FILE0; i < INO_DYNAMIC; i++)
+	for (size_t i = INO_FILE0; i < SNODES_N; i++)
 		if (!snodes[i].name)
 			return -EINVAL;
 	return 0;

@@ -155,7 +155,7 @@ static int restore_one(void *ud, uint64_t ino, unsigned provider, uint64_t nlook
 	struct dnode *n;
 
 	/* A provider this build lacks (a downgrade): its nodes go stale, nothing else. */
-	if (!p || ino < INO_DYNAMIC || find_ino_locked(c->t, ino))
+	if (!p || ino_is_static(ino) || find_ino_locked(c->t, ino))
 		return 0;
 	n = node_new_locked(c->t, p, ino, vpath);
 	if (!n)
@@ -198,6 +198,8 @@ int nodes_lookup(struct nodes *t, const struct provider *p, const char *vpath, f
 			break;
 	if (!n) {
 		/* Inode numbers are never reused: a stale kernel inode can't alias a new node. */
+		if (t->next_ino >= INO_LATE0 && t->next_ino < INO_LATE0 + INO_LATE_SPAN)
+			t->next_ino = INO_LATE0 + INO_LATE_SPAN;
 		n = node_new_locked(t, p, t->next_ino, vpath);
 		if (!n) {
 			pthread_mutex_unlock(&t->lock);

@@ -15,11 +15,15 @@ struct ctr;
 /*
  * The tree has two halves.
  *
- * Static nodes have fixed inode numbers (below INO_DYNAMIC): the directories
- * down to sys/devices/system/cpu and every rendered file, whose inode is
- * INO_FILE0 + its enum vfile (the files are the served table's,
- * bindings/served.h). They never change, so the kernel may cache their
- * entries for long.
+ * Static nodes have fixed inode numbers: the directories down to
+ * sys/devices/system/cpu and every rendered file (the served table's,
+ * bindings/served.h), whose inode is vfile_ino() of its enum vfile. They
+ * never change, so the kernel may cache their entries for long. Dynamic
+ * nodes are numbered from INO_DYNAMIC up, as every earlier daemon numbered
+ * them: one that takes over a connection (an upgrade) keeps the numbers its
+ * predecessor handed out, so no number may ever change meaning. Files added
+ * to the table after the first VF_EARLY_N take theirs from INO_LATE0 on,
+ * a block that dynamic numbering skips.
  *
  * A static directory may also have a provider: its other children, and
  * everything below them, pass through a host directory. Those nodes get
@@ -38,8 +42,34 @@ enum {
 	INO_SYS_CPU,
 	INO_CGROUP,
 	INO_FILE0,
-	INO_DYNAMIC = INO_FILE0 + _VF_MAX,
+	INO_DYNAMIC = INO_FILE0 + VF_EARLY_N,
 };
+
+/*
+ * Below 2^32, so that a 32-bit program's stat() of a late file does not
+ * fail with EOVERFLOW; dynamic numbering skips the INO_LATE_SPAN held here.
+ */
+#define INO_LATE0     ((fuse_ino_t)0xffff0000)
+#define INO_LATE_SPAN ((fuse_ino_t)0x10000)
+/* Static nodes, as snode_get() numbers its slots: the early ones, then the late files. */
+#define SNODES_N      ((size_t)INO_DYNAMIC + (_VF_MAX - VF_EARLY_N))
+
+static inline bool ino_is_static(fuse_ino_t ino)
+{
+	return ino < INO_DYNAMIC || (ino >= INO_LATE0 && ino - INO_LATE0 < _VF_MAX - VF_EARLY_N);
+}
+
+static inline fuse_ino_t vfile_ino(enum vfile k)
+{
+	return k < VF_EARLY_N ? INO_FILE0 + (fuse_ino_t)k
+			      : INO_LATE0 + (fuse_ino_t)(k - VF_EARLY_N);
+}
+
+/* The inode of static slot i (0 < i < SNODES_N). */
+static inline fuse_ino_t snode_slot_ino(size_t i)
+{
+	return i < INO_DYNAMIC ? (fuse_ino_t)i : INO_LATE0 + (fuse_ino_t)(i - INO_DYNAMIC);
+}
 
 struct dirlist;
 struct journal;

@@ -66,7 +66,7 @@ START_TEST(test_every_row_served)
 			continue;
 		}
 		ck_assert_uint_eq(e->type, S_IFREG);
-		ck_assert_uint_eq(ino, INO_FILE0 + (fuse_ino_t)e->vfile);
+		ck_assert_uint_eq(ino, vfile_ino((enum vfile)e->vfile));
 		ck_assert_int_eq(s->vfile, e->vfile);
 		/* A host reader gets the host's file at the same path. */
 		ck_assert_str_eq(vfile_host_path((enum vfile)e->vfile), e->path);
@@ -79,7 +79,8 @@ START_TEST(test_every_node_in_table)
 	char path[256];
 
 	ck_assert_int_eq(snodes_init(), 0);
-	for (fuse_ino_t ino = INO_ROOT + 1; ino < INO_DYNAMIC; ino++) {
+	for (size_t slot = INO_ROOT + 1; slot < SNODES_N; slot++) {
+		fuse_ino_t ino = snode_slot_ino(slot);
 		const struct snode *s = snode_get(ino);
 		const struct burrow_served *e = NULL;
 
@@ -96,6 +97,36 @@ START_TEST(test_every_node_in_table)
 			ck_assert_msg(e && e->type == S_IFDIR, "%s: passthrough, not in the table",
 				      path);
 	}
+}
+END_TEST
+
+/*
+ * A daemon taking over a connection (an upgrade) must read every inode
+ * number its predecessor handed out as that one meant it. Every daemon
+ * so far numbered its dynamic nodes from 23 (nine static directories and
+ * files, then the fourteen files of the first table): a file added since
+ * must not take 23 or anything above it that a dynamic node could hold,
+ * and must fit a 32-bit ino_t.
+ */
+START_TEST(test_inodes_keep_meaning)
+{
+	ck_assert_uint_eq(INO_DYNAMIC, 23);
+	for (int k = 0; k < _VF_MAX; k++) {
+		fuse_ino_t ino = vfile_ino((enum vfile)k);
+
+		ck_assert(ino_is_static(ino));
+		ck_assert_uint_le(ino, UINT32_MAX);
+		if (k >= VF_EARLY_N)
+			ck_assert_uint_ge(ino, INO_LATE0);
+		else
+			ck_assert_uint_lt(ino, INO_DYNAMIC);
+	}
+	ck_assert(!ino_is_static(INO_DYNAMIC));
+	ck_assert(!ino_is_static(INO_DYNAMIC + 1000000));
+	ck_assert(!ino_is_static(INO_LATE0 + (_VF_MAX - VF_EARLY_N)));
+	ck_assert_int_eq(snodes_init(), 0);
+	ck_assert_ptr_null(snode_get(INO_DYNAMIC));
+	ck_assert_str_eq(snode_get(vfile_ino(VF_VMSTAT))->name, "vmstat");
 }
 END_TEST
 
@@ -128,6 +159,7 @@ int main(void)
 
 	tcase_add_test(tc, test_every_row_served);
 	tcase_add_test(tc, test_every_node_in_table);
+	tcase_add_test(tc, test_inodes_keep_meaning);
 	tcase_add_test(tc, test_bound);
 	suite_add_tcase(s, tc);
 	return fixture_run_suite(s);
