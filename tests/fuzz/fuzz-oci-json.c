@@ -43,13 +43,13 @@ static void fuzz_state(const char *data, size_t len)
 static void fuzz_config(const struct fuzz_parts *p)
 {
 	char bundle[4096], *rootfs = NULL;
-	bool disabled = false;
+	bool disabled = false, required = false;
 	size_t n;
 
 	fuzz_mkdir("bundle");
 	fuzz_put_part("bundle/config.json", p, 1);
 	fuzz_path("bundle", bundle, sizeof(bundle));
-	if (read_config(bundle, &rootfs, &disabled) < 0) {
+	if (read_config(bundle, &rootfs, &disabled, &required) < 0) {
 		fuzz_assert(!rootfs, "a refused config.json left a rootfs");
 		return;
 	}
