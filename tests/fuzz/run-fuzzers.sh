@@ -46,6 +46,7 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
 	# The launcher's config and the OCI hook's JSON, when they are in the tree.
 	[ ! -e launcher/config.c ] || TARGETS+=(launcher-config)
 	[ ! -e hooks/oci.c ] || TARGETS+=(oci-json)
+	[ ! -e bindings/ocistate.c ] || TARGETS+=(ocistate)
 fi
 
 command -v clang >/dev/null || {
