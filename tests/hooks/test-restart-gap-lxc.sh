@@ -80,7 +80,7 @@ container req "--require"
 
 rl_gap_start() {
 	run_ct req "$T_TMP/gap-req.out" &
-	GAP_REQ=$!
+	RL_GAP_PID2=$!
 	run_ct plain "$T_TMP/gap-plain.out" &
 	RL_GAP_PID=$!
 }
@@ -88,20 +88,8 @@ rl_gap_start() {
 run_ct plain "$T_TMP/first.out"
 check_eq "before any restart: lxc-execute exits with 0 ($(tail -c 300 "$T_TMP/first.out.err"))" "$?" 0
 check_eq "before any restart: MemTotal in the guest is the limit" "$(cat "$T_TMP/first.out")" "$WANT"
-for kind in TERM KILL upgrade; do
-	rl_gap "$kind" "$MNT"
-	wait "$GAP_REQ"
-	rc_req=$?
-	note "$kind: the container was still waiting when the next burrowfs started: $RL_GAP_WAITED"
-	check_eq "$kind gap, include: lxc-execute exits with 0 ($(tail -c 300 "$T_TMP/gap-plain.out.err"))" \
-		"$RL_GAP_RC" 0
-	check_eq "$kind gap, include: MemTotal in the guest is the limit (host: $HOST)" \
-		"$(cat "$T_TMP/gap-plain.out")" "$WANT"
-	check_eq "$kind gap, include with --require: lxc-execute exits with 0 ($(tail -c 300 "$T_TMP/gap-req.out.err"))" \
-		"$rc_req" 0
-	check_eq "$kind gap, include with --require: MemTotal in the guest is the limit (host: $HOST)" \
-		"$(cat "$T_TMP/gap-req.out")" "$WANT"
-done
+rl_gap_kinds "$MNT" "$WANT" "$HOST" "include: lxc-execute" "$T_TMP/gap-plain.out" \
+	"include with --require: lxc-execute" "$T_TMP/gap-req.out"
 
 # ---- burrowfs stopped for good -----------------------------------------------------------
 timeout 10 "$BURROWFS" --stop "$MNT"

@@ -75,27 +75,15 @@ bundle ann "--burrowfs $MNT" '{"io.burrow.require": "true"}'
 
 rl_gap_start() {
 	run_ct req "$T_TMP/gap-req.out" &
-	GAP_REQ=$!
+	RL_GAP_PID2=$!
 	run_ct plain "$T_TMP/gap-plain.out" &
 	RL_GAP_PID=$!
 }
 
 run_ct plain "$T_TMP/first.out"
 check_eq "before any restart: MemTotal in the guest is the limit" "$(cat "$T_TMP/first.out")" "$WANT"
-for kind in TERM KILL upgrade; do
-	rl_gap "$kind" "$MNT"
-	wait "$GAP_REQ"
-	rc_req=$?
-	note "$kind: the container was still waiting when the next burrowfs started: $RL_GAP_WAITED"
-	check_eq "$kind gap, hook: runc run exits with 0 ($(head -c 300 "$T_TMP/gap-plain.out.err"))" \
-		"$RL_GAP_RC" 0
-	check_eq "$kind gap, hook: MemTotal in the guest is the limit (host: $HOST)" \
-		"$(cat "$T_TMP/gap-plain.out")" "$WANT"
-	check_eq "$kind gap, hook --require: runc run exits with 0 ($(head -c 300 "$T_TMP/gap-req.out.err"))" \
-		"$rc_req" 0
-	check_eq "$kind gap, hook --require: MemTotal in the guest is the limit (host: $HOST)" \
-		"$(cat "$T_TMP/gap-req.out")" "$WANT"
-done
+rl_gap_kinds "$MNT" "$WANT" "$HOST" "hook: runc run" "$T_TMP/gap-plain.out" \
+	"hook --require: runc run" "$T_TMP/gap-req.out"
 
 # ---- burrowfs stopped for good -----------------------------------------------------------
 timeout 10 "$BURROWFS" --stop "$MNT"

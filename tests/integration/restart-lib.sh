@@ -224,3 +224,23 @@ rl_gap() {
 	wait "$RL_GAP_PID"
 	RL_GAP_RC=$?
 }
+
+# rl_gap_kinds MNT WANT HOST LABEL OUT LABEL2 OUT2: rl_gap of every kind,
+# where rl_gap_start starts two containers, RL_GAP_PID writing the guest's
+# MemTotal to OUT (its stderr to OUT.err) and RL_GAP_PID2 to OUT2. Each must
+# exit with 0 and see WANT (kB), not the host's HOST.
+rl_gap_kinds() {
+	local mnt=$1 want=$2 host=$3 l1=$4 o1=$5 l2=$6 o2=$7 kind rc2
+	for kind in TERM KILL upgrade; do
+		rl_gap "$kind" "$mnt"
+		wait "$RL_GAP_PID2"
+		rc2=$?
+		note "$kind: the container was still waiting when the next burrowfs started: $RL_GAP_WAITED"
+		check_eq "$kind gap, $l1: exits with 0 ($(tail -c 300 "$o1.err"))" "$RL_GAP_RC" 0
+		check_eq "$kind gap, $l1: MemTotal in the guest is the limit (host: $host)" \
+			"$(cat "$o1")" "$want"
+		check_eq "$kind gap, $l2: exits with 0 ($(tail -c 300 "$o2.err"))" "$rc2" 0
+		check_eq "$kind gap, $l2: MemTotal in the guest is the limit (host: $host)" \
+			"$(cat "$o2")" "$want"
+	done
+}

@@ -31,27 +31,15 @@ run_ct() {
 
 rl_gap_start() {
 	run_ct "$T_TMP/gap-yes.out" yes &
-	GAP_YES=$!
+	RL_GAP_PID2=$!
 	run_ct "$T_TMP/gap-auto.out" auto &
 	RL_GAP_PID=$!
 }
 
 check_eq "before any restart: MemTotal in the guest is the limit" \
 	"$(run_ct /dev/stdout auto)" "$WANT"
-for kind in TERM KILL upgrade; do
-	rl_gap "$kind" "$MNT"
-	wait "$GAP_YES"
-	rc_yes=$?
-	note "$kind: the container was still waiting when the next burrowfs started: $RL_GAP_WAITED"
-	check_eq "$kind gap, burrowfs=auto: the run exits with 0 ($(cat "$T_TMP/gap-auto.out.err"))" \
-		"$RL_GAP_RC" 0
-	check_eq "$kind gap, burrowfs=auto: MemTotal in the guest is the limit (host: $HOST)" \
-		"$(cat "$T_TMP/gap-auto.out")" "$WANT"
-	check_eq "$kind gap, burrowfs=yes: the run exits with 0 ($(cat "$T_TMP/gap-yes.out.err"))" \
-		"$rc_yes" 0
-	check_eq "$kind gap, burrowfs=yes: MemTotal in the guest is the limit (host: $HOST)" \
-		"$(cat "$T_TMP/gap-yes.out")" "$WANT"
-done
+rl_gap_kinds "$MNT" "$WANT" "$HOST" "burrowfs=auto: the run" "$T_TMP/gap-auto.out" \
+	"burrowfs=yes: the run" "$T_TMP/gap-yes.out"
 
 # ---- burrowfs stopped for good: today's behaviour, and required -------------------------
 timeout 10 "$BURROWFS" --stop "$MNT"
