@@ -7,6 +7,16 @@
 
 SI_LIMIT=$((300 << 20))
 
+# si_init: what every sysinfo test starts from: root's containers on the
+# cached rootfs, the test programs, a burrowfs whose agent is listening.
+si_init() {
+	l_init
+	l_rootfs
+	l_root_home
+	si_build
+	si_bfs
+}
+
 # si_build: sysinfo-check (static, any rootfs runs it), the i386 caller when
 # gcc -m32 can link it, and the host's static busybox, in $SI_BIN.
 si_build() {

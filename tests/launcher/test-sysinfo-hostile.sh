@@ -10,11 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$L_DIR/sysinfo-lib.sh"
 
-l_init
-l_rootfs
-l_root_home
-si_build
-si_bfs
+si_init
 
 # still_correct WHAT: the daemon lives and a fresh container gets its own figures.
 still_correct() {

@@ -11,11 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$L_DIR/sysinfo-lib.sh"
 
-l_init
-l_rootfs
-l_root_home
-si_build
-si_bfs
+si_init
 MNT=$BFS_MNT
 
 si_run -- /mnt/check loop 24 "$SI_HOST_RAM" >"$T_TMP/loop.out" 2>"$T_TMP/loop.err" &
