@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# LXC's seccomp proxy: an unprivileged LXC 5 container (lxc.idmap) limited
+# to 300 MiB, with burrow's LXC include and the opt-in sysinfo include (as
+# built, pointed at the built hook and the test's burrowfs and proxy
+# socket). LXC sends each sysinfo(2) notification to burrowfs's
+# --seccomp-lxc-socket; the guest's sysinfo totalram, glibc's
+# get_phys_pages() and busybox free are the limit, as /proc/meminfo is.
+# Control: the same container without the sysinfo include sees the host.
+
+. "$(dirname "$0")/lib.sh"
+L_DIR=$(cd "$HOOKS_DIR/../launcher" && pwd)
+# shellcheck source=../launcher/sysinfo-lib.sh
+. "$L_DIR/sysinfo-lib.sh"
+
+hooks_init
+command -v lxc-execute >/dev/null || skip "LXC is not installed (apt-get install lxc)"
+BUILD=${MESON_BUILD_ROOT:-$HOOKS_DIR/../../build}
+INCLUDE=$BUILD/share/10-burrow.conf
+SI_INCLUDE=$BUILD/share/lxc-burrow-sysinfo.conf
+POLICY=$HOOKS_DIR/../../share/lxc-burrow.seccomp
+for f in "$INCLUDE" "$SI_INCLUDE" "$POLICY"; do
+	[ -f "$f" ] || die "not built: $f"
+done
+si_build
+LXC_SOCK=$T_TMP/seccomp-lxc.sock
+si_bfs --seccomp-lxc-socket "$LXC_SOCK"
+for ((i = 0; i < 50; i++)); do
+	[ -S "$LXC_SOCK" ] && break
+	sleep 0.1
+done
+[ -S "$LXC_SOCK" ] || die "burrowfs made no LXC proxy socket at $LXC_SOCK"
+
+MAP_BASE=300000
+LXCPATH=$T_TMP/lxc
+mkdir -p "$LXCPATH"
+chmod 755 "$T_TMP" "$LXCPATH"
+defer cg_remove_every_hierarchy
+
+# LXC maps ids through newuidmap/newgidmap whenever they are installed, even
+# for root: lend root the range for the test's duration (as test-lxc.sh).
+if command -v newuidmap >/dev/null; then
+	for f in /etc/subuid /etc/subgid; do
+		grep -qx "root:$MAP_BASE:65536" "$f" 2>/dev/null && continue
+		echo "root:$MAP_BASE:65536" >>"$f" || die "cannot add root's range to $f"
+		defer "sed -i '/^root:$MAP_BASE:65536\$/d' '$f'"
+	done
+fi
+
+# The hook runs as the container's root: a copy it can reach.
+install -m 755 "$HOOK_LXC" "$T_TMP/burrow-lxc-hook"
+
+# container NAME SYSINFO(yes|no): a rootfs of the guest programs only (static,
+# owned by the container's root), the include, and with yes the sysinfo
+# include as built, its paths pointed at the tree's policy and the test's socket.
+container() {
+	local ct=$LXCPATH/$1
+	mkdir -p "$ct/rootfs"/{proc,sys,dev,tmp,bin}
+	cp "$SI_BIN/check" "$SI_BIN/busybox" "$ct/rootfs/bin/"
+	chown -R "$MAP_BASE:$MAP_BASE" "$ct/rootfs"
+	chmod 755 "$ct"
+	sed "s|^lxc.hook.mount = .*|lxc.hook.mount = $T_TMP/burrow-lxc-hook --burrowfs $BFS_MNT --require|" \
+		"$INCLUDE" >"$ct/burrow.conf"
+	cat >"$ct/config" <<-CONF
+		lxc.uts.name = $1
+		lxc.rootfs.path = dir:$ct/rootfs
+		lxc.idmap = u 0 $MAP_BASE 65536
+		lxc.idmap = g 0 $MAP_BASE 65536
+		lxc.net.0.type = empty
+		lxc.apparmor.profile = unconfined
+		lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed
+		lxc.cgroup.dir.monitor = $CG_BASE/lxc-monitor-$1
+		lxc.cgroup.dir.container = $CG_BASE/lxc-payload-$1
+		lxc.cgroup.memory.limit_in_bytes = $SI_LIMIT
+		lxc.cgroup2.memory.max = $SI_LIMIT
+		lxc.include = $ct/burrow.conf
+	CONF
+	if [ "$2" = yes ]; then
+		sed -e "s|^lxc.seccomp.profile = .*|lxc.seccomp.profile = $POLICY|" \
+			-e "s|^lxc.seccomp.notify.proxy = .*|lxc.seccomp.notify.proxy = unix:$LXC_SOCK|" \
+			"$SI_INCLUDE" >"$ct/sysinfo.conf"
+		grep -q "^lxc.seccomp.notify.proxy = unix:$LXC_SOCK\$" "$ct/sysinfo.conf" ||
+			die "cannot rewrite $SI_INCLUDE"
+		echo "lxc.include = $ct/sysinfo.conf" >>"$ct/config"
+	fi
+	# LXC refuses the keys of the hierarchy the controller is not in.
+	if [ -n "${CG_V1[memory]:-}" ]; then
+		sed -i '/^lxc.cgroup2\./d' "$ct/config"
+	else
+		sed -i '/^lxc.cgroup\./d' "$ct/config"
+	fi
+}
+
+# run_ct NAME: lxc-execute of the guest programs; sets OUT (a file) and RC.
+run_ct() {
+	OUT=$T_TMP/$1.out
+	timeout -k 5 120 lxc-execute -P "$LXCPATH" -n "$1" -l DEBUG -o "$OUT.log" -- \
+		/bin/busybox sh -c '/bin/check show; echo @@; cat /proc/meminfo; echo @@;
+			/bin/busybox free; echo @@; /bin/busybox cat /proc/self/uid_map' </dev/null >"$OUT" 2>"$OUT.err"
+	RC=$?
+	if [ "$RC" -ne 0 ]; then
+		sed 's/^/# err: /' "$OUT.err" | tail -n 20
+		grep -E 'ERROR|seccomp' "$OUT.log" | tail -n 20 | sed 's/^/# lxc: /'
+	fi
+}
+
+container proxied yes
+container control no
+
+run_ct proxied
+check_eq "proxy: lxc-execute exit status" "$RC" 0
+check_eq "proxy: unprivileged (uid_map inside)" \
+	"$(awk 'NF == 3 && $1 == 0 { print $1, $2, $3 }' "$OUT")" "0 $MAP_BASE 65536"
+check_eq "proxy: /proc/meminfo MemTotal is the limit (burrowfs bound)" \
+	"$(awk '$1 == "MemTotal:" { printf "%.0f\n", $2 * 1024 }' "$OUT")" $SI_LIMIT
+check_eq "proxy: sysinfo totalram is the limit" "$(si_field "$OUT" totalram)" $SI_LIMIT
+check_eq "proxy: glibc get_phys_pages() is the limit" \
+	"$(si_field "$OUT" phys_pages_bytes)" $SI_LIMIT
+check_eq "proxy: busybox free total (kB)" "$(awk '$1 == "Mem:" { print $2 }' "$OUT")" \
+	$((SI_LIMIT / 1024))
+
+run_ct control
+check_eq "control: lxc-execute exit status" "$RC" 0
+check_eq "control: /proc/meminfo MemTotal is the limit" \
+	"$(awk '$1 == "MemTotal:" { printf "%.0f\n", $2 * 1024 }' "$OUT")" $SI_LIMIT
+check_eq "control: sysinfo totalram is the host's" "$(si_field "$OUT" totalram)" "$SI_HOST_RAM"
