@@ -269,8 +269,12 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* A stale socket (no one accepts) is replaced; a live one is another daemon's. */
-static int sock_listen(const char *path)
+/*
+ * A stale socket (no one accepts) is replaced. A live one is another
+ * daemon's, unless this one took over the mountpoint from it (replace: an
+ * upgrade): that one is about to exit, and LXC reconnects to the path.
+ */
+static int sock_listen(const char *path, bool replace)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1, probe = -1;
@@ -289,9 +293,11 @@ static int sock_listen(const char *path)
 	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (probe < 0)
 		return -errno;
-	if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return -EADDRINUSE;
-	if (errno == ECONNREFUSED || errno == EPROTOTYPE)
+	if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		if (!replace)
+			return -EADDRINUSE;
+		(void)unlink(path);
+	} else if (errno == ECONNREFUSED || errno == EPROTOTYPE)
 		(void)unlink(path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -308,7 +314,7 @@ static int sock_listen(const char *path)
 	return TAKE_FD(fd);
 }
 
-static int lxcp_setup(struct lxcp *p, const char *path)
+static int lxcp_setup(struct lxcp *p, const char *path, bool replace)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct seccomp_notif_sizes sizes;
@@ -321,7 +327,7 @@ static int lxcp_setup(struct lxcp *p, const char *path)
 		return -EOVERFLOW;
 	p->notif_size = sizes.seccomp_notif;
 	p->resp_size = sizes.seccomp_notif_resp;
-	r = sock_listen(path);
+	r = sock_listen(path, replace);
 	if (r < 0)
 		return r;
 	p->sock_fd = r;
@@ -347,7 +353,7 @@ int lxcp_start(struct daemon *d, const char *path)
 	*p = (struct lxcp){ .sock_fd = -1, .epoll_fd = -1, .stop_fd = -1 };
 	pthread_mutex_init(&p->lock, NULL);
 	p->running = true;
-	r = lxcp_setup(p, path);
+	r = lxcp_setup(p, path, d->conn.attached);
 	for (unsigned i = 0; r >= 0 && i < LXCP_WORKERS; i++) {
 		r = -pthread_create(&p->workers[i], NULL, worker_main, d);
 		if (r >= 0)

@@ -54,7 +54,9 @@ struct lxcp {
 	uint64_t answered, refused; /* for the log at exit */
 };
 
-/* Listens on path (0666, SOCK_SEQPACKET) and starts the workers. A live socket there: -EADDRINUSE.
+/*
+ * Listens on path (0666, SOCK_SEQPACKET) and starts the workers. A live
+ * socket there: -EADDRINUSE, unless this daemon took over from that one.
  */
 int lxcp_start(struct daemon *d, const char *path);
 void lxcp_stop(struct daemon *d);

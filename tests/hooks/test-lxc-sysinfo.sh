@@ -8,6 +8,9 @@
 # --seccomp-lxc-socket; the guest's sysinfo totalram, glibc's
 # get_phys_pages() and busybox free are the limit, as /proc/meminfo is.
 # Control: the same container without the sysinfo include sees the host.
+# Restarts: a container that stays up calls sysinfo after a SIGTERM-and-start,
+# a kill -9-and-start and an upgrade of burrowfs: LXC reconnects to the next
+# daemon on the same path, and the answer is the limit each time.
 
 . "$(dirname "$0")/lib.sh"
 L_DIR=$(cd "$HOOKS_DIR/../launcher" && pwd)
@@ -50,6 +53,18 @@ fi
 
 # The hook runs as the container's root: a copy it can reach.
 install -m 755 "$HOOK_LXC" "$T_TMP/burrow-lxc-hook"
+
+# proxy_up: the LXC proxy socket accepts (after a restart).
+proxy_up() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		"$PYTHON" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])' "$LXC_SOCK" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 # container NAME SYSINFO(yes|no): a rootfs of the guest programs only (static,
 # owned by the container's root), the include, and with yes the sysinfo
@@ -125,3 +140,57 @@ check_eq "control: lxc-execute exit status" "$RC" 0
 check_eq "control: /proc/meminfo MemTotal is the limit" \
 	"$(awk '$1 == "MemTotal:" { printf "%.0f\n", $2 * 1024 }' "$OUT")" $SI_LIMIT
 check_eq "control: sysinfo totalram is the host's" "$(si_field "$OUT" totalram)" "$SI_HOST_RAM"
+
+note "restarts: a long-lived container calls after each one"
+SYNC=$T_TMP/sync
+mkdir -p "$SYNC"
+chmod 777 "$SYNC"
+container long yes
+echo "lxc.mount.entry = $SYNC sync none bind,create=dir 0 0" >>"$LXCPATH/long/config"
+# Step N waits for go.N, then writes sysinfo's answer to out.N.
+timeout -k 5 200 lxc-execute -P "$LXCPATH" -n long -l DEBUG -o "$T_TMP/long.log" -- \
+	/bin/busybox sh -c 'for n in 0 1 2 3; do
+		while [ ! -e /sync/go.$n ]; do /bin/busybox sleep 0.1; done
+		/bin/check show >/sync/out.$n.tmp 2>&1; /bin/busybox mv /sync/out.$n.tmp /sync/out.$n
+	done' </dev/null >"$T_TMP/long.out" 2>&1 &
+long_pid=$!
+defer "lxc-stop -P '$LXCPATH' -n long -k >/dev/null 2>&1"
+
+# step N WHAT: lets step N run and checks its answer.
+step() {
+	local i
+	touch "$SYNC/go.$1"
+	for ((i = 0; i < 300; i++)); do
+		[ -e "$SYNC/out.$1" ] && break
+		sleep 0.1
+	done
+	check_eq "$2: sysinfo totalram is the limit" "$(si_field "$SYNC/out.$1" totalram)" $SI_LIMIT
+}
+MNT=$BFS_MNT
+step 0 "before any restart"
+
+kill -TERM "$BFS_PID"
+wait "$BFS_PID" 2>/dev/null
+bfs_forget "$BFS_PID"
+bfs_start_on "$MNT" "$BURROWFS" --seccomp-socket "$SI_SOCK" --seccomp-lxc-socket "$LXC_SOCK"
+proxy_up || die "no LXC proxy after SIGTERM-and-start"
+step 1 "after SIGTERM-and-start"
+
+kill -KILL "$BFS_PID"
+wait "$BFS_PID" 2>/dev/null
+bfs_forget "$BFS_PID"
+bfs_start_on "$MNT" "$BURROWFS" --seccomp-socket "$SI_SOCK" --seccomp-lxc-socket "$LXC_SOCK"
+proxy_up || die "no LXC proxy after kill -9-and-start"
+step 2 "after kill -9-and-start"
+
+cp "$BURROWFS" "$T_TMP/burrowfs-new"
+old=$BFS_PID
+bfs_start_on "$MNT" "$T_TMP/burrowfs-new" --seccomp-socket "$SI_SOCK" \
+	--seccomp-lxc-socket "$LXC_SOCK"
+wait "$old" 2>/dev/null
+bfs_forget "$old"
+proxy_up || die "no LXC proxy after an upgrade"
+step 3 "after an upgrade"
+
+wait "$long_pid"
+check_eq "the long-lived container ran to its end" "$?" 0
