@@ -8,6 +8,7 @@
 # --seccomp-lxc-socket; the guest's sysinfo totalram, glibc's
 # get_phys_pages() and busybox free are the limit, as /proc/meminfo is.
 # Control: the same container without the sysinfo include sees the host.
+# A hostile sender (lxc-proxy-hostile.py) gets nothing written.
 # Restarts: a container that stays up calls sysinfo after a SIGTERM-and-start,
 # a kill -9-and-start and an upgrade of burrowfs: LXC reconnects to the next
 # daemon on the same path, and the answer is the limit each time.
@@ -140,6 +141,20 @@ check_eq "control: lxc-execute exit status" "$RC" 0
 check_eq "control: /proc/meminfo MemTotal is the limit" \
 	"$(awk '$1 == "MemTotal:" { printf "%.0f\n", $2 * 1024 }' "$OUT")" $SI_LIMIT
 check_eq "control: sysinfo totalram is the host's" "$(si_field "$OUT" totalram)" "$SI_HOST_RAM"
+
+note "a hostile sender: fds that are not the named caller's"
+"$PYTHON" "$HOOKS_DIR/lxc-proxy-hostile.py" "$LXC_SOCK" >"$T_TMP/hostile.out" 2>&1 ||
+	sed 's/^/# /' "$T_TMP/hostile.out"
+# ENOSYS (38): the fds are refused; EAGAIN (11): no seccomp listener to prove the call waits.
+for k in foreign_fds foreign_mem readonly_mem; do
+	check_eq "hostile: $k refused" "$(si_field "$T_TMP/hostile.out" $k)" -38
+done
+check_eq "hostile: a listener that is none" "$(si_field "$T_TMP/hostile.out" no_listener)" -11
+check_eq "hostile: two fds close the connection" "$(si_field "$T_TMP/hostile.out" two_fds)" closed
+check_eq "hostile: made-up sizes close the connection" \
+	"$(si_field "$T_TMP/hostile.out" bad_sizes)" closed
+check_eq "hostile: nothing written into the named caller" \
+	"$(si_field "$T_TMP/hostile.out" victim)" zero
 
 note "restarts: a long-lived container calls after each one"
 SYNC=$T_TMP/sync
