@@ -118,12 +118,19 @@ static void pconn_accept(struct daemon *d)
 		pconn_close(p, c);
 }
 
+/*
+ * a (the sender's) and name below dir are one file. AT_STATX_DONT_SYNC: a
+ * sender's fd on a FUSE file of its own must not make us wait on its server.
+ */
 static bool same_file(int a, int dir, const char *name)
 {
-	struct stat x, y;
+	struct statx x, y;
 
-	return fstat(a, &x) == 0 && fstatat(dir, name, &y, name[0] ? 0 : AT_EMPTY_PATH) == 0 &&
-	       x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+	return statx(a, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &x) == 0 &&
+	       statx(dir, name, AT_STATX_DONT_SYNC | (name[0] ? 0 : AT_EMPTY_PATH), STATX_INO,
+		     &y) == 0 &&
+	       x.stx_dev_major == y.stx_dev_major && x.stx_dev_minor == y.stx_dev_minor &&
+	       x.stx_ino == y.stx_ino;
 }
 
 /* The sender's fds are the caller's, as the notification names it (see the top). */
