@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "keeper.h"
 #include "macro.h"
 
 _Static_assert(sizeof(struct lxcp_msg) == 32, "LXC's seccomp_notify_proxy_msg is 32 bytes");
@@ -321,8 +322,37 @@ static int sock_listen(const char *path, bool replace)
 	return TAKE_FD(fd);
 }
 
-static int lxcp_setup(struct lxcp *p, const char *path, bool replace)
+/* The keeper's copy of the socket (a restart) when it is bound to path; else -1. */
+static int kept_sock(struct daemon *d, const char *path)
 {
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	int fd = d->conn.agent.lxc_sock_fd;
+
+	d->conn.agent.lxc_sock_fd = -1;
+	if (fd < 0)
+		return -1;
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    strncmp(sa.sun_path, path, len - offsetof(struct sockaddr_un, sun_path)) != 0 ||
+	    strlen(path) != strnlen(sa.sun_path, len - offsetof(struct sockaddr_un, sun_path))) {
+		/* Asked for another path: that one, from now on. */
+		(void)close(fd);
+		return -1;
+	}
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+void lxcp_keep(struct daemon *d)
+{
+	if (d->lxcp.running && d->lxcp.sock_fd >= 0 && d->conn.link_fd >= 0)
+		(void)kmsg_send(d->conn.link_fd, KMSG_LXC_SOCK, 0, &d->lxcp.sock_fd, 1);
+}
+
+static int lxcp_setup(struct daemon *d, const char *path)
+{
+	struct lxcp *p = &d->lxcp;
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct seccomp_notif_sizes sizes;
 	int r;
@@ -334,10 +364,17 @@ static int lxcp_setup(struct lxcp *p, const char *path, bool replace)
 		return -EOVERFLOW;
 	p->notif_size = sizes.seccomp_notif;
 	p->resp_size = sizes.seccomp_notif_resp;
-	r = sock_listen(path, replace);
-	if (r < 0)
-		return r;
-	p->sock_fd = r;
+	r = kept_sock(d, path);
+	if (r < 0) {
+		r = sock_listen(path, d->conn.attached);
+		if (r < 0)
+			return r;
+		p->sock_fd = r;
+		lxcp_keep(d);
+	} else {
+		p->sock_fd = r;
+		p->kept = true;
+	}
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	p->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -360,7 +397,7 @@ int lxcp_start(struct daemon *d, const char *path)
 	*p = (struct lxcp){ .sock_fd = -1, .epoll_fd = -1, .stop_fd = -1 };
 	pthread_mutex_init(&p->lock, NULL);
 	p->running = true;
-	r = lxcp_setup(p, path, d->conn.attached);
+	r = lxcp_setup(d, path);
 	for (unsigned i = 0; r >= 0 && i < LXCP_WORKERS; i++) {
 		r = -pthread_create(&p->workers[i], NULL, worker_main, d);
 		if (r >= 0)
@@ -370,7 +407,7 @@ int lxcp_start(struct daemon *d, const char *path)
 		lxcp_stop(d);
 		return r;
 	}
-	log_debug(&d->log, "LXC seccomp proxy on %s", p->path);
+	log_debug(&d->log, "LXC seccomp proxy on %s (%s)", p->path, p->kept ? "kept" : "new");
 	return 0;
 }
 

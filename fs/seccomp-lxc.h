@@ -44,6 +44,7 @@ struct lxcp_conn;
 struct lxcp {
 	char path[108];
 	bool running;
+	bool kept; /* the socket came from the keeper */
 	int sock_fd, epoll_fd, stop_fd;
 	uint16_t notif_size, resp_size; /* the kernel's */
 	pthread_t workers[LXCP_WORKERS];
@@ -60,3 +61,9 @@ struct lxcp {
  */
 int lxcp_start(struct daemon *d, const char *path);
 void lxcp_stop(struct daemon *d);
+/*
+ * Hands the listening socket to the keeper (lxcp_start() does for a new
+ * one; a new keeper needs it too): while no daemon runs, LXC's reconnects
+ * wait in its backlog for the next one.
+ */
+void lxcp_keep(struct daemon *d);
