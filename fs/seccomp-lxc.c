@@ -411,7 +411,9 @@ int lxcp_start(struct daemon *d, const char *path)
 	return 0;
 }
 
-/* The socket file stays: the next daemon replaces it, and LXC reconnects to it (see burrowfs(8)).
+/*
+ * The socket stays, with the keeper: LXC reconnects to it when its
+ * connection to us breaks, and waits in its backlog for the next daemon.
  */
 void lxcp_stop(struct daemon *d)
 {
