@@ -13,6 +13,7 @@
 #include "restart.h"
 #include "sampler.h"
 #include "seccomp-agent.h"
+#include "seccomp-lxc.h"
 #include "session-io.h"
 #include "tree.h"
 
@@ -54,6 +55,7 @@ struct daemon {
 	struct sessio sio;
 	struct monitor monitor;
 	struct agent agent;
+	struct lxcp lxcp; /* LXC's seccomp proxy */
 	struct fuse_session *se;
 	pthread_t main_thread;
 	int stop_mode;	/* enum stop_mode, atomic: the first reason to stop wins */

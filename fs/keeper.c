@@ -369,6 +369,7 @@ struct keeper {
 	dev_t dev; /* 0: unknown (a keeper started by an older burrowfs) */
 	bool fdstore;
 	int agent_sock, agent_journal;
+	int lxc_sock; /* LXC's seccomp proxy: connects while no daemon runs wait in its backlog */
 	struct kept_listener *listeners;
 	size_t n_listeners, cap_listeners;
 	uint64_t timeout_ns;
@@ -399,6 +400,8 @@ static int give_agent(struct keeper *k, int c)
 		r = kmsg_send(c, KMSG_AGENT, 0, fds, 2);
 	for (size_t i = 0; r >= 0 && i < k->n_listeners; i++)
 		r = kmsg_send(c, KMSG_LISTENER, k->listeners[i].id, &k->listeners[i].fd, 1);
+	if (r >= 0 && k->lxc_sock >= 0)
+		r = kmsg_send(c, KMSG_LXC_SOCK, 0, &k->lxc_sock, 1);
 	if (r >= 0)
 		r = kmsg_send(c, KMSG_AGENT_END, 0, NULL, 0);
 	return r;
@@ -510,6 +513,12 @@ static int on_agent_msg(struct keeper *k, const struct kmsg *m, int *fds, size_t
 		if (nfds != 1)
 			break;
 		keep_listener(k, fds[0], m->flags);
+		return 1;
+	case KMSG_LXC_SOCK:
+		if (nfds != 1)
+			break;
+		drop(&k->lxc_sock);
+		k->lxc_sock = fds[0];
 		return 1;
 	case KMSG_UNLISTEN:
 		drop_listener(k, m->flags);
@@ -681,7 +690,8 @@ int keeper_main(int argc, char **argv)
 			    .pending = -1,
 			    .stopper = -1,
 			    .agent_sock = -1,
-			    .agent_journal = -1 };
+			    .agent_journal = -1,
+			    .lxc_sock = -1 };
 	sigset_t ss;
 	struct stat st;
 	int sig_fd, r;

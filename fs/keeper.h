@@ -50,6 +50,8 @@ enum kmsg_type {
 	KMSG_LISTENER,	/* one listener; flags: its id */
 	KMSG_UNLISTEN,	/* daemon → keeper: listener id (flags) is done for */
 	KMSG_AGENT_END, /* keeper → daemon: that was all */
+	/* LXC's seccomp proxy socket (seccomp-lxc.h), both ways; before KMSG_AGENT_END. */
+	KMSG_LXC_SOCK,
 };
 
 #define KMSG_HAS_TREE  1u

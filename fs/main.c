@@ -21,16 +21,17 @@
 #include "notify.h"
 #include "resolve.h"
 
-#define DEFAULT_THREADS	       4
+#define DEFAULT_THREADS		   4
 /* lxcfs's unbounded pool is what we avoid; more than this only adds contention. */
-#define MAX_THREADS	       64
+#define MAX_THREADS		   64
 /*
  * The seccomp agent's socket is machine-wide, so only the daemon of the
  * standard mountpoint takes it unasked: a second burrowfs (a test's, a
  * private one) must not take it over from the first.
  */
-#define DEFAULT_MOUNTPOINT     "/var/lib/burrowfs"
-#define DEFAULT_SECCOMP_SOCKET "/run/burrowfs/seccomp.sock"
+#define DEFAULT_MOUNTPOINT	   "/var/lib/burrowfs"
+#define DEFAULT_SECCOMP_SOCKET	   "/run/burrowfs/seccomp.sock"
+#define DEFAULT_SECCOMP_LXC_SOCKET "/run/burrowfs/seccomp-lxc.sock"
 
 struct config {
 	const char *mountpoint;
@@ -40,7 +41,8 @@ struct config {
 	unsigned cache_ms;
 	unsigned max_containers;
 	unsigned restart_timeout;
-	const char *seccomp_socket; /* NULL: no seccomp agent */
+	const char *seccomp_socket;	/* NULL: no seccomp agent */
+	const char *seccomp_lxc_socket; /* NULL: no LXC seccomp proxy */
 	bool debug;
 	bool stop;
 	struct burrow_opts opts;
@@ -72,6 +74,9 @@ static void help(void)
 	       "                            sends its seccomp listener to PATH (default\n"
 	       "                            %s when MOUNTPOINT is %s;\n"
 	       "                            none: no agent)\n"
+	       "      --seccomp-lxc-socket PATH  the same for LXC's lxc.seccomp.notify.proxy\n"
+	       "                            (default %s\n"
+	       "                            on that MOUNTPOINT; none: no proxy)\n"
 	       "      --stop                end the burrowfs of MOUNTPOINT for good\n"
 	       "  -o OPTION[,OPTION...]     more FUSE mount options (allow_other is\n"
 	       "                            always set)\n"
@@ -89,7 +94,8 @@ static void help(void)
 	       "--restart-timeout do the connection and the mount end, and reads get\n"
 	       "ENOTCONN. --stop, or unmounting MOUNTPOINT, ends it all at once.\n",
 	       DEFAULT_THREADS, MAX_THREADS, DEFAULT_CACHE_MS, DEFAULT_MAX_CONTAINERS,
-	       DEFAULT_RESTART_TIMEOUT, DEFAULT_SECCOMP_SOCKET, DEFAULT_MOUNTPOINT);
+	       DEFAULT_RESTART_TIMEOUT, DEFAULT_SECCOMP_SOCKET, DEFAULT_MOUNTPOINT,
+	       DEFAULT_SECCOMP_LXC_SOCKET);
 }
 
 static int parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret)
@@ -111,6 +117,7 @@ enum {
 	ARG_STOP,
 	ARG_DISABLE_LOADAVG,
 	ARG_SECCOMP_SOCKET,
+	ARG_SECCOMP_LXC_SOCKET,
 };
 
 static const struct option longopts[] = {
@@ -126,6 +133,7 @@ static const struct option longopts[] = {
 	{ "restart-timeout", required_argument, NULL, ARG_RESTART_TIMEOUT },
 	{ "stop", no_argument, NULL, ARG_STOP },
 	{ "seccomp-socket", required_argument, NULL, ARG_SECCOMP_SOCKET },
+	{ "seccomp-lxc-socket", required_argument, NULL, ARG_SECCOMP_LXC_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
 	{},
@@ -134,7 +142,7 @@ static const struct option longopts[] = {
 /* 1: done (help, version), 0: run, <0: usage error. */
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
-	bool seccomp_set = false;
+	bool seccomp_set = false, lxc_set = false;
 	int c;
 
 	*cfg = (struct config){
@@ -208,6 +216,15 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			cfg->seccomp_socket = optarg;
 			seccomp_set = true;
 			break;
+		case ARG_SECCOMP_LXC_SOCKET:
+			if (optarg[0] != '/' && strcmp(optarg, "none") != 0) {
+				fprintf(stderr, "burrowfs: --seccomp-lxc-socket takes an absolute "
+						"path or none\n");
+				return -EINVAL;
+			}
+			cfg->seccomp_lxc_socket = optarg;
+			lxc_set = true;
+			break;
 		case 'o':
 			cfg->mount_opts = optarg;
 			break;
@@ -233,6 +250,10 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		cfg->seccomp_socket = DEFAULT_SECCOMP_SOCKET;
 	if (cfg->seccomp_socket && strcmp(cfg->seccomp_socket, "none") == 0)
 		cfg->seccomp_socket = NULL;
+	if (!lxc_set && strcmp(cfg->mountpoint, DEFAULT_MOUNTPOINT) == 0)
+		cfg->seccomp_lxc_socket = DEFAULT_SECCOMP_LXC_SOCKET;
+	if (cfg->seccomp_lxc_socket && strcmp(cfg->seccomp_lxc_socket, "none") == 0)
+		cfg->seccomp_lxc_socket = NULL;
 	return 0;
 }
 
@@ -411,6 +432,15 @@ static int serve(struct daemon *d, const struct config *cfg)
 				  "shows the host: %m",
 				  cfg->seccomp_socket ? cfg->seccomp_socket : "the kept socket");
 	}
+	if (r >= 0 && cfg->seccomp_lxc_socket) {
+		int a = lxcp_start(d, cfg->seccomp_lxc_socket);
+
+		if (a < 0)
+			log_errno(&d->log, LOG_ERR, a,
+				  "Failed to start the LXC seccomp proxy on %s, LXC containers' "
+				  "sysinfo calls fail with ENOSYS: %m",
+				  cfg->seccomp_lxc_socket);
+	}
 	if (r >= 0) {
 		log_debug(&d->log, "serving %s, %u threads, cache %u ms", d->conn.mountpoint,
 			  cfg->threads, cfg->cache_ms);
@@ -418,6 +448,7 @@ static int serve(struct daemon *d, const struct config *cfg)
 		r = loop(d, d->se, cfg);
 		(void)notify_send("STOPPING=1");
 	}
+	lxcp_stop(d);
 	agent_stop(d);
 	monitor_stop(d);
 	return r;

@@ -108,8 +108,10 @@ static bool on_link(struct daemon *d)
 	if (r < 0) {
 		/* No keeper: restarts then break containers, but this daemon serves on. */
 		log_errno(&d->log, LOG_WARNING, r, "Failed to start a keeper: %m");
-	} else
+	} else {
 		agent_keep_all(d); /* the new keeper holds nothing of the agent's yet */
+		lxcp_keep(d);
+	}
 	return true;
 }
 

@@ -67,7 +67,8 @@ void agent_kept_drop(struct agent_kept *k)
 	for (size_t i = 0; i < k->n; i++)
 		close(k->listeners[i].fd);
 	free(k->listeners);
-	*k = (struct agent_kept){ .sock_fd = -1, .journal_fd = -1 };
+	/* Not LXC's socket: lxcp_start() takes it, conn_close() closes what is left. */
+	*k = (struct agent_kept){ .sock_fd = -1, .journal_fd = -1, .lxc_sock_fd = k->lxc_sock_fd };
 }
 
 /* What follows KMSG_FDS from a keeper that keeps the seccomp agent's fds too. */
@@ -87,6 +88,10 @@ static int agent_from_keeper(int fd, struct agent_kept *k)
 		if (m.type == KMSG_AGENT && n == 2 && k->sock_fd < 0) {
 			k->sock_fd = fds[0];
 			k->journal_fd = fds[1];
+			continue;
+		}
+		if (m.type == KMSG_LXC_SOCK && n == 1 && k->lxc_sock_fd < 0) {
+			k->lxc_sock_fd = fds[0];
 			continue;
 		}
 		if (m.type == KMSG_LISTENER && n == 1) {
@@ -332,7 +337,7 @@ int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const ch
 			    .restart_timeout = restart_timeout,
 			    .fdstore = notify_enabled(),
 			    .journal = { .fd = -1 },
-			    .agent = { .sock_fd = -1, .journal_fd = -1 } };
+			    .agent = { .sock_fd = -1, .journal_fd = -1, .lxc_sock_fd = -1 } };
 	r = mount_canonical(mountpoint, &c->mountpoint);
 	if (r < 0)
 		return log_errno(log, LOG_ERR, r, "Cannot use mountpoint %s: %m", mountpoint);
@@ -412,6 +417,8 @@ void conn_close(struct conn *c, struct log *log, enum stop_mode mode)
 		close(c->tree_fd);
 	journal_close(&c->journal);
 	agent_kept_drop(&c->agent);
+	if (c->agent.lxc_sock_fd >= 0)
+		close(TAKE_FD(c->agent.lxc_sock_fd));
 	free(c->mountpoint);
 	*c = (struct conn){ .fuse_fd = -1, .tree_fd = -1, .link_fd = -1, .journal = { .fd = -1 } };
 }

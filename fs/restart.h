@@ -33,6 +33,7 @@ enum stop_mode {
 /* The seccomp agent's fds a keeper gave back: the agent takes them over. */
 struct agent_kept {
 	int sock_fd, journal_fd; /* -1: none */
+	int lxc_sock_fd;	 /* LXC's seccomp proxy socket, -1: none */
 	struct agent_kept_listener {
 		int fd;
 		uint32_t id;

@@ -87,6 +87,14 @@ void agent_keep_all(struct daemon *d);
 /* seccomp-answer.c: answers notification n of listener; <0 only when the reply could not be sent.
  */
 int agent_answer(struct daemon *d, int listener, const struct seccomp_notif *n);
+/*
+ * The same without sending: the value for seccomp_notif_resp.error (0 or
+ * -errno). sender_mem >= 0: write the caller's buffer through it (a proxy's
+ * fd) instead of our own open. *gone: the notification is void, the reply
+ * does not matter.
+ */
+int agent_answer_error(struct daemon *d, int listener, const struct seccomp_notif *n,
+		       int sender_mem, bool *gone);
 
 /* seccomp-keep.c: what survives a restart. fd: a kept journal, or -1 for a new one. */
 int agent_journal_open(struct agent *a, int fd);

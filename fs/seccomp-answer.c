@@ -277,9 +277,13 @@ static int notif_valid(int listener, uint64_t id)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -errno : 0;
 }
 
-/* Steps 1-3 above: 0 when the caller's buffer holds the answer. */
-static int write_caller(int root_fd, int listener, const struct seccomp_notif *n, const void *buf,
-			size_t len)
+/*
+ * Steps 1-3 above: 0 when the caller's buffer holds the answer. sender_mem:
+ * the caller's mem as a proxy opened it (seccomp-lxc.c), written instead of
+ * ours so that the write has no more authority than the proxy had; -1: ours.
+ */
+static int write_caller(int root_fd, int listener, const struct seccomp_notif *n, int sender_mem,
+			const void *buf, size_t len)
 {
 	_cleanup_close_ int dir = -1, mem = -1, maps = -1;
 	char path[32];
@@ -288,9 +292,9 @@ static int write_caller(int root_fd, int listener, const struct seccomp_notif *n
 
 	snprintf(path, sizeof(path), "proc/%u", n->pid);
 	dir = openat(root_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir >= 0)
+	if (dir >= 0 && sender_mem < 0)
 		mem = openat(dir, "mem", O_RDWR | O_CLOEXEC);
-	if (mem >= 0)
+	if (mem >= 0 || (dir >= 0 && sender_mem >= 0))
 		maps = openat(dir, "maps", O_RDONLY | O_CLOEXEC);
 	if (maps < 0)
 		return -ESRCH;
@@ -300,14 +304,14 @@ static int write_caller(int root_fd, int listener, const struct seccomp_notif *n
 	r = range_writable(dir, maps, n->data.args[0], len);
 	if (r < 0)
 		return r;
-	w = pwrite(mem, buf, len, (off_t)n->data.args[0]);
+	w = pwrite(sender_mem >= 0 ? sender_mem : mem, buf, len, (off_t)n->data.args[0]);
 	if (w < 0)
 		return errno == EIO ? -EFAULT : -errno;
 	return (size_t)w == len ? 0 : -EFAULT;
 }
 
 /* The value the caller's syscall returns: 0, or -errno. */
-static int answer(struct daemon *d, int listener, const struct seccomp_notif *n)
+static int answer(struct daemon *d, int listener, const struct seccomp_notif *n, int sender_mem)
 {
 	unsigned char buf[BURROW_SYSINFO_SIZE_64];
 	struct burrow_sysinfo s;
@@ -328,18 +332,21 @@ static int answer(struct daemon *d, int listener, const struct seccomp_notif *n)
 	if (r < 0)
 		return r;
 	len = burrow_sysinfo_encode(&s, !(n->data.arch & __AUDIT_ARCH_64BIT), buf);
-	return write_caller(d->root_fd, listener, n, buf, len);
+	return write_caller(d->root_fd, listener, n, sender_mem, buf, len);
 }
 
-int agent_answer(struct daemon *d, int listener, const struct seccomp_notif *n)
+int agent_answer_error(struct daemon *d, int listener, const struct seccomp_notif *n,
+		       int sender_mem, bool *gone)
 {
-	struct seccomp_notif_resp resp = { .id = n->id };
-	int r = answer(d, listener, n);
+	int r = answer(d, listener, n, sender_mem);
 
+	*gone = false;
 	if (r == -ENOENT || r == -ESRCH) {
 		/* The caller died (the notification is void) or vanished from /proc. */
-		if (notif_valid(listener, n->id) < 0)
-			return 0;
+		if (notif_valid(listener, n->id) < 0) {
+			*gone = true;
+			return -ESRCH;
+		}
 		r = -ESRCH;
 	}
 	/* Only what the kernel's sysinfo can return; our own failures read as EAGAIN. */
@@ -347,6 +354,17 @@ int agent_answer(struct daemon *d, int listener, const struct seccomp_notif *n)
 		log_ratelimited(&d->log, r, "sysinfo for pid %u: %m", n->pid);
 		r = -EAGAIN;
 	}
+	return r;
+}
+
+int agent_answer(struct daemon *d, int listener, const struct seccomp_notif *n)
+{
+	struct seccomp_notif_resp resp = { .id = n->id };
+	bool gone;
+	int r = agent_answer_error(d, listener, n, -1, &gone);
+
+	if (gone)
+		return 0;
 	resp.error = r;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
 		return -errno;
