@@ -15,7 +15,9 @@
  *     (a hostile sender keeps a copy) took the notification first: a timer
  *     signal cuts it short (agent_recv());
  *   - the write into the caller never touches a FUSE-backed page
- *     (seccomp-answer.c).
+ *     (seccomp-answer.c);
+ *   - fds a sender slips in are closed by fdcloser.c, not here: closing
+ *     one on a FUSE filesystem it serves waits on that server.
  */
 #include "seccomp-agent.h"
 
