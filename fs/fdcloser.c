@@ -6,13 +6,15 @@
  * cannot name. It may wait forever on a hostile server; that stalls only
  * the closes queued behind it, never a worker.
  *
- * The bound: a uid with FDCLOSER_PER_UID closes pending (or any, once
- * FDCLOSER_MAX are pending in all) has its connections dropped and new
- * ones refused until its closes drain (fdcloser_over()). What is queued
- * past that is what its open connections had already received: at most
- * one message's fds each, and connections are capped per uid and in all.
- * So pending fds stay below FDCLOSER_MAX + one message's fds per open
- * connection, and one thread.
+ * The bound: a uid with FDCLOSER_PER_UID closes pending has its
+ * connections dropped and new ones refused until its closes drain
+ * (fdcloser_over()); once FDCLOSER_MAX are pending in all, so has every
+ * uid but host root (a user with a range of subordinate uids is many
+ * uids). What is queued past that is what open connections had already
+ * received: at most one message's fds each, and connections are capped
+ * per uid and in all. So pending fds stay below FDCLOSER_MAX + one
+ * message's fds per open connection, with one thread. Host root's
+ * senders (runtimes run as root) are never refused for it.
  *
  * Classifying an fd must not wait either: its mount's fstype comes from
  * /proc/self/fdinfo and /proc/self/mountinfo, never from the file itself
@@ -161,9 +163,7 @@ static unsigned pending_of(uid_t uid)
 
 static bool over_locked(uid_t uid)
 {
-	unsigned mine = pending_of(uid);
-
-	return (uid != 0 && mine >= FDCLOSER_PER_UID) || (mine > 0 && closer.n >= FDCLOSER_MAX);
+	return uid != 0 && (closer.n >= FDCLOSER_MAX || pending_of(uid) >= FDCLOSER_PER_UID);
 }
 
 bool fdcloser_over(uid_t uid)

@@ -12,7 +12,7 @@
 
 /* Pending closes at most, for one uid (host root: only the total). */
 #define FDCLOSER_PER_UID 16
-/* Pending closes past which a uid with any pending close is refused. */
+/* Pending closes in all past which every uid but host root is refused. */
 #define FDCLOSER_MAX	 1024
 
 /* Starts the one closer thread of the process; again is a no-op. */
