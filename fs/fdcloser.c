@@ -47,9 +47,9 @@ static struct {
 
 /* Filesystems whose release never waits on another process. */
 static const char *const safe_fstypes[] = {
-	"proc",	  "sysfs",  "tmpfs",  "devtmpfs",  "anon_inodefs", "pipefs",  "nsfs",	 "pidfs",
-	"devpts", "mqueue", "cgroup", "cgroup2",   "ext4",	   "ext2",    "ext3",	 "xfs",
-	"btrfs",  "vfat",   "ramfs",  "hugetlbfs", "securityfs",   "debugfs", "tracefs", "bpf",
+	"proc",	  "sysfs",  "tmpfs",	 "devtmpfs",   "anon_inodefs", "pipefs",  "nsfs", "pidfs",
+	"mqueue", "cgroup", "cgroup2",	 "ext4",       "ext2",	       "ext3",	  "xfs",  "btrfs",
+	"vfat",	  "ramfs",  "hugetlbfs", "securityfs", "debugfs",      "tracefs", "bpf",
 };
 
 static int fd_mnt_id(int fd)
