@@ -15,7 +15,9 @@
  *     (a hostile sender keeps a copy) took the notification first: a timer
  *     signal cuts it short (agent_recv());
  *   - the write into the caller never touches a FUSE-backed page
- *     (seccomp-answer.c).
+ *     (seccomp-answer.c);
+ *   - fds a sender slips in are closed by fdcloser.c, not here: closing
+ *     one on a FUSE filesystem it serves waits on that server.
  */
 #include "seccomp-agent.h"
 
@@ -38,6 +40,7 @@
 
 #include "clock.h"
 #include "daemon.h"
+#include "fdcloser.h"
 #include "macro.h"
 #include "ocistate.h"
 
@@ -113,7 +116,8 @@ static int listener_insert(struct daemon *d, int fd, uint64_t owner, uint32_t id
 	int r;
 
 	if (!is_listener(fd)) {
-		close(fd);
+		/* The owner's low bits are the sender's uid (uid_owner()). */
+		(void)fdcloser_close(fd, (uid_t)owner);
 		return -EBADF;
 	}
 	l = calloc(1, sizeof(*l));
@@ -203,7 +207,7 @@ static void conn_free(struct agent *a, struct agent_conn *c)
 	(void)epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	for (size_t i = 0; i < c->nfds; i++)
-		close(c->fds[i]);
+		(void)fdcloser_close(c->fds[i], c->uid);
 	free(c->buf);
 	free(c);
 }
@@ -227,7 +231,7 @@ static void conn_accept(struct daemon *d)
 	for (c = a->conns; c; c = c->next)
 		mine += c->uid == cred.uid;
 	c = NULL;
-	if (a->n_conns < AGENT_CONNS_MAX && mine < AGENT_CONNS_PER_UID)
+	if (a->n_conns < AGENT_CONNS_MAX && mine < AGENT_CONNS_PER_UID && !fdcloser_over(cred.uid))
 		c = calloc(1, sizeof(*c));
 	if (!c) {
 		log_ratelimited(&d->log, -EMFILE, "seccomp agent: connection of uid %u refused: %m",
@@ -275,6 +279,7 @@ static void conn_read(struct daemon *d, struct agent_conn *c)
 	char cbuf[CMSG_SPACE(sizeof(int) * AGENT_FDS_MAX)];
 	struct iovec iov;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	bool over = false;
 	ssize_t n;
 
 	if (!c->buf)
@@ -301,10 +306,10 @@ static void conn_read(struct daemon *d, struct agent_conn *c)
 			if (c->nfds < AGENT_FDS_MAX)
 				c->fds[c->nfds++] = fd;
 			else
-				close(fd);
+				over |= fdcloser_close(fd, c->uid) < 0;
 		}
 	}
-	if (n < 0 || (mh.msg_flags & MSG_CTRUNC)) {
+	if (n < 0 || over || (mh.msg_flags & MSG_CTRUNC)) {
 		conn_free(&d->agent, c);
 		return;
 	}
@@ -607,7 +612,9 @@ int agent_start(struct daemon *d, const char *path)
 	a->running = true;
 	if (getenv("BURROWFS_TEST_SECCOMP_DELAY_MS"))
 		a->test_delay_us = 1000 * (unsigned)atoi(getenv("BURROWFS_TEST_SECCOMP_DELAY_MS"));
-	r = agent_fds(d, path);
+	r = fdcloser_start();
+	if (r >= 0)
+		r = agent_fds(d, path);
 	if (r >= 0)
 		r = agent_setup(d);
 	for (size_t i = 0; r >= 0 && i < k->n; i++) {

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdcloser.h"
 #include "keeper.h"
 #include "macro.h"
 
@@ -102,7 +103,7 @@ static void pconn_accept(struct daemon *d)
 	pthread_mutex_lock(&p->lock);
 	for (struct lxcp_conn *o = p->conns; o; o = o->next)
 		mine += o->uid == cred.uid;
-	if (p->n_conns >= LXCP_CONNS_MAX || mine >= LXCP_CONNS_PER_UID) {
+	if (p->n_conns >= LXCP_CONNS_MAX || mine >= LXCP_CONNS_PER_UID || fdcloser_over(cred.uid)) {
 		pthread_mutex_unlock(&p->lock);
 		log_ratelimited(&d->log, -EUSERS,
 				"LXC seccomp proxy: too many connections (uid %u)",
@@ -188,7 +189,7 @@ static int pconn_serve(struct daemon *d, struct lxcp_conn *c, unsigned char *buf
 	unsigned char reply[RESP_MAX] = { 0 };
 	struct iovec out[3];
 	size_t nfds = 0;
-	bool gone;
+	bool gone, checked = false, over = false;
 	ssize_t len;
 	int r;
 
@@ -207,8 +208,8 @@ static int pconn_serve(struct daemon *d, struct lxcp_conn *c, unsigned char *buf
 				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
 				if (nfds < LXCP_FDS)
 					fds[nfds++] = fd;
-				else
-					(void)close(fd);
+				else if (fdcloser_close(fd, c->uid) < 0)
+					over = true;
 			}
 		}
 	r = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds != LXCP_FDS ? -EBADMSG : 0;
@@ -217,6 +218,7 @@ static int pconn_serve(struct daemon *d, struct lxcp_conn *c, unsigned char *buf
 	if (r < 0)
 		goto out;
 	r = check_fds(d, n, fds);
+	checked = r >= 0;
 	if (r >= 0)
 		r = agent_answer_error(d, fds[2], n, fds[1], &gone);
 	else
@@ -238,9 +240,16 @@ static int pconn_serve(struct daemon *d, struct lxcp_conn *c, unsigned char *buf
 				   __ATOMIC_RELAXED);
 	}
 out:
+	/*
+	 * The sender's fds may be on a FUSE filesystem of its own, whose
+	 * close waits on it (fdcloser.h); checked ones are procfs.
+	 */
 	for (size_t i = 0; i < nfds; i++)
-		(void)close(fds[i]);
-	return r;
+		if (checked && i < 2)
+			(void)close(fds[i]);
+		else
+			over |= fdcloser_close(fds[i], c->uid) < 0;
+	return over ? -EUSERS : r;
 }
 
 static void *worker_main(void *arg)
@@ -397,7 +406,9 @@ int lxcp_start(struct daemon *d, const char *path)
 	*p = (struct lxcp){ .sock_fd = -1, .epoll_fd = -1, .stop_fd = -1 };
 	pthread_mutex_init(&p->lock, NULL);
 	p->running = true;
-	r = lxcp_setup(d, path);
+	r = fdcloser_start();
+	if (r >= 0)
+		r = lxcp_setup(d, path);
 	for (unsigned i = 0; r >= 0 && i < LXCP_WORKERS; i++) {
 		r = -pthread_create(&p->workers[i], NULL, worker_main, d);
 		if (r >= 0)

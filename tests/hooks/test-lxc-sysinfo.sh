@@ -157,6 +157,54 @@ check_eq "hostile: made-up sizes close the connection" \
 check_eq "hostile: nothing written into the named caller" \
 	"$(si_field "$T_TMP/hostile.out" victim)" zero
 
+note "a hostile sender: fds on a FUSE filesystem whose FLUSH never returns"
+# Every close() of such an fd waits on its server: were the proxy's workers
+# (LXCP_WORKERS, 2) to close them, 3 senders would stall every container.
+hold_stop() {
+	[ -n "${HOLD_PID:-}" ] && kill -KILL "$HOLD_PID" 2>/dev/null
+	umount -l "$T_TMP/hold" 2>/dev/null
+	return 0
+}
+if cc -o "$SI_BIN/holdfs" "$L_DIR/holdfs.c" $(pkg-config --cflags --libs fuse3) \
+	>"$T_TMP/holdfs-cc.log" 2>&1; then
+	defer hold_stop
+	mkdir -p "$T_TMP/hold"
+	"$SI_BIN/holdfs" -f "$T_TMP/hold" >"$T_TMP/holdfs.log" 2>&1 &
+	HOLD_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		findmnt -n "$T_TMP/hold" >/dev/null && break
+		sleep 0.1
+	done
+	check_cmd "the FUSE filesystem is mounted" findmnt -n "$T_TMP/hold"
+	# Each connection: a message in LXC's format (made-up sizes), three fds of the file.
+	"$PYTHON" - "$LXC_SOCK" "$T_TMP/hold/f" >"$T_TMP/fusefd.out" 2>&1 <<'PY' &
+import os, signal, socket, struct, sys
+fd = os.open(sys.argv[2], os.O_RDONLY)
+conns = []
+for i in range(3):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.sendmsg([bytes(64)], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("3i", fd, fd, fd))])
+    conns.append(s)
+print("sent", flush=True)
+signal.pause()
+PY
+	fuse_send=$!
+	defer "kill -KILL $fuse_send 2>/dev/null"
+	for ((i = 0; i < 100; i++)); do
+		grep -q sent "$T_TMP/fusefd.out" && break
+		sleep 0.1
+	done
+	check_eq "FUSE fds: sent" "$(cat "$T_TMP/fusefd.out")" sent
+	sleep 0.5
+	run_ct proxied
+	check_eq "after FUSE fds: sysinfo totalram is the limit" "$(si_field "$OUT" totalram)" $SI_LIMIT
+	kill -KILL "$fuse_send" 2>/dev/null
+	hold_stop
+else
+	note "SKIP FUSE fds: no libfuse3 ($(head -n 1 "$T_TMP/holdfs-cc.log"))"
+fi
+
 note "restarts: a long-lived container calls after each one"
 SYNC=$T_TMP/sync
 mkdir -p "$SYNC"

@@ -59,7 +59,7 @@ si_run() {
 		shift
 	done
 	shift
-	timeout 120 "$BURROW" run --rootfs "$ROOTFS" -c memory=300M -c burrowfs=yes \
+	timeout "${SI_TIMEOUT:-120}" "$BURROW" run --rootfs "$ROOTFS" -c memory=300M -c burrowfs=yes \
 		-c burrowfs-path="$BFS_MNT" -c seccomp-agent="$SI_SOCK" -c bind="$SI_BIN:/mnt:ro" \
 		"${opts[@]}" -- "$@" </dev/null
 }

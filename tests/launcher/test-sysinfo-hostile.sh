@@ -106,3 +106,64 @@ if [ -n "${PYTHON:-}" ] || PYTHON=$(command -v python3); then
 else
 	note "SKIP local users' connections: no python3 on the host"
 fi
+
+# ---- a user's fd whose close waits on that user -----------------------------------
+
+# The user serves a FUSE filesystem whose FLUSH (sent by every close()) is
+# never answered, and sends an fd of it: the agent must not close it where
+# that wait stalls anyone else (fs/fdcloser.c). Then new containers, whose
+# listeners the agent must take in, still get their answers.
+hold_stop() {
+	[ -n "${HOLD_PID:-}" ] && kill -KILL "$HOLD_PID" 2>/dev/null
+	[ -n "${HOLD_SEND:-}" ] && kill -KILL "$HOLD_SEND" 2>/dev/null
+	umount -l "$T_TMP/hold" 2>/dev/null
+	return 0
+}
+cat >"$T_TMP/fusefd.py" <<'PY'
+import array, os, signal, socket, sys
+fd = os.open(sys.argv[2], os.O_RDONLY)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+# Named as the listener, and one more beside it.
+msg = b'{"ociVersion":"1.0.2","fds":["seccompFd"],"pid":1}'
+s.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd, fd]))])
+s.close()
+print("sent", flush=True)
+# Our own close of fd would wait on the server too: the test kills it.
+signal.pause()
+PY
+chmod 644 "$T_TMP/fusefd.py"
+if [ -z "${PYTHON:-}" ] || ! command -v fusermount3 >/dev/null ||
+	! cc -o "$SI_BIN/holdfs" "$L_DIR/holdfs.c" $(pkg-config --cflags --libs fuse3) \
+		>"$T_TMP/holdfs-cc.log" 2>&1; then
+	note "SKIP a FUSE fd from a local user: no python3, fusermount3 or libfuse3"
+else
+	defer hold_stop
+	mkdir -p "$T_TMP/hold"
+	# Served by root here: where /dev/fuse is 0600 the user could not mount
+	# it (elsewhere it can, with fusermount3); the fd is the user's to send.
+	"$SI_BIN/holdfs" -f -o allow_other "$T_TMP/hold" >"$T_TMP/holdfs.log" 2>&1 &
+	HOLD_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		findmnt -n "$T_TMP/hold" >/dev/null && break
+		sleep 0.1
+	done
+	check_cmd "the user's FUSE filesystem is mounted" findmnt -n "$T_TMP/hold"
+	findmnt -n "$T_TMP/hold" >/dev/null || note "holdfs: $(cat "$T_TMP/holdfs.log")"
+	as "$U" "exec $PYTHON $T_TMP/fusefd.py $SI_SOCK $T_TMP/hold/f" >"$T_TMP/fusefd.out" 2>&1 &
+	HOLD_SEND=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q sent "$T_TMP/fusefd.out" && break
+		sleep 0.1
+	done
+	check_eq "a user's FUSE fd: sent" "$(cat "$T_TMP/fusefd.out")" sent
+	sleep 0.5
+	# A hang detector, not a speed goal: a stalled agent never answers.
+	for i in 1 2 3; do
+		SI_TIMEOUT=30 si_run -- /mnt/check show >"$T_TMP/fuse-$i.out" 2>&1
+		check_eq "after a user's FUSE fd, new container $i gets the limit from sysinfo" \
+			"$(si_field "$T_TMP/fuse-$i.out" totalram)" $SI_LIMIT
+	done
+	check_cmd "after a user's FUSE fd: burrowfs still runs" kill -0 "$BFS_PID"
+	hold_stop
+fi
