@@ -452,8 +452,14 @@ static void *worker_main(void *arg)
 
 /* ---- start, stop ------------------------------------------------------------ */
 
-/* A stale socket (no one accepts) is replaced; a live one is another daemon's. */
-static int sock_listen(const char *path)
+/*
+ * A stale socket at path (no one accepts, or one of another type) is
+ * replaced. A live one is another daemon's, unless this one took over the
+ * mountpoint from it (replace: an upgrade): that one is about to exit, and
+ * its clients reconnect to the path. Mode 0666: every user's containers
+ * need it; what a sender can do is bounded (see the top of each user).
+ */
+int seccomp_sock_listen(const char *path, int type, bool replace)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1, probe = -1;
@@ -469,19 +475,20 @@ static int sock_listen(const char *path)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return -errno;
 	}
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (probe < 0)
 		return -errno;
-	if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return -EADDRINUSE;
-	if (errno == ECONNREFUSED)
+	if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		if (!replace)
+			return -EADDRINUSE;
 		(void)unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	} else if (errno == ECONNREFUSED || errno == EPROTOTYPE)
+		(void)unlink(path);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	/* Every user's containers need it; what a sender can do is bounded above. */
 	if (chmod(path, 0666) < 0 || listen(fd, 64) < 0) {
 		int r = -errno;
 
@@ -581,7 +588,7 @@ static int agent_fds(struct daemon *d, const char *path)
 		if (!path)
 			return -ENOENT;
 		snprintf(a->path, sizeof(a->path), "%s", path);
-		r = sock_listen(path);
+		r = seccomp_sock_listen(path, SOCK_STREAM, false);
 		if (r < 0)
 			return r;
 		a->sock_fd = r;

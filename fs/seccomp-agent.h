@@ -80,6 +80,8 @@ struct agent {
  * first: its socket (path NULL: wherever it is), listeners and journal.
  */
 int agent_start(struct daemon *d, const char *path);
+/* A listening unix socket of type at path, non-blocking, mode 0666; the fd or -errno. */
+int seccomp_sock_listen(const char *path, int type, bool replace);
 void agent_stop(struct daemon *d);
 /* A new keeper (the last one was killed): hands it the socket, journal and every listener. */
 void agent_keep_all(struct daemon *d);

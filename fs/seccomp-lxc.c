@@ -286,51 +286,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/*
- * A stale socket (no one accepts) is replaced. A live one is another
- * daemon's, unless this one took over the mountpoint from it (replace: an
- * upgrade): that one is about to exit, and LXC reconnects to the path.
- */
-static int sock_listen(const char *path, bool replace)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1, probe = -1;
-	char dir[sizeof(sa.sun_path)], *slash;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-	}
-	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (probe < 0)
-		return -errno;
-	if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		if (!replace)
-			return -EADDRINUSE;
-		(void)unlink(path);
-	} else if (errno == ECONNREFUSED || errno == EPROTOTYPE)
-		(void)unlink(path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	/* Unprivileged users' LXC monitors connect too; see the top for what they can do. */
-	if (chmod(path, 0666) < 0 || listen(fd, 64) < 0) {
-		int r = -errno;
-
-		(void)unlink(path);
-		return r;
-	}
-	return TAKE_FD(fd);
-}
-
 /* The keeper's copy of the socket (a restart) when it is bound to path; else -1. */
 static int kept_sock(struct daemon *d, const char *path)
 {
@@ -375,7 +330,7 @@ static int lxcp_setup(struct daemon *d, const char *path)
 	p->resp_size = sizes.seccomp_notif_resp;
 	r = kept_sock(d, path);
 	if (r < 0) {
-		r = sock_listen(path, d->conn.attached);
+		r = seccomp_sock_listen(path, SOCK_SEQPACKET, d->conn.attached);
 		if (r < 0)
 			return r;
 		p->sock_fd = r;
