@@ -47,6 +47,21 @@ static char *resolve_command(const char *rootfs, const char *cmd)
 	return g_build_filename("/usr/bin", cmd, NULL);
 }
 
+/*
+ * The guest of this run. SIGTERM or SIGHUP (a service manager, timeout(1), a
+ * closed terminal) ends it at once: its init, pid 1 of its namespace, would
+ * ignore a signal it has no handler for. run() then removes its cgroups as
+ * after any end; the default action would have left them behind.
+ */
+static volatile pid_t run_guest;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	if (run_guest > 0)
+		(void)kill(run_guest, SIGKILL);
+}
+
 static int run(const char *rootfs, struct container_config *c)
 {
 	g_autofree char *uuid = g_uuid_string_random();
@@ -75,6 +90,11 @@ static int run(const char *rootfs, struct container_config *c)
 	if (r >= 0)
 		r = launch_spawn(&l, &pid, &master);
 	if (r >= 0) {
+		struct sigaction sa = { .sa_handler = on_term };
+
+		run_guest = pid;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
 		signal(SIGINT, SIG_IGN);
 		signal(SIGQUIT, SIG_IGN);
 		if (master >= 0) {

@@ -52,6 +52,17 @@ check_eq "run passes the exit code" "$?" 7
 check_eq "run of a missing command" "$?" 127
 check_eq "run with limits" "$("$B" run --rootfs "$ROOTFS" -c pids=50 -- cat /sys/fs/cgroup/pids/pids.max)" 50
 check_eq "run's cgroup removed" "$(find /sys/fs/cgroup/*/burrow -maxdepth 1 -name 'run-*' | wc -l)" 0
+# SIGTERM (timeout(1), a service manager) ends run's guest and still removes its cgroups.
+"$B" run --rootfs "$ROOTFS" -c pids=50 -- sleep 60 &
+rp=$!
+for ((i = 0; i < 100; i++)); do
+	[ "$(cat "/sys/fs/cgroup/pids/burrow/run-$rp/pids.current" 2>/dev/null || echo 0)" -ge 1 ] && break
+	sleep 0.1
+done
+kill -TERM "$rp"
+wait "$rp"
+check_eq "SIGTERM ends run's guest (SIGKILL)" "$?" 137
+check_eq "SIGTERM: run's cgroups removed" "$(find /sys/fs/cgroup/*/burrow -maxdepth 1 -name "run-$rp" | wc -l)" 0
 check_eq "run has its own pid namespace" "$("$B" run --rootfs "$ROOTFS" -- sh -c 'echo $$')" 1
 
 # --from-tar: .tar, .tar.gz and .tar.xz, ownership shifted by the user namespace.
