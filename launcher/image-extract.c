@@ -112,6 +112,16 @@ static int refuse(const char *name, const char *why)
 	return 1;
 }
 
+/* libarchive's message names the step; its errno says why (ENOSPC on a full disk). */
+static int failed(const char *name, struct archive *a)
+{
+	g_autofree char *why = g_strdup_printf(
+		"%s%s%s", archive_error_string(a) ?: "failed", archive_errno(a) > 0 ? ": " : "",
+		archive_errno(a) > 0 ? strerror(archive_errno(a)) : "");
+
+	return refuse(name, why);
+}
+
 static int copy_data(struct archive *in, struct archive *out, const char *name)
 {
 	const void *buf;
@@ -121,9 +131,9 @@ static int copy_data(struct archive *in, struct archive *out, const char *name)
 
 	while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
 		if (archive_write_data_block(out, buf, len, off) != ARCHIVE_OK)
-			return refuse(name, archive_error_string(out));
+			return failed(name, out);
 	if (r != ARCHIVE_EOF)
-		return refuse(name, archive_error_string(in));
+		return failed(name, in);
 	return 0;
 }
 
@@ -144,11 +154,11 @@ static int extract_entries(struct archive *in, struct archive *out, struct budge
 			return refuse(name, why);
 		archive_entry_set_pathname(e, rel);
 		if (archive_write_header(out, e) != ARCHIVE_OK)
-			return refuse(name, archive_error_string(out));
+			return failed(name, out);
 		if (archive_entry_size(e) > 0 && copy_data(in, out, name) != 0)
 			return 1;
 		if (archive_write_finish_entry(out) != ARCHIVE_OK)
-			return refuse(name, archive_error_string(out));
+			return failed(name, out);
 	}
 	if (r != ARCHIVE_EOF) {
 		log_error("the image is not a valid tar.xz: %s", archive_error_string(in));
