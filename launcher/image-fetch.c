@@ -191,6 +191,18 @@ static int transfer_run(struct transfer *t)
 		t->start = t->off;
 		curl_easy_setopt(t->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->off);
 		cc = curl_easy_perform(t->curl);
+		if (cc == CURLE_RANGE_ERROR && t->off > 0 && tries < TRIES) {
+			/* A server that answers a range with the whole file: start again. */
+			if (t->fd >= 0 && ftruncate(t->fd, 0) < 0) {
+				t->io_error = true;
+				t->io_errno = errno;
+				break;
+			}
+			if (t->buf)
+				g_byte_array_set_size(t->buf, 0);
+			t->off = 0;
+			continue;
+		}
 		if (cc == CURLE_OK || !retryable(cc) || t->too_big || t->io_error)
 			break;
 		log_debug("%s: %s; resuming at %" PRIu64, t->url, curl_easy_strerror(cc), t->off);
