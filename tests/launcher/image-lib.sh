@@ -88,8 +88,8 @@ img_publish() {
 		tar -C "$T_TMP/meta-src" -cJf "$T_TMP/meta.tar.xz" config description
 	}
 	cp "$T_TMP/meta.tar.xz" "$tree/$rel/"
+	# shellcheck disable=SC2086 # flags: none or -l, unquoted on purpose
 	(cd "$tree/$rel" && sha256sum rootfs.tar.xz meta.tar.xz >SHA256SUMS &&
-		# shellcheck disable=SC2086
 		minisign -S $flags -s "$key" -m SHA256SUMS -x SHA256SUMS.minisig >/dev/null) ||
 		die "minisign -S for $dist"
 	sed -i "/^$dist;/d" "$tree/meta/1.0/index-system" 2>/dev/null

@@ -163,5 +163,5 @@ out=$(BURROW_CACHE_DIR=$T_TMP/small-cache "$B" create x --download big:1 "${S[@]
 check_num "a full cache disk: create fails" "$?" "!=" 0
 check_eq "... says why ($out)" "$(grep -c 'rootfs.tar.xz: No space left on device' <<<"$out")" 1
 check_eq "... leaves no file in the cache" "$(find "$T_TMP/small-cache" -type f | wc -l)" 0
-check_eq "... and no container" "$(ls -A "$BURROW_HOME" | grep -c .)" 0
+check_eq "... and no container" "$(find "$BURROW_HOME" -mindepth 1 | wc -l)" 0
 check_eq "nothing in the cache from any failure" "$(find "$BURROW_CACHE_DIR" -type f | wc -l)" 0
