@@ -55,5 +55,12 @@ as "$U" "$B stop deb"
 out=$(as "$U" "$B create deb2 --download debian:bookworm --server $IMG_URL" 2>&1)
 check_eq "a second create (${out:-no output})" "$?" 0
 check_eq "served from the cache: still one rootfs download" "$(img_gets rootfs.tar.xz)" 1
+check_eq "image ls as $U: cached" "$(as "$U" "$B image ls --server $IMG_URL" | awk '$1 == "debian" { print $6 }')" yes
+check_eq "image prune as $U keeps what the index lists" "$(as "$U" "$B image prune --server $IMG_URL")" \
+	"removed 0 cached images"
+out=$(as "$U" "mkdir -p t/etc && echo x >t/etc/f && $B image keygen --out k >/dev/null &&
+	$B image build --from-dir t --dist u --release 1 --key k.key --out tree --level 0 &&
+	minisign -q -V -p k.pub -m tree/images/u/1/$IMG_ARCH/default/*/SHA256SUMS" 2>&1)
+check_eq "keygen and build as $U, verified by minisign (${out:-no output})" "$?" 0
 as "$U" "$B destroy deb; $B destroy deb2"
 check_eq "nothing left" "$(ls "/home/$U/.local/share/burrow/")" ""
