@@ -59,7 +59,7 @@ measure() {
 	shift
 	/usr/bin/time -f "%e %M" -o "$T_TMP/time.out" "$@" >"$T_TMP/$name.log" 2>&1 ||
 		die "$name failed: $(tail -3 "$T_TMP/$name.log")"
-	cat "$T_TMP/time.out" >>"$T_TMP/$name"
+	cat "$T_TMP/time.out" >>"$T_TMP/res-$name"
 }
 
 for ((r = 1; r <= RUNS; r++)); do
@@ -77,12 +77,12 @@ done
 rm -rf "$T_TMP/floor"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-FLOOR_S=$(cut -d' ' -f1 "$T_TMP/floor" | median)
+FLOOR_S=$(cut -d' ' -f1 "$T_TMP/res-floor" | median)
 for n in floor burrow lxc; do
-	s=$(cut -d' ' -f1 "$T_TMP/$n" | median)
-	m=$(cut -d' ' -f2 "$T_TMP/$n" | median)
+	s=$(cut -d' ' -f1 "$T_TMP/res-$n" | median)
+	m=$(cut -d' ' -f2 "$T_TMP/res-$n" | median)
 	note "$(printf '%-7s median %6.2f s  peak RSS %7d kB  %.2fx the floor  (runs: %s)' "$n" "$s" "$m" \
-		"$(echo "$s / $FLOOR_S" | bc -l)" "$(cut -d' ' -f1 "$T_TMP/$n" | tr '\n' ' ')")"
+		"$(echo "$s / $FLOOR_S" | bc -l)" "$(cut -d' ' -f1 "$T_TMP/res-$n" | tr '\n' ' ')")"
 done
-B_S=$(cut -d' ' -f1 "$T_TMP/burrow" | median)
+B_S=$(cut -d' ' -f1 "$T_TMP/res-burrow" | median)
 check_num "create --download within 1.3x the floor (s)" "$B_S" "<=" "$(echo "$FLOOR_S * 1.3" | bc -l)"
