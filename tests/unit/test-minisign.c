@@ -106,6 +106,7 @@ START_TEST(test_minisign_unencrypted_key_signs)
 	ck_assert(s.prehashed);
 	ck_assert_str_eq(s.trusted_comment, "file:f");
 	ck_assert_int_eq(minisign_verify(&s, &pk, MSG, strlen(MSG)), 0);
+	free(sig);
 	ck_assert_int_eq(minisign_sign(&k, MSG, 1, "a\nb", &sig), -EINVAL);
 	minisign_sig_done(&s);
 }
@@ -130,6 +131,9 @@ START_TEST(test_keygen_round_trip)
 	sec[strlen(sec) - 6] = sec[strlen(sec) - 6] == 'A' ? 'B' : 'A';
 	ck_assert_int_eq(minisign_seckey_parse(sec, NULL, &k), -EBADMSG);
 	minisign_sig_done(&s);
+	free(pub);
+	free(sec);
+	free(sig);
 }
 END_TEST
 
