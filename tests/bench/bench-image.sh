@@ -51,7 +51,8 @@ TLS_HOST=127.0.0.1:$(cat "$T_TMP/tls-port")
 echo "ca_certificate = $T_TMP/tls.crt" >"$T_TMP/wgetrc"
 LXC_P=$T_TMP/lxc
 mkdir -p "$LXC_P"
-defer "rm -rf /var/cache/lxc/download/debian/bookworm/$IMG_ARCH/default"
+# LXC's cache of the template, in the test's directory rather than /var/cache/lxc.
+mkdir -p "$T_TMP/lxc-cache"
 
 # measure NAME CMD: one run under GNU time; appends "secs rss_kb" to $T_TMP/NAME.
 measure() {
@@ -70,7 +71,7 @@ for ((r = 1; r <= RUNS; r++)); do
 		tar --numeric-owner -xpJf '$T_TMP/floor/rootfs.tar.xz' -C '$T_TMP/floor/rootfs'"
 	measure burrow "$BURROW" create "b$r" --download debian:bookworm --server "$HTTP_URL"
 	"$BURROW" destroy "b$r" >/dev/null 2>&1
-	measure lxc env WGETRC="$T_TMP/wgetrc" lxc-create -P "$LXC_P" -n "l$r" -t download -- \
+	measure lxc env WGETRC="$T_TMP/wgetrc" LXC_CACHE_PATH="$T_TMP/lxc-cache" lxc-create -P "$LXC_P" -n "l$r" -t download -- \
 		--server "$TLS_HOST" -d debian -r bookworm -a "$IMG_ARCH" --flush-cache
 	lxc-destroy -P "$LXC_P" -n "l$r" >/dev/null 2>&1
 done
