@@ -119,7 +119,14 @@ out=$(echo wrong | "$B" image build --from-dir "$T_TMP/tiny" --dist menc --relea
 check_eq "a wrong password is refused (${out})" "$(grep -c 'wrong password' <<<"$out")" 1
 check_eq "... and publishes nothing" "$(ls "$TREE/images/menc")" 1
 
-for c in c1 c2 c3 c4 m1 m2; do
+# --- the progress bar: on a terminal only (every create above printed nothing) ---
+rm -rf "${BURROW_CACHE_DIR:?}"
+out=$(script -qec "$B create c5 --download tiny:one --server $IMG_URL" /dev/null 2>&1)
+check_eq "create on a terminal" "$?" 0
+check_num "a progress bar with bytes and rate for rootfs.tar.xz" \
+	"$(grep -c 'rootfs.tar.xz *\[.*\] .* / .*/s' <<<"$out")" ">=" 1
+
+for c in c1 c2 c3 c4 c5 m1 m2; do
 	"$B" destroy "$c" >/dev/null 2>&1 || note "destroy $c failed"
 done
 check_eq "no container left" "$(ls -A "$BURROW_HOME")" ""
