@@ -6,12 +6,14 @@
 
 #include "conf.h"
 #include "idmap.h"
+#include "image-download.h"
+#include "image-extract.h"
 #include "launcher.h"
 #include "rootfs.h"
 #include "state.h"
 
 struct create_args {
-	char *from_dir, *from_tar, *debootstrap;
+	char *from_dir, *from_tar, *debootstrap, *download, *server;
 	char **settings;
 	char **rest;
 };
@@ -21,6 +23,8 @@ static void create_args_done(struct create_args *a)
 	g_free(a->from_dir);
 	g_free(a->from_tar);
 	g_free(a->debootstrap);
+	g_free(a->download);
+	g_free(a->server);
 	g_strfreev(a->settings);
 	g_strfreev(a->rest);
 }
@@ -28,10 +32,15 @@ static void create_args_done(struct create_args *a)
 /* Everything that can be checked is checked before the container's directory exists. */
 static int check_source(const struct create_args *a)
 {
-	int sources = !!a->from_dir + !!a->from_tar + !!a->debootstrap;
+	int sources = !!a->from_dir + !!a->from_tar + !!a->debootstrap + !!a->download;
 
 	if (sources != 1) {
-		log_error("create: give exactly one of --from-dir, --from-tar and --debootstrap");
+		log_error("create: give exactly one of --from-dir, --from-tar, --debootstrap and "
+			  "--download");
+		return -EINVAL;
+	}
+	if (a->server && !a->download) {
+		log_error("create: --server goes with --download");
 		return -EINVAL;
 	}
 	if (a->from_dir && !g_file_test(a->from_dir, G_FILE_TEST_IS_DIR))
@@ -46,11 +55,13 @@ static int check_source(const struct create_args *a)
 	return 0;
 }
 
-static int make_rootfs(const struct create_args *a, const struct ct *ct,
-		       const struct container_config *c)
+static int make_rootfs(const struct create_args *a, const struct image_download *img,
+		       const struct ct *ct, const struct container_config *c)
 {
 	if (mkdir(ct->rootfs, 0755) < 0)
 		return log_error_errno(-errno, "cannot create %s: %m", ct->rootfs);
+	if (a->download)
+		return image_extract(img->files.rootfs_fd, ct->rootfs, c);
 	if (a->from_dir)
 		return rootfs_from_dir(a->from_dir, ct->rootfs, c);
 	if (a->from_tar)
@@ -58,8 +69,37 @@ static int make_rootfs(const struct create_args *a, const struct ct *ct,
 	return rootfs_debootstrap(a->debootstrap, ct->rootfs, c);
 }
 
+/* The image's default keys, then the command line's: both checked, both saved. */
+static char **merged_settings(const struct create_args *a, const struct image_download *img)
+{
+	GStrvBuilder *b = g_strv_builder_new();
+	char **v;
+
+	if (img->meta.config)
+		g_strv_builder_addv(b, (const char **)img->meta.config);
+	if (a->settings)
+		g_strv_builder_addv(b, (const char **)a->settings);
+	v = g_strv_builder_end(b);
+	g_strv_builder_unref(b);
+	return v;
+}
+
+/* The command line's keys, checked before a download rather than after it. */
+static int settings_check(char **settings)
+{
+	struct container_config c;
+	int r;
+
+	config_init(&c);
+	r = config_apply_args(&c, settings);
+	config_done(&c);
+	return r;
+}
+
 static int create(const struct create_args *a, const struct ct *ct)
 {
+	struct image_download img = { .files = { -1, -1, false } };
+	g_auto(GStrv) settings = NULL;
 	struct container_config c;
 	g_autofree char *home = burrow_home();
 	int r;
@@ -67,11 +107,19 @@ static int create(const struct create_args *a, const struct ct *ct)
 	r = config_load(NULL, &c);
 	if (r < 0)
 		return r;
-	r = config_apply_args(&c, a->settings);
+	r = check_source(a);
+	if (r >= 0 && a->download)
+		r = settings_check(a->settings);
+	if (r >= 0 && access(ct->dir, F_OK) == 0)
+		r = log_error_errno(-EEXIST, "a container named '%s' already exists (%s)", ct->name,
+				    ct->dir);
+	if (r >= 0 && a->download)
+		r = image_download_prepare(a->download, a->server, &img);
+	settings = merged_settings(a, &img);
+	if (r >= 0)
+		r = config_apply_args(&c, settings);
 	if (r >= 0)
 		r = idmap_resolve(&c);
-	if (r >= 0)
-		r = check_source(a);
 	if (r >= 0 && access(ct->dir, F_OK) == 0)
 		r = log_error_errno(-EEXIST, "a container named '%s' already exists (%s)", ct->name,
 				    ct->dir);
@@ -80,16 +128,18 @@ static int create(const struct create_args *a, const struct ct *ct)
 	if (r >= 0 && mkdir(ct->dir, 0700) < 0)
 		r = log_error_errno(-errno, "cannot create %s: %m", ct->dir);
 	if (r < 0) {
+		image_download_done(&img);
 		config_done(&c);
 		return r;
 	}
-	r = make_rootfs(a, ct, &c);
+	r = make_rootfs(a, &img, ct, &c);
 	if (r >= 0)
 		r = rootfs_set_hostname(ct->rootfs, c.hostname ? c.hostname : ct->name, &c);
 	if (r >= 0)
-		r = config_save_args(ct->config, a->settings);
+		r = config_save_args(ct->config, settings);
 	if (r < 0)
 		rootfs_remove(ct->dir, ct->rootfs, &c);
+	image_download_done(&img);
 	config_done(&c);
 	return r;
 }
@@ -104,6 +154,11 @@ int verb_create(int argc, char **argv)
 		  "Unpack the rootfs from FILE (.tar, .tar.gz, .tar.xz)", "FILE" },
 		{ "debootstrap", 0, 0, G_OPTION_ARG_STRING, &a.debootstrap,
 		  "Build a Debian SUITE rootfs with debootstrap", "SUITE" },
+		{ "download", 0, 0, G_OPTION_ARG_STRING, &a.download,
+		  "Download a signed image from the server's index",
+		  "DIST:RELEASE[:ARCH[:VARIANT]]" },
+		{ "server", 0, 0, G_OPTION_ARG_STRING, &a.server, "Image server for --download",
+		  "URL" },
 		{ "config", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &a.settings,
 		  "Set a config key (see default.conf)", "KEY=VALUE" },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &a.rest, NULL, NULL },
@@ -113,7 +168,8 @@ int verb_create(int argc, char **argv)
 	int r;
 
 	r = parse_verb_options(&argc, &argv, "create",
-			       "NAME (--from-dir DIR | --from-tar FILE | --debootstrap SUITE)",
+			       "NAME (--from-dir DIR | --from-tar FILE | --debootstrap SUITE | "
+			       "--download DIST:RELEASE[:ARCH[:VARIANT]] [--server URL])",
 			       entries);
 	if (r >= 0 && (!a.rest || g_strv_length(a.rest) != 1)) {
 		log_error("create: give one container NAME");

@@ -33,6 +33,7 @@ int verb_ls(int argc, char **argv);
 int verb_info(int argc, char **argv);
 int verb_destroy(int argc, char **argv);
 int verb_run(int argc, char **argv);
+int verb_image(int argc, char **argv);
 
 /* util.c */
 int write_file_at(int dir_fd, const char *path, const char *text, mode_t mode);

@@ -4,11 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image-extract.h"
 #include "launcher.h"
 
 static const struct verb verbs[] = {
 	{ "create", verb_create,
-	  "NAME (--from-dir DIR | --from-tar FILE | --debootstrap SUITE) [-c KEY=VALUE]..." },
+	  "NAME (--from-dir DIR | --from-tar FILE | --debootstrap SUITE |\n"
+	  "                  --download DIST:RELEASE[:ARCH[:VARIANT]] [--server URL]) "
+	  "[-c KEY=VALUE]..." },
 	{ "start", verb_start, "NAME [--foreground] [--wait]" },
 	{ "attach", verb_attach, "NAME [-- CMD ARGS...]" },
 	{ "console", verb_console, "NAME" },
@@ -17,6 +20,7 @@ static const struct verb verbs[] = {
 	{ "info", verb_info, "NAME" },
 	{ "destroy", verb_destroy, "NAME [--force]" },
 	{ "run", verb_run, "--rootfs DIR [-c KEY=VALUE]... -- CMD ARGS..." },
+	{ "image", verb_image, "(keygen | build | ls | prune) ..." },
 };
 
 static void usage(FILE *f)
@@ -40,6 +44,9 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_SUCCESS;
 	}
+	/* Not a verb: the unpacking helper image_extract() runs, as the container's root. */
+	if (g_str_equal(argv[1], IMAGE_EXTRACT_VERB) && argc == 2)
+		return image_extract_helper();
 	if (g_str_equal(argv[1], "--version")) {
 		printf("burrow %s\n", PACKAGE_VERSION);
 		return EXIT_SUCCESS;

@@ -65,6 +65,8 @@ PACKAGES=(
 	busybox-static file
 	# the VM suite
 	qemu-system-x86 qemu-utils
+	# signed images (burrow image, create --download) and their interop test
+	libsodium-dev libcurl4-openssl-dev libarchive-dev minisign
 )
 
 PASSED=0
