@@ -35,6 +35,15 @@ N_PIDS+=("$PR")
 setpriv --reuid "$B" --regid "$B" --init-groups sleep 600 &
 PB=$!
 N_PIDS+=("$PB")
+# B's process in a netns root made (as a service that drops to a user would
+# run): B's own process, in a netns whose user namespace is the host's.
+unshare --net setpriv --reuid "$B" --regid "$B" --init-groups sleep 600 &
+PBN=$!
+N_PIDS+=("$PBN")
+for ((i = 0; i < 100; i++)); do
+	[ "$(readlink "/proc/$PBN/exe" 2>/dev/null)" = "$(command -v sleep)" ] && break
+	sleep 0.05
+done
 # A pid no process has.
 PM=$(($(cat /proc/sys/kernel/pid_max) - 7))
 while [ -e "/proc/$PM" ]; do PM=$((PM - 1)); done
@@ -58,6 +67,9 @@ PIDARG=$PR refused "B names a root process here" 1 "$NOT_YOURS" n_as "$B" "$BN" 
 PIDARG=1 refused "B names pid 1" 1 "$NOT_YOURS" n_as "$B" "$BN" add --pid 1
 PIDARG=$PB refused "B names its own process in a netns it does not own" 1 "$NOT_YOURS" \
 	n_as "$B" "$BN" add --pid "$PB"
+PIDARG=$PBN refused "B names its own process in a netns root made" 1 "$NOT_YOURS" \
+	n_as "$B" "$BN" add --pid "$PBN"
+check_eq "root's netns got no eth0" "$(n_links "$PBN" | grep -c eth0)" 0
 PIDARG=$PM refused "B names a pid no process has: the same words" 1 "$NOT_YOURS" \
 	n_as "$B" "$BN" add --pid "$PM"
 check_eq "B's container has no eth0 after all that" "$(n_links "$TB" | grep -c eth0)" 0
