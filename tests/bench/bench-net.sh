@@ -17,8 +17,9 @@
 # it measures iperf3 throughput container -> host (BENCH_SECS, default 4 s,
 # BENCH_ROUNDS rounds, default 3, the median) and TCP latency: connect, one
 # byte each way, close, BENCH_CONNECTS (default 1000) times, the median and
-# the 90th percentile. Then the targets: veth within 10% of LXC's veth,
-# pasta ahead of slirp4netns. Needs root, iperf3, lxc, passt, slirp4netns.
+# the 90th percentile, also in interleaved rounds. Then the targets: veth
+# within 10% of LXC's veth, pasta ahead of slirp4netns. Needs root, iperf3,
+# lxc, passt, slirp4netns; about 3 minutes.
 BUILD_DIR=${1:-${BUILD_DIR:-$(cd "$(dirname "$0")/../../build" && pwd)}}
 export BURROW_NET=${BURROW_NET:-$BUILD_DIR/launcher/burrow-net}
 export BURROWFS=${BURROWFS:-$BUILD_DIR/fs/burrowfs}
@@ -164,6 +165,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 declare -A GBPS LAT P90
 for name in "${NAMES[@]}"; do
 	: >"$T_TMP/tp.$name"
+	: >"$T_TMP/lat.$name"
 done
 # Rounds interleave the ways in, so a busy moment of the machine falls on all.
 for ((r = 0; r < ROUNDS; r++)); do
@@ -174,13 +176,20 @@ for ((r = 0; r < ROUNDS; r++)); do
 			"$T_TMP/iperf.json" >>"$T_TMP/tp.$name"
 	done
 done
+# Latency too, in interleaved rounds of CONNECTS / ROUNDS; the median of the rounds'.
+for ((r = 0; r < ROUNDS; r++)); do
+	for name in "${NAMES[@]}"; do
+		run_in "$name" timeout 120 "$PYTHON" "$T_TMP/lat.py" "${SERVER[$name]}" \
+			$((CONNECTS / ROUNDS)) >>"$T_TMP/lat.$name" || die "$name: latency loop failed"
+	done
+done
 for name in "${NAMES[@]}"; do
 	GBPS[$name]=$(median <"$T_TMP/tp.$name")
-	read -r LAT[$name] P90[$name] < <(run_in "$name" timeout 120 "$PYTHON" "$T_TMP/lat.py" \
-		"${SERVER[$name]}" "$CONNECTS") || die "$name: latency loop failed"
+	LAT[$name]=$(cut -d' ' -f1 "$T_TMP/lat.$name" | median)
+	P90[$name]=$(cut -d' ' -f2 "$T_TMP/lat.$name" | median)
 done
 
-note "container -> host, $ROUNDS x ${SECS}s iperf3 (median), $CONNECTS x connect+1B echo+close"
+note "container -> host, $ROUNDS x ${SECS}s iperf3 (median), $ROUNDS x $((CONNECTS / ROUNDS)) connect+1B echo+close (median of rounds)"
 printf '# %-12s %12s %14s %12s\n' way Gbit/s "latency us" "p90 us"
 for name in "${NAMES[@]}"; do
 	printf '# %-12s %12.2f %14.1f %12.1f\n' "$name" "${GBPS[$name]}" "${LAT[$name]}" "${P90[$name]}"
