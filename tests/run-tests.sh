@@ -67,6 +67,8 @@ PACKAGES=(
 	qemu-system-x86 qemu-utils
 	# signed images (burrow image, create --download) and their interop test
 	libsodium-dev libcurl4-openssl-dev libarchive-dev minisign
+	# burrow-net (libmnl) and its tests: a bridge, dnsmasq, nftables, udhcpc (busybox-static)
+	libmnl-dev iproute2 dnsmasq-base nftables
 )
 
 PASSED=0
