@@ -7,6 +7,7 @@
 #include "caller.h"
 #include "cgtree.h"
 #include "fuse-ll.h"
+#include "pidns.h"
 
 struct daemon;
 struct dirlist;
