@@ -33,6 +33,7 @@
 #include "daemon.h"
 #include "fileio.h"
 #include "macro.h"
+#include "proc.h"
 #include "seccomp-agent.h"
 #include "sysinfo.h"
 
@@ -132,7 +133,8 @@ static int host_sysinfo(struct burrow_sysinfo *ret)
 static bool dev_is_fuse(int proc_dir, unsigned major, unsigned minor)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	char want[32], line[1024];
+	_cleanup_free_ char *line = NULL;
+	size_t size = 0;
 	int fd;
 
 	fd = openat(proc_dir, "mountinfo", O_RDONLY | O_CLOEXEC);
@@ -143,11 +145,13 @@ static bool dev_is_fuse(int proc_dir, unsigned major, unsigned minor)
 		close(fd);
 		return true;
 	}
-	snprintf(want, sizeof(want), " %u:%u ", major, minor);
-	while (fgets(line, sizeof(line), f)) {
-		const char *dash = strstr(line, " - ");
+	while (getline(&line, &size, f) > 0) {
+		struct burrow_mountinfo m;
 
-		if (strstr(line, want) && dash && strncmp(dash + 3, "fuse", 4) == 0)
+		/* A line we cannot read might be the FUSE mount: doubt counts as FUSE. */
+		if (burrow_parse_mountinfo_line(line, &m) < 0)
+			return true;
+		if (m.major == major && m.minor == minor && strncmp(m.fstype, "fuse", 4) == 0)
 			return true;
 	}
 	return false;
