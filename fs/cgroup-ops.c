@@ -403,10 +403,9 @@ void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, off_t of
 /* A cgroup of the container of req's caller, below the root fd; any hierarchy holds it all. */
 static int caller_cgroup(fuse_req_t req, char *buf, size_t size, bool *ret_v2)
 {
-	static const enum burrow_cg prefer[] = { BURROW_CG_PIDS, BURROW_CG_CPU, BURROW_CG_SYSTEMD,
-						 BURROW_CG_MEMORY };
 	struct daemon *d = fuse_req_userdata(req);
 	const struct burrow_container *c;
+	const struct burrow_cgpath *p;
 	struct ctr *x;
 	int r;
 
@@ -415,18 +414,20 @@ static int caller_cgroup(fuse_req_t req, char *buf, size_t size, bool *ret_v2)
 		return r == -ENOENT ? -ESRCH : r;
 	pthread_mutex_lock(&x->lock);
 	r = ctr_container_locked(d, x, &c);
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(prefer); i++) {
-		const struct burrow_cgpath *p = &c->cg[prefer[i]];
-
-		if (!p->path)
-			continue;
-		r = snprintf(buf, size, "%s", p->path) >= (int)size ? -ENAMETOOLONG : 1;
-		*ret_v2 = p->v2;
-		break;
+	if (r >= 0) {
+		/* The cgroup whose task lists are the container's tasks; none: no tid of its own.
+		 */
+		p = burrow_container_tasks_cg(c);
+		if (!p)
+			r = -ESRCH;
+		else if (snprintf(buf, size, "%s", p->path) >= (int)size)
+			r = -ENAMETOOLONG;
+		else
+			*ret_v2 = p->v2;
 	}
 	pthread_mutex_unlock(&x->lock);
 	ctr_unref(x);
-	return r < 0 ? r : r == 1 ? 0 : -ESRCH;
+	return r < 0 ? r : 0;
 }
 
 /*
