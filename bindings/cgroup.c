@@ -202,6 +202,7 @@ void burrow_container_done(struct burrow_container *c)
 		return;
 	for (int s = 0; s < _BURROW_CG_MAX; s++)
 		free(c->cg[s].path);
+	free(c->proc_cgroup);
 	*c = (struct burrow_container){ 0 };
 }
 
@@ -303,9 +304,11 @@ static int container_add_line(const struct burrow_layout *l, const struct burrow
 int burrow_container_parse(const struct burrow_layout *l, const char *proc_cgroup,
 			   struct burrow_container *ret)
 {
-	struct burrow_container c = { 0 };
+	struct burrow_container c = { .proc_cgroup = strdup(proc_cgroup) };
 	struct burrow_cgroup_line line;
 
+	if (!c.proc_cgroup)
+		return -ENOMEM;
 	for (const char *p = proc_cgroup; burrow_proc_cgroup_next(&p, &line) > 0;) {
 		int r = container_add_line(l, &line, &c);
 
@@ -347,18 +350,19 @@ int burrow_container_copy(const struct burrow_container *src, struct burrow_cont
 {
 	struct burrow_container c = *src;
 
-	for (int s = 0; s < _BURROW_CG_MAX; s++) {
-		if (!src->cg[s].path)
-			continue;
-		c.cg[s].path = strdup(src->cg[s].path);
-		if (!c.cg[s].path) {
-			while (s-- > 0)
-				free(c.cg[s].path);
-			return -ENOMEM;
-		}
-	}
+	c.proc_cgroup = NULL;
+	for (int s = 0; s < _BURROW_CG_MAX; s++)
+		c.cg[s].path = NULL;
+	if (src->proc_cgroup && !(c.proc_cgroup = strdup(src->proc_cgroup)))
+		goto nomem;
+	for (int s = 0; s < _BURROW_CG_MAX; s++)
+		if (src->cg[s].path && !(c.cg[s].path = strdup(src->cg[s].path)))
+			goto nomem;
 	*ret = c;
 	return 0;
+nomem:
+	burrow_container_done(&c);
+	return -ENOMEM;
 }
 
 const struct burrow_cgpath *burrow_container_tasks_cg(const struct burrow_container *c)

@@ -56,6 +56,7 @@ void burrow_layout_free(struct burrow_layout *l);
 
 struct burrow_container {
 	struct burrow_cgpath cg[_BURROW_CG_MAX];
+	char *proc_cgroup;   /* the /proc/PID/cgroup text it was parsed from */
 	pid_t init_pid;	     /* host pid of the pid namespace's init; 0 for the host */
 	uint64_t init_start; /* its start, clock ticks after boot (/proc/PID/stat field 22) */
 };

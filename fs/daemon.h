@@ -33,6 +33,7 @@ struct daemon {
 	uint64_t clk_tck;
 	uint64_t page_size;	      /* vmstat's unit of pages */
 	uint64_t self_pidns;	      /* the daemon's pid namespace: its readers are the host */
+	uint64_t self_cgns;	      /* the daemon's cgroup namespace; 0: the kernel has none */
 	struct caller_self self_cred; /* what a caller must hold to be host root */
 	uint64_t cache_ns;	      /* render-cache TTL */
 	uint64_t start_sec;	      /* wall clock at the first mount: the files' times */

@@ -283,6 +283,10 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	r = burrow_pidns_inode(d->root_fd, getpid(), &d->self_pidns);
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "Failed to read our pid namespace: %m");
+	/* Read once: the daemon never changes its cgroup namespace. */
+	r = burrow_read_ns_link(d->root_fd, "proc/self", "cgroup", &d->self_cgns);
+	if (r < 0 && r != -ESRCH)
+		return log_errno(&d->log, LOG_ERR, r, "Failed to read our cgroup namespace: %m");
 	r = ctr_table_init(&d->table, cfg->max_containers);
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "Failed to set up the cache: %m");
