@@ -9,9 +9,13 @@
  * for the caller. What the kernel cannot know is added here: the
  * confinement to the reader's cgroups, and pids translated between the
  * caller's pid namespace and ours.
+ *
+ * These are the hooks of the cgroup provider (struct provider_ops): ops.c
+ * hands every request on a node below cgroup/ to them, and each replies to
+ * req itself. vpath is the node's path below cgroup/ ("" for cgroup/
+ * itself, which ops.c answers as a static directory but for open, mkdir,
+ * rmdir and its listing).
  */
-#include "cgroup-ops.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -98,7 +102,7 @@ static void reply_entry(fuse_req_t req, const char *vpath, struct stat *st)
 		nodes_forget(&d->nodes, e.ino, 1);
 }
 
-void cgops_lookup(fuse_req_t req, const char *parent_vpath, const char *name)
+static void cgops_lookup(fuse_req_t req, const char *parent_vpath, const char *name)
 {
 	char vpath[BURROW_CGTREE_PATH_MAX];
 	struct stat st;
@@ -114,7 +118,7 @@ void cgops_lookup(fuse_req_t req, const char *parent_vpath, const char *name)
 	reply_entry(req, vpath, &st);
 }
 
-void cgops_getattr(fuse_req_t req, fuse_ino_t ino, const char *vpath)
+static void cgops_getattr(fuse_req_t req, fuse_ino_t ino, const char *vpath)
 {
 	struct stat st;
 	int r;
@@ -128,7 +132,7 @@ void cgops_getattr(fuse_req_t req, fuse_ino_t ino, const char *vpath)
 	fuse_reply_attr(req, &st, 0);
 }
 
-void cgops_readlink(fuse_req_t req, const char *vpath)
+static void cgops_readlink(fuse_req_t req, const char *vpath)
 {
 	_cleanup_close_ int fd = -EBADF;
 	char target[PATH_MAX];
@@ -182,7 +186,7 @@ static int list_fd(struct dirlist *l, int fd)
 	return 0;
 }
 
-int cgops_list(fuse_req_t req, const char *vpath, struct dirlist *l)
+static int cgops_list(fuse_req_t req, const char *vpath, struct dirlist *l)
 {
 	struct daemon *d = fuse_req_userdata(req);
 	_cleanup_close_ int fd = -EBADF;
@@ -309,7 +313,7 @@ static int read_pids(fuse_req_t req, int fd, struct blob **ret)
 	return 0;
 }
 
-void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
+static void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ struct caller *who = NULL;
@@ -358,7 +362,7 @@ void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
 		reply_err(req, r);
 }
 
-void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, off_t off)
+static void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, off_t off)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ char *buf = NULL;
@@ -415,8 +419,7 @@ static int caller_cgroup(fuse_req_t req, char *buf, size_t size, bool *ret_v2)
 	pthread_mutex_lock(&x->lock);
 	r = ctr_container_locked(d, x, &c);
 	if (r >= 0) {
-		/* The cgroup whose task lists are the container's tasks; none: no tid of its own.
-		 */
+		/* The cgroup listing the container's tasks; none: no tid of its own. */
 		p = burrow_container_tasks_cg(c);
 		if (!p)
 			r = -ESRCH;
@@ -533,8 +536,8 @@ static ssize_t pwrite_as(struct daemon *d, const struct caller *who, int fd, con
  * another process keeps the rights it was opened with, and no more. Pids
  * are numbered as the writer numbers them, as the kernel reads them.
  */
-void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-		 struct fuse_file_info *fi)
+static void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+			struct fuse_file_info *fi)
 {
 	struct daemon *d = fuse_req_userdata(req);
 	char vpath[BURROW_CGTREE_PATH_MAX], pidbuf[32];
@@ -594,7 +597,7 @@ void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 	fuse_reply_write(req, (size_t)n);
 }
 
-void cgops_access(fuse_req_t req, const char *vpath, int mask)
+static void cgops_access(fuse_req_t req, const char *vpath, int mask)
 {
 	struct cgview v;
 	struct cgcred c;
@@ -700,7 +703,8 @@ static int do_setattr(fuse_req_t req, const struct cgview *v, const struct stat 
 	return 0;
 }
 
-void cgops_setattr(fuse_req_t req, fuse_ino_t ino, const char *vpath, struct stat *attr, int to_set)
+static void cgops_setattr(fuse_req_t req, fuse_ino_t ino, const char *vpath, struct stat *attr,
+			  int to_set)
 {
 	struct cgview v;
 	struct stat st;
@@ -769,7 +773,7 @@ static int change_dir(fuse_req_t req, const char *parent_vpath, const char *name
 	return r;
 }
 
-void cgops_mkdir(fuse_req_t req, const char *parent_vpath, const char *name, mode_t mode)
+static void cgops_mkdir(fuse_req_t req, const char *parent_vpath, const char *name, mode_t mode)
 {
 	char vpath[BURROW_CGTREE_PATH_MAX];
 	struct stat st;
@@ -784,7 +788,7 @@ void cgops_mkdir(fuse_req_t req, const char *parent_vpath, const char *name, mod
 	reply_entry(req, vpath, &st);
 }
 
-void cgops_rmdir(fuse_req_t req, const char *parent_vpath, const char *name)
+static void cgops_rmdir(fuse_req_t req, const char *parent_vpath, const char *name)
 {
 	char vpath[BURROW_CGTREE_PATH_MAX];
 	int r;
@@ -811,8 +815,23 @@ static bool cg_shared(const char *vpath)
 	return false;
 }
 
+static const struct provider_ops cg_ops = {
+	.lookup = cgops_lookup,
+	.getattr = cgops_getattr,
+	.readlink = cgops_readlink,
+	.open = cgops_open,
+	.read_foreign = cgops_read_foreign,
+	.write = cgops_write,
+	.access = cgops_access,
+	.setattr = cgops_setattr,
+	.mkdir = cgops_mkdir,
+	.rmdir = cgops_rmdir,
+	.list = cgops_list,
+};
+
 const struct provider cgroup_provider = {
 	.id = PROVIDER_CGROUP,
+	.ops = &cg_ops,
 	.map = cg_map,
 	.list_root = cg_list_root,
 	.shared = cg_shared,

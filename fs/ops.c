@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup-ops.h"
 #include "daemon.h"
 #include "macro.h"
 
@@ -54,18 +53,28 @@ static int reader_ctr(fuse_req_t req, struct ctr **ret)
 	return ctr_get(req_daemon(req), fuse_req_ctx(req)->pid, ret);
 }
 
-/* Whether ino is a node below cgroup/ (cgroup-ops.c serves those); its vpath into buf. */
-static bool cgroup_node(fuse_req_t req, fuse_ino_t ino, char *buf, size_t size)
+/*
+ * The hooks of the provider that serves ino, and the node's path below the
+ * provider's root into buf; NULL when ops.c serves ino itself. A static
+ * directory with a provider is that provider's root (vpath ""): root says
+ * whether the operation goes to the provider there too.
+ */
+static const struct provider_ops *node_ops(fuse_req_t req, fuse_ino_t ino, bool root, char *buf,
+					   size_t size)
 {
 	const struct provider *p;
 
-	if (ino == INO_CGROUP) {
+	if (ino_is_static(ino)) {
+		const struct snode *s = snode_get(ino);
+
+		if (!root || !s || !s->provider)
+			return NULL;
 		buf[0] = '\0';
-		return true;
+		return s->provider->ops;
 	}
-	return !ino_is_static(ino) &&
-	       nodes_path(&req_daemon(req)->nodes, ino, buf, size, &p) >= 0 &&
-	       p == &cgroup_provider;
+	if (nodes_path(&req_daemon(req)->nodes, ino, buf, size, &p) < 0)
+		return NULL;
+	return p->ops;
 }
 
 /*
@@ -193,8 +202,8 @@ static void lookup_dynamic(fuse_req_t req, const struct provider *p, const char 
 	double timeout;
 	int r, n;
 
-	if (p == &cgroup_provider) {
-		cgops_lookup(req, parent_vpath, name);
+	if (p->ops && p->ops->lookup) {
+		p->ops->lookup(req, parent_vpath, name);
 		return;
 	}
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/')) {
@@ -302,8 +311,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
-	if (r >= 0 && p == &cgroup_provider) {
-		cgops_getattr(req, ino, vpath);
+	if (r >= 0 && p->ops && p->ops->getattr) {
+		p->ops->getattr(req, ino, vpath);
 		return;
 	}
 	if (r >= 0)
@@ -328,8 +337,8 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		return;
 	}
 	r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
-	if (r >= 0 && p == &cgroup_provider) {
-		cgops_readlink(req, vpath);
+	if (r >= 0 && p->ops && p->ops->readlink) {
+		p->ops->readlink(req, vpath);
 		return;
 	}
 	if (r >= 0)
@@ -435,11 +444,13 @@ static int open_dynamic(fuse_req_t req, fuse_ino_t ino, int *ret_fd)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 	int r, fd;
 
-	if (cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_open(req, vpath, fi);
+	po = node_ops(req, ino, true, vpath, sizeof(vpath));
+	if (po && po->open) {
+		po->open(req, vpath, fi);
 		return;
 	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -497,12 +508,14 @@ static void reply_pread(fuse_req_t req, int fd, size_t size, off_t off)
  */
 static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 	struct blob *b;
 	int r, fd;
 
-	if (cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_read_foreign(req, vpath, size, off);
+	po = node_ops(req, ino, true, vpath, sizeof(vpath));
+	if (po && po->read_foreign) {
+		po->read_foreign(req, vpath, size, off);
 		return;
 	}
 	if (ino_is_static(ino)) {
@@ -597,12 +610,13 @@ static int list_dir(fuse_req_t req, fuse_ino_t ino, struct dirlist **ret)
 		r = s && s->vfile < 0 ? list_static(req, ino, l) : -ENOTDIR;
 	} else {
 		r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
-		if (r >= 0 && p == &cgroup_provider)
-			r = cgops_list(req, vpath, l);
-		else if (r >= 0)
+		if (r >= 0 && p->ops && p->ops->list)
+			r = p->ops->list(req, vpath, l);
+		else if (r >= 0) {
 			r = dyn_host_path(req, p, vpath, host, sizeof(host));
-		if (r >= 0 && p != &cgroup_provider)
-			r = dirlist_add_host(l, d->root_fd, host, NULL, NULL);
+			if (r >= 0)
+				r = dirlist_add_host(l, d->root_fd, host, NULL, NULL);
+		}
 	}
 	if (r < 0) {
 		dirlist_free(l);
@@ -697,13 +711,15 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct daemon *d = req_daemon(req);
+	const struct provider_ops *po;
 	const struct provider *p;
 	char vpath[PATH_MAX];
 	struct stat st;
 	int r;
 
-	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_access(req, vpath, mask);
+	po = node_ops(req, ino, false, vpath, sizeof(vpath));
+	if (po && po->access) {
+		po->access(req, vpath, mask);
 		return;
 	}
 	if (mask & W_OK) {
@@ -731,10 +747,12 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 
-	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_setattr(req, ino, vpath, attr, to_set);
+	po = node_ops(req, ino, false, vpath, sizeof(vpath));
+	if (po && po->setattr) {
+		po->setattr(req, ino, vpath, attr, to_set);
 		return;
 	}
 	fuse_reply_err(req, EACCES);
@@ -747,10 +765,12 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 
-	if (cgroup_node(req, parent, vpath, sizeof(vpath))) {
-		cgops_mkdir(req, vpath, name, mode);
+	po = node_ops(req, parent, true, vpath, sizeof(vpath));
+	if (po && po->mkdir) {
+		po->mkdir(req, vpath, name, mode);
 		return;
 	}
 	fuse_reply_err(req, EACCES);
@@ -758,10 +778,12 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 
-	if (cgroup_node(req, parent, vpath, sizeof(vpath))) {
-		cgops_rmdir(req, vpath, name);
+	po = node_ops(req, parent, true, vpath, sizeof(vpath));
+	if (po && po->rmdir) {
+		po->rmdir(req, vpath, name);
 		return;
 	}
 	fuse_reply_err(req, EACCES);
@@ -770,10 +792,12 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 
-	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_write(req, ino, buf, size, off, fi);
+	po = node_ops(req, ino, false, vpath, sizeof(vpath));
+	if (po && po->write) {
+		po->write(req, ino, buf, size, off, fi);
 		return;
 	}
 	fuse_reply_err(req, EBADF);
