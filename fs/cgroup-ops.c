@@ -29,20 +29,11 @@
 #include "cgroup-view.h"
 #include "daemon.h"
 #include "macro.h"
+#include "reply.h"
 #include "resolve.h"
 
 /* The largest pid list we translate at open: 4M pids of 8 digits. */
 #define PIDFILE_MAX (32u << 20)
-
-static void reply_err(fuse_req_t req, int r)
-{
-	struct daemon *d = fuse_req_userdata(req);
-
-	if (r == -ENOMEM || r == -EIO)
-		log_ratelimited(&d->log, r, "cgroup/ for pid %d: %m", (int)fuse_req_ctx(req)->pid);
-	/* A vanished reader or a cgroup removed under us: plain errno values, never a crash. */
-	fuse_reply_err(req, r < 0 ? -r : EIO);
-}
 
 static int join_vpath(char *buf, size_t size, const char *parent, const char *name)
 {
@@ -92,7 +83,7 @@ static void reply_entry(fuse_req_t req, const char *vpath, struct stat *st)
 
 	r = nodes_lookup(&d->nodes, &cgroup_provider, vpath, &e.ino);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	e.attr.st_ino = e.ino;
@@ -112,7 +103,7 @@ static void cgops_lookup(fuse_req_t req, const char *parent_vpath, const char *n
 	if (r >= 0)
 		r = stat_vpath(req, vpath, &st);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	reply_entry(req, vpath, &st);
@@ -125,7 +116,7 @@ static void cgops_getattr(fuse_req_t req, fuse_ino_t ino, const char *vpath)
 
 	r = stat_vpath(req, vpath, &st);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	st.st_ino = ino;
@@ -153,7 +144,7 @@ static void cgops_readlink(fuse_req_t req, const char *vpath)
 		r = n < 0 ? -errno : 0;
 	}
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	target[n] = '\0';
@@ -218,26 +209,6 @@ static int cgops_list(fuse_req_t req, const char *vpath, struct dirlist *l)
 }
 
 /* ---- files ---------------------------------------------------------------- */
-
-/* who: the opener, when known (it spares fdquota a read of its status). */
-static int reply_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x,
-			const struct caller *who)
-{
-	struct daemon *d = fuse_req_userdata(req);
-	struct handle taken;
-	int r;
-
-	r = fdquota_add_handle(req, x, who, &fi->fh);
-	if (r < 0) {
-		struct handle copy = *x;
-
-		handle_drop(&copy);
-		return r;
-	}
-	if (fuse_reply_open(req, fi) < 0 && handles_remove(&d->handles, fi->fh, &taken) >= 0)
-		handle_drop(&taken);
-	return 0;
-}
 
 /* Opens the view's file as who, the kernel checking its mode and owner. */
 static int open_as(struct daemon *d, const struct caller *who, const struct cgview *v, int flags)
@@ -340,7 +311,7 @@ static void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info 
 	if (r >= 0 && pids && acc == O_RDONLY)
 		r = read_pids(req, fd, &b);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	/* cgroup files have no size worth trusting: every read comes to us. */
@@ -348,7 +319,7 @@ static void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info 
 	fi->keep_cache = 0;
 	fi->noflush = 1;
 	if (b)
-		r = reply_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b }, who);
+		reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b }, who);
 	else {
 		struct handle h = { .kind = HANDLE_FD, .fd = TAKE_FD(fd) };
 		const struct caller *opener = who;
@@ -356,10 +327,8 @@ static void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info 
 		/* Writes are judged as their opener (cgops_write). */
 		if (acc != O_RDONLY)
 			h.opener = TAKE_PTR(who);
-		r = reply_handle(req, fi, &h, opener);
+		reply_open_handle(req, fi, &h, opener);
 	}
-	if (r < 0)
-		reply_err(req, r);
 }
 
 static void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, off_t off)
@@ -398,7 +367,7 @@ static void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, o
 		r = n < 0 ? -errno : 0;
 	}
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	fuse_reply_buf(req, buf, (size_t)n);
@@ -591,7 +560,7 @@ static void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 	}
 	cgview_done(&v);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	fuse_reply_write(req, (size_t)n);
@@ -619,7 +588,10 @@ static void cgops_access(fuse_req_t req, const char *vpath, int mask)
 		}
 	}
 	cgview_done(&v);
-	fuse_reply_err(req, r < 0 ? -r : 0);
+	if (r < 0)
+		reply_err(req, r, "cgroup/");
+	else
+		fuse_reply_err(req, 0);
 }
 
 /* ---- changes -------------------------------------------------------------- */
@@ -717,7 +689,7 @@ static void cgops_setattr(fuse_req_t req, fuse_ino_t ino, const char *vpath, str
 		r = view_stat(&v, &st);
 	cgview_done(&v);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	st.st_ino = ino;
@@ -782,7 +754,7 @@ static void cgops_mkdir(fuse_req_t req, const char *parent_vpath, const char *na
 	r = change_dir(req, parent_vpath, name, true, mode, vpath, sizeof(vpath), &st);
 	if (r < 0) {
 		/* A new name outside the reader's cgroups: refused, as on a read-only tree. */
-		reply_err(req, r == -ENOENT ? -EACCES : r);
+		reply_err(req, r == -ENOENT ? -EACCES : r, "cgroup/");
 		return;
 	}
 	reply_entry(req, vpath, &st);
@@ -794,7 +766,10 @@ static void cgops_rmdir(fuse_req_t req, const char *parent_vpath, const char *na
 	int r;
 
 	r = change_dir(req, parent_vpath, name, false, 0, vpath, sizeof(vpath), NULL);
-	fuse_reply_err(req, r < 0 ? -r : 0);
+	if (r < 0)
+		reply_err(req, r, "cgroup/");
+	else
+		fuse_reply_err(req, 0);
 }
 
 /* ---- the provider --------------------------------------------------------- */

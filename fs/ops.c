@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "macro.h"
+#include "reply.h"
 
 /* What never changes may be cached by the kernel for long. */
 #define STATIC_TIMEOUT 3600.0
@@ -31,14 +32,6 @@ static struct daemon *req_daemon(fuse_req_t req)
  * gone) are EIO to the reader and a rate-limited debug line here: never the
  * host's values instead.
  */
-static void reply_fail(fuse_req_t req, int r, const char *what)
-{
-	struct daemon *d = req_daemon(req);
-
-	log_ratelimited(&d->log, r, "%s for pid %d: %m", what, (int)fuse_req_ctx(req)->pid);
-	fuse_reply_err(req, r == -ENOMEM ? ENOMEM : EIO);
-}
-
 /*
  * ESTALE to the kernel means "this nodeid is unknown, look the path up
  * again"; a cgroup file that vanished under a read is something else.
@@ -180,19 +173,6 @@ static bool may_read(fuse_req_t req, const struct stat *st)
 	return st->st_mode & S_IROTH;
 }
 
-static void dyn_reply_err(fuse_req_t req, int r, const char *what)
-{
-	/*
-	 * ENOENT is a CPU the reader may not see: an answer, not a failure.
-	 * ESTALE is a nodeid no daemon remembers: the kernel looks the path up
-	 * again.
-	 */
-	if (r == -ENOENT || r == -EACCES || r == -ENOTDIR || r == -ELOOP || r == -ESTALE)
-		fuse_reply_err(req, -r);
-	else
-		reply_fail(req, r, what);
-}
-
 static void lookup_dynamic(fuse_req_t req, const struct provider *p, const char *parent_vpath,
 			   const char *name)
 {
@@ -219,7 +199,7 @@ static void lookup_dynamic(fuse_req_t req, const struct provider *p, const char 
 	if (r >= 0)
 		r = nodes_lookup(&d->nodes, p, vpath, &e.ino);
 	if (r < 0) {
-		dyn_reply_err(req, r, "lookup");
+		reply_err(req, r, "lookup");
 		return;
 	}
 	e.attr.st_ino = e.ino;
@@ -318,7 +298,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (r >= 0)
 		r = dyn_stat(req, p, vpath, ino, &st);
 	if (r < 0) {
-		dyn_reply_err(req, r, "getattr");
+		reply_err(req, r, "getattr");
 		return;
 	}
 	fuse_reply_attr(req, &st, p->shared(vpath) ? SHARED_TIMEOUT : 0);
@@ -344,7 +324,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	if (r >= 0)
 		r = dyn_host_path(req, p, vpath, host, sizeof(host));
 	if (r < 0) {
-		dyn_reply_err(req, r, "readlink");
+		reply_err(req, r, "readlink");
 		return;
 	}
 	n = readlinkat(d->root_fd, host, target, sizeof(target) - 1);
@@ -354,29 +334,6 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	}
 	target[n] = '\0';
 	fuse_reply_readlink(req, target);
-}
-
-static void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x)
-{
-	struct daemon *d = req_daemon(req);
-	struct handle taken;
-	int r;
-
-	r = fdquota_add_handle(req, x, NULL, &fi->fh);
-	if (r < 0) {
-		struct handle copy = *x;
-
-		handle_drop(&copy);
-		/* The container's share of open files is spent: say so, as open(2) would. */
-		if (r == -EMFILE || r == -ENFILE)
-			fuse_reply_err(req, -r);
-		else
-			reply_fail(req, r, "open");
-		return;
-	}
-	/* The kernel dropped the reply (the opener was interrupted): it never releases. */
-	if (fuse_reply_open(req, fi) < 0 && handles_remove(&d->handles, fi->fh, &taken) >= 0)
-		handle_drop(&taken);
 }
 
 /* The bytes of static node s for this reader, or NULL with the error replied. */
@@ -414,7 +371,8 @@ static void open_static(fuse_req_t req, const struct snode *s, struct fuse_file_
 	struct blob *b = render_for_reader(req, s);
 
 	if (b)
-		reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b });
+		reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b },
+				  NULL);
 }
 
 /* The host file of dynamic node ino for this reader, opened for reading. */
@@ -468,10 +426,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	r = open_dynamic(req, ino, &fd);
 	if (r < 0) {
-		dyn_reply_err(req, r, "open");
+		reply_err(req, r, "open");
 		return;
 	}
-	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_FD, .fd = fd });
+	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_FD, .fd = fd }, NULL);
 }
 
 static void reply_slice(fuse_req_t req, const struct blob *b, size_t size, off_t off)
@@ -528,7 +486,7 @@ static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 	}
 	r = open_dynamic(req, ino, &fd);
 	if (r < 0) {
-		dyn_reply_err(req, r, "read");
+		reply_err(req, r, "read");
 		return;
 	}
 	reply_pread(req, fd, size, off);
@@ -633,10 +591,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	r = list_dir(req, ino, &l);
 	if (r < 0) {
-		dyn_reply_err(req, r, "opendir");
+		reply_err(req, r, "opendir");
 		return;
 	}
-	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_DIR, .dir = l });
+	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_DIR, .dir = l }, NULL);
 }
 
 static void reply_dir(fuse_req_t req, fuse_ino_t ino, const struct dirlist *l, size_t size,
@@ -684,7 +642,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		/* Opened by an earlier daemon: list again; offsets are positions in the listing. */
 		r = list_dir(req, ino, &l);
 		if (r < 0) {
-			dyn_reply_err(req, r, "readdir");
+			reply_err(req, r, "readdir");
 			return;
 		}
 		reply_dir(req, ino, l, size, off);
@@ -734,7 +692,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	if (r >= 0)
 		r = dyn_stat(req, p, vpath, ino, &st);
 	if (r < 0) {
-		dyn_reply_err(req, r, "access");
+		reply_err(req, r, "access");
 		return;
 	}
 	fuse_reply_err(req, (mask & R_OK) && !may_read(req, &st) ? EACCES : 0);
