@@ -432,33 +432,6 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_FD, .fd = fd }, NULL);
 }
 
-static void reply_slice(fuse_req_t req, const struct blob *b, size_t size, off_t off)
-{
-	if (off < 0 || (uint64_t)off >= b->len)
-		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_buf(req, b->data + off, MIN(size, b->len - (size_t)off));
-}
-
-static void reply_pread(fuse_req_t req, int fd, size_t size, off_t off)
-{
-	_cleanup_free_ char *buf = NULL;
-	ssize_t n;
-
-	/* size is at most the connection's max_read: bounded per request. */
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = pread(fd, buf, size, off);
-	if (n < 0) {
-		fuse_reply_err(req, errno);
-		return;
-	}
-	fuse_reply_buf(req, buf, (size_t)n);
-}
-
 /*
  * A handle opened by an earlier daemon: serve the read as a fresh open
  * would. A rendered file is rendered again for the reader, so a file read in

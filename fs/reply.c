@@ -7,9 +7,12 @@
 #include "reply.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "handles.h"
+#include "macro.h"
 
 void reply_fail(fuse_req_t req, int r, const char *what)
 {
@@ -46,4 +49,31 @@ void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const struct h
 	/* The kernel dropped the reply (interrupted): it will never release fh. */
 	if (fuse_reply_open(req, fi) < 0 && handles_remove(&d->handles, fi->fh, &taken) >= 0)
 		handle_drop(&taken);
+}
+
+void reply_slice(fuse_req_t req, const struct blob *b, size_t size, off_t off)
+{
+	if (off < 0 || (uint64_t)off >= b->len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, b->data + off, MIN(size, b->len - (size_t)off));
+}
+
+void reply_pread(fuse_req_t req, int fd, size_t size, off_t off)
+{
+	_cleanup_free_ char *buf = NULL;
+	ssize_t n;
+
+	/* size is at most the connection's max_read: bounded per request. */
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = pread(fd, buf, size, off);
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fuse_reply_buf(req, buf, (size_t)n);
 }

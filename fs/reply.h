@@ -3,6 +3,7 @@
 
 #include "fuse-ll.h"
 
+struct blob;
 struct caller;
 struct handle;
 
@@ -32,3 +33,7 @@ void reply_fail(fuse_req_t req, int r, const char *what);
  */
 void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x,
 		       const struct caller *who);
+
+/* A read of size bytes at off: of blob b, or of fd (pread). */
+void reply_slice(fuse_req_t req, const struct blob *b, size_t size, off_t off);
+void reply_pread(fuse_req_t req, int fd, size_t size, off_t off);
