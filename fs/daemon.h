@@ -4,17 +4,17 @@
 #include <stdint.h>
 
 #include "burrow.h"
-#include "cache.h"
+#include "ctr.h"
 #include "caller.h"
 #include "fuse-ll.h"
 #include "handles.h"
 #include "log.h"
-#include "monitor.h"
-#include "restart.h"
+#include "watcher.h"
+#include "conn.h"
 #include "sampler.h"
 #include "seccomp-agent.h"
 #include "seccomp-lxc.h"
-#include "session-io.h"
+#include "sessio.h"
 #include "tree.h"
 
 /* Render-cache TTL when --cache-ms is not given. */

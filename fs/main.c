@@ -152,7 +152,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		.restart_timeout = DEFAULT_RESTART_TIMEOUT,
 		/*
 		 * Per-container loadavg costs one taskstats call per container
-		 * cgroup and 5 s tick (see fs/sampler.c): cheap enough to be on.
+		 * cgroup and 5 s tick (see fs/serve/sampler.c): cheap enough to be on.
 		 */
 		.opts = { .swap = true, .loadavg = true },
 	};

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "cache.h"
+#include "ctr.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mounts.h"
+#include "mount-stack.h"
 
 #include <errno.h>
 #include <fcntl.h>

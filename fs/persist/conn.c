@@ -5,7 +5,7 @@
  * the connection, a detached copy of the mount and the journal outlive every
  * daemon, held by the keeper and, under systemd, by the unit's fd store.
  */
-#include "restart.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "keeper.h"
 #include "log.h"
 #include "macro.h"
-#include "mounts.h"
+#include "mount-stack.h"
 #include "notify.h"
 #include "parse.h"
 
