@@ -4,18 +4,18 @@
 #include <stdint.h>
 
 #include "burrow.h"
-#include "ctr.h"
 #include "caller.h"
+#include "conn.h"
+#include "ctr.h"
 #include "fuse-ll.h"
 #include "handles.h"
 #include "log.h"
-#include "watcher.h"
-#include "conn.h"
 #include "sampler.h"
 #include "seccomp-agent.h"
 #include "seccomp-lxc.h"
 #include "sessio.h"
 #include "tree.h"
+#include "watcher.h"
 
 /* Render-cache TTL when --cache-ms is not given. */
 #define DEFAULT_CACHE_MS       100
@@ -54,7 +54,7 @@ struct daemon {
 	struct sampler sampler;
 	struct conn conn;
 	struct sessio sio;
-	struct monitor monitor;
+	struct watcher watcher;
 	struct agent agent;
 	struct lxcp lxcp; /* LXC's seccomp proxy */
 	struct fuse_session *se;

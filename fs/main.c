@@ -262,7 +262,7 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	long tck;
 	int r;
 
-	*d = (struct daemon){ .root_fd = -1, .opts = cfg->opts, .monitor = { .kick_fd = -1 } };
+	*d = (struct daemon){ .root_fd = -1, .opts = cfg->opts, .watcher = { .kick_fd = -1 } };
 	log_init(&d->log, cfg->debug);
 	handles_init(&d->handles);
 	/* Each container the table keeps holds its init's pidfd. */
@@ -399,12 +399,12 @@ static int serve_connection(struct daemon *d, struct fuse_session *se)
 		const char *from = c->from_keeper ? "its keeper" : "systemd's fd store";
 
 		if (recovered < 0)
-			log_info(&d->log,
+			log_full(&d->log, LOG_INFO,
 				 "Took over %s from %s (generation %u); the kernel resends what "
 				 "was in flight",
 				 c->mountpoint, from, gen);
 		else
-			log_info(&d->log,
+			log_full(&d->log, LOG_INFO,
 				 "Took over %s from %s (generation %u); %d request(s) replayed",
 				 c->mountpoint, from, gen, recovered);
 	}
@@ -422,7 +422,7 @@ static int serve(struct daemon *d, const struct config *cfg)
 	if (r >= 0)
 		r = sampler_start(d);
 	if (r >= 0)
-		r = monitor_start(d);
+		r = watcher_start(d);
 	/*
 	 * Without the agent the files are still served: say so, and go on. A
 	 * keeper's listeners are served even unasked: their callers wait.
@@ -446,15 +446,15 @@ static int serve(struct daemon *d, const struct config *cfg)
 				  cfg->seccomp_lxc_socket);
 	}
 	if (r >= 0) {
-		log_debug(&d->log, "serving %s, %u threads, cache %u ms", d->conn.mountpoint,
-			  cfg->threads, cfg->cache_ms);
+		log_full(&d->log, LOG_DEBUG, "serving %s, %u threads, cache %u ms",
+			 d->conn.mountpoint, cfg->threads, cfg->cache_ms);
 		(void)notify_send("READY=1");
 		r = loop(d, d->se, cfg);
 		(void)notify_send("STOPPING=1");
 	}
 	lxcp_stop(d);
 	agent_stop(d);
-	monitor_stop(d);
+	watcher_stop(d);
 	return r;
 }
 

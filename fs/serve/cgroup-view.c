@@ -226,6 +226,6 @@ void cgcred_end(struct cgcred *c)
 	 * request with what is left of ours. Neither may happen: end the
 	 * daemon (the keeper holds the connection for its restart).
 	 */
-	log_error(c->log, "Could not restore a worker thread's credentials, aborting");
+	log_full(c->log, LOG_ERR, "Could not restore a worker thread's credentials, aborting");
 	abort();
 }
