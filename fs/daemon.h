@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+/*
+ * The daemon's state, and nothing else: no functions are declared here.
+ * It includes only the headers of the members it holds by value; those
+ * headers never include it back (they name struct daemon forward), so a
+ * module's .c file includes daemon.h to reach the state and its own header
+ * for its interface.
+ */
+
 #include <stdint.h>
 
 #include "burrow.h"
@@ -62,11 +70,3 @@ struct daemon {
 	int stop_mode;	/* enum stop_mode, atomic: the first reason to stop wins */
 	bool loop_done; /* atomic: the FUSE loop has returned */
 };
-
-/* ops.c */
-extern const struct fuse_lowlevel_ops burrowfs_ops;
-/* Fills d->vfile_attr from the host's files, below d->root_fd. */
-void vfile_attrs_load(struct daemon *d);
-
-/* content.c: the bytes of file k for the container x, from its cache when fresh. */
-int content_get(struct daemon *d, struct ctr *x, enum vfile k, struct blob **ret);

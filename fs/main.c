@@ -19,6 +19,7 @@
 #include "keeper.h"
 #include "macro.h"
 #include "notify.h"
+#include "ops.h"
 #include "resolve.h"
 
 #define DEFAULT_THREADS		   4

@@ -12,6 +12,8 @@
  * file on every open. 100 ms stays below what any tool displays: top and
  * free round to a tenth of a second at best.
  */
+#include "content.h"
+
 #include <errno.h>
 #include <string.h>
 

@@ -4,6 +4,8 @@
  * table, rendered files from content_get(), provider nodes from the host
  * path their provider maps them to for the reader.
  */
+#include "ops.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "content.h"
 #include "daemon.h"
 #include "macro.h"
 #include "reply.h"

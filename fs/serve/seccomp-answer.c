@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "content.h"
 #include "daemon.h"
 #include "fileio.h"
 #include "macro.h"
