@@ -38,6 +38,8 @@ struct ctr {
 		struct blob *blob;
 		uint64_t time;
 	} files[_VF_MAX];
+	/* The figures of files[VF_MEMINFO]'s bytes, for sysinfo(2): set by the same render. */
+	struct burrow_meminfo meminfo;
 };
 
 /* Readers whose init was not found lately: asked again only after CTR_MISS_NS. */

@@ -73,10 +73,27 @@ static int blob_text(struct daemon *d, struct ctr *x, enum vfile k, char **ret)
 	return 0;
 }
 
+/* The figures of the container's /proc/meminfo, from the same render as its bytes. */
+static int meminfo_figures(struct daemon *d, struct ctr *x, struct burrow_meminfo *ret)
+{
+	struct blob *b;
+	int r;
+
+	r = content_get(d, x, VF_MEMINFO, &b);
+	if (r < 0)
+		return r;
+	blob_unref(b);
+	pthread_mutex_lock(&x->lock);
+	*ret = x->meminfo;
+	pthread_mutex_unlock(&x->lock);
+	return 0;
+}
+
 /* The container's figures; the host's own sysinfo for a caller of the host. */
 static int container_sysinfo(struct daemon *d, struct ctr *x, struct burrow_sysinfo *ret)
 {
-	_cleanup_free_ char *meminfo = NULL, *uptime = NULL;
+	_cleanup_free_ char *uptime = NULL;
+	struct burrow_meminfo mem;
 	const struct burrow_container *c;
 	unsigned long avenrun[3];
 	struct sysinfo host;
@@ -85,7 +102,7 @@ static int container_sysinfo(struct daemon *d, struct ctr *x, struct burrow_sysi
 
 	if (sysinfo(&host) < 0)
 		return -errno;
-	r = blob_text(d, x, VF_MEMINFO, &meminfo);
+	r = meminfo_figures(d, x, &mem);
 	if (r >= 0)
 		r = blob_text(d, x, VF_UPTIME, &uptime);
 	if (r < 0)
@@ -107,7 +124,7 @@ static int container_sysinfo(struct daemon *d, struct ctr *x, struct burrow_sysi
 	pthread_mutex_unlock(&x->lock);
 	if (r < 0)
 		return r;
-	return burrow_sysinfo_fill(meminfo, uptime, avenrun, procs, ret);
+	return burrow_sysinfo_fill(&mem, uptime, avenrun, procs, ret);
 }
 
 static int host_sysinfo(struct burrow_sysinfo *ret)
