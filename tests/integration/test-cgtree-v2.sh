@@ -10,7 +10,7 @@
 # suite), limits are written through the tree too; on a hybrid host, whose
 # v2 hierarchy carries none, the rest still runs.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 # shellcheck source=cgtree-lib.sh
 . "$(dirname "$0")/cgtree-lib.sh"
 

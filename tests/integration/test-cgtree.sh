@@ -7,7 +7,7 @@
 # what must fail (escapes, foreign pids, the parent's limits, the other
 # container) is checked to have failed and changed nothing.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 # shellcheck source=cgtree-lib.sh
 . "$(dirname "$0")/cgtree-lib.sh"
 

@@ -13,7 +13,7 @@
 # The daemon's RLIMIT_NOFILE is lowered to 8192 with prlimit, so that the
 # unbounded daemon runs out quickly and always at the same point.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 
 t_init
 command -v prlimit >/dev/null || skip "needs prlimit (util-linux)"
