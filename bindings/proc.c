@@ -97,14 +97,20 @@ static void pid_base(char *buf, size_t size, int root_fd, pid_t pid)
 	snprintf(buf, size, "%sproc/%d", root_fd == AT_FDCWD ? "/" : "", (int)pid);
 }
 
+static int pid_status(int root_fd, pid_t pid, struct burrow_proc_status *ret)
+{
+	char base[32];
+
+	pid_base(base, sizeof(base), root_fd, pid);
+	return burrow_read_status(root_fd, base, ret);
+}
+
 int burrow_proc_nspid(int root_fd, pid_t pid, struct burrow_nspid *ret)
 {
 	struct burrow_proc_status s;
-	char base[32];
 	int r;
 
-	pid_base(base, sizeof(base), root_fd, pid);
-	r = burrow_read_status(root_fd, base, &s);
+	r = pid_status(root_fd, pid, &s);
 	if (r < 0)
 		return r;
 	if (s.tgid < 0 || s.ppid < 0)
@@ -121,11 +127,9 @@ int burrow_proc_nspid(int root_fd, pid_t pid, struct burrow_nspid *ret)
 int burrow_nspid_list(int root_fd, pid_t pid, pid_t *buf, size_t size)
 {
 	struct burrow_proc_status s;
-	char base[32];
 	int r;
 
-	pid_base(base, sizeof(base), root_fd, pid);
-	r = burrow_read_status(root_fd, base, &s);
+	r = pid_status(root_fd, pid, &s);
 	if (r < 0)
 		return r;
 	if (s.depth > size)
