@@ -56,6 +56,19 @@ int burrow_render_meminfo(const struct burrow_mem *m, const char *host_meminfo,
 int burrow_render_swaps(const struct burrow_mem *m, const char *host_meminfo,
 			const struct burrow_opts *o, struct strbuf *out);
 
+/* The figures of burrow_render_meminfo()'s text that sysinfo(2) reports, in bytes. */
+struct burrow_meminfo {
+	uint64_t total, free, shared, buffers, swap_total, swap_free;
+};
+
+/*
+ * What burrow_render_meminfo() shows on the MemTotal, MemFree, Shmem,
+ * Buffers, SwapTotal and SwapFree lines, to the byte (whole kB). A line the
+ * host lacks is 0; -EINVAL without MemTotal or MemFree.
+ */
+int burrow_meminfo_figures(const struct burrow_mem *m, const char *host_meminfo,
+			   const struct burrow_opts *o, struct burrow_meminfo *ret);
+
 /* ---- vmstat -------------------------------------------------------------- */
 
 struct burrow_vmstat_value {

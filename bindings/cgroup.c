@@ -52,22 +52,6 @@ static bool list_has(const char *list, const char *word, char sep)
 	return false;
 }
 
-/* mountinfo escapes blanks and backslashes as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 4;
-		} else
-			*w++ = *r++;
-	}
-	*w = '\0';
-}
-
 static void hierarchy_done(struct burrow_hierarchy *h)
 {
 	free(h->mount);
@@ -85,41 +69,21 @@ void burrow_layout_free(struct burrow_layout *l)
 	free(l);
 }
 
-/*
- * One mountinfo line: "id parent maj:min root mountpoint opts [tags] - fstype
- * source superopts". Returns 1 and fills h for a cgroup mount, 0 otherwise.
- */
+/* A cgroup mount of a mountinfo line: 1 and h filled; 0 for any other line. */
 static int parse_mount_line(char *line, struct burrow_hierarchy *h)
 {
-	char *f[6], *dash, *fstype, *superopts, *save = NULL;
-	size_t n = 0;
+	struct burrow_mountinfo m;
 
-	dash = strstr(line, " - ");
-	if (!dash)
+	if (burrow_parse_mountinfo_line(line, &m) < 0)
 		return 0;
-	*dash = '\0';
-	for (char *t = strtok_r(line, " ", &save); t && n < ELEMENTSOF(f);
-	     t = strtok_r(NULL, " ", &save))
-		f[n++] = t;
-	if (n < 5)
+	if (strcmp(m.fstype, "cgroup") != 0 && strcmp(m.fstype, "cgroup2") != 0)
 		return 0;
-	save = NULL;
-	fstype = strtok_r(dash + 3, " ", &save);
-	(void)strtok_r(NULL, " ", &save); /* source */
-	superopts = strtok_r(NULL, " \n", &save);
-	if (!fstype || !superopts)
-		return 0;
-	if (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0)
-		return 0;
-
-	unescape_octal(f[3]);
-	unescape_octal(f[4]);
 	*h = (struct burrow_hierarchy){
-		.v2 = strcmp(fstype, "cgroup2") == 0,
+		.v2 = strcmp(m.fstype, "cgroup2") == 0,
 		/* Relative to the root fd: drop the leading '/'. */
-		.mount = strdup(f[4][1] ? f[4] + 1 : "."),
-		.root = strdup(f[3]),
-		.controllers = strdup(superopts),
+		.mount = strdup(m.mountpoint[0] && m.mountpoint[1] ? m.mountpoint + 1 : "."),
+		.root = strdup(m.root),
+		.controllers = strdup(m.superopts),
 	};
 	if (!h->mount || !h->root || !h->controllers) {
 		hierarchy_done(h);
@@ -238,6 +202,7 @@ void burrow_container_done(struct burrow_container *c)
 		return;
 	for (int s = 0; s < _BURROW_CG_MAX; s++)
 		free(c->cg[s].path);
+	free(c->proc_cgroup);
 	*c = (struct burrow_container){ 0 };
 }
 
@@ -309,20 +274,16 @@ static int line_hierarchy(const struct burrow_layout *l, const char *ctrls, bool
 	return -1;
 }
 
-static int container_add_line(const struct burrow_layout *l, char *line, struct burrow_container *c)
+static int container_add_line(const struct burrow_layout *l, const struct burrow_cgroup_line *line,
+			      struct burrow_container *c)
 {
-	char *ctrls, *path;
+	_cleanup_free_ char *ctrls = strndup(line->controllers, line->controllers_len);
+	_cleanup_free_ char *path = strndup(line->path, line->path_len);
 	bool v2;
 	int hi;
 
-	ctrls = strchr(line, ':');
-	if (!ctrls)
-		return 0;
-	ctrls++;
-	path = strchr(ctrls, ':');
-	if (!path)
-		return 0;
-	*path++ = '\0';
+	if (!ctrls || !path)
+		return -ENOMEM;
 	burrow_cgtree_strip_init_scope(path);
 	v2 = ctrls[0] == '\0';
 	hi = line_hierarchy(l, ctrls, v2);
@@ -343,14 +304,13 @@ static int container_add_line(const struct burrow_layout *l, char *line, struct 
 int burrow_container_parse(const struct burrow_layout *l, const char *proc_cgroup,
 			   struct burrow_container *ret)
 {
-	_cleanup_free_ char *copy = strdup(proc_cgroup);
-	struct burrow_container c = { 0 };
-	char *save = NULL;
+	struct burrow_container c = { .proc_cgroup = strdup(proc_cgroup) };
+	struct burrow_cgroup_line line;
 
-	if (!copy)
+	if (!c.proc_cgroup)
 		return -ENOMEM;
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		int r = container_add_line(l, line, &c);
+	for (const char *p = proc_cgroup; burrow_proc_cgroup_next(&p, &line) > 0;) {
+		int r = container_add_line(l, &line, &c);
 
 		if (r < 0) {
 			burrow_container_done(&c);
@@ -359,38 +319,6 @@ int burrow_container_parse(const struct burrow_layout *l, const char *proc_cgrou
 	}
 	*ret = c;
 	return 0;
-}
-
-int proc_pid_stat(int root_fd, pid_t pid, uint64_t *ret_start, char *ret_state)
-{
-	char path[64], buf[1024];
-	const char *p;
-	int r;
-
-	/* AT_FDCWD stands for the host's root, whatever the cwd is. */
-	snprintf(path, sizeof(path), "%sproc/%d/stat", root_fd == AT_FDCWD ? "/" : "", (int)pid);
-	r = read_small_at(root_fd, path, buf, sizeof(buf), NULL);
-	if (r < 0)
-		return r;
-	/* comm may hold spaces and ')': the fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || strlen(p) < 4)
-		return -EINVAL;
-	if (ret_state)
-		*ret_state = p[2];
-	p++;
-	/* starttime is field 22; field 3 (state) is the first after ')'. */
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			return -EINVAL;
-	}
-	return parse_u64_prefix(&p, ret_start);
-}
-
-int proc_pid_starttime(int root_fd, pid_t pid, uint64_t *ret)
-{
-	return proc_pid_stat(root_fd, pid, ret, NULL);
 }
 
 int burrow_container_load(int root_fd, const struct burrow_layout *l, pid_t pid,
@@ -422,18 +350,19 @@ int burrow_container_copy(const struct burrow_container *src, struct burrow_cont
 {
 	struct burrow_container c = *src;
 
-	for (int s = 0; s < _BURROW_CG_MAX; s++) {
-		if (!src->cg[s].path)
-			continue;
-		c.cg[s].path = strdup(src->cg[s].path);
-		if (!c.cg[s].path) {
-			while (s-- > 0)
-				free(c.cg[s].path);
-			return -ENOMEM;
-		}
-	}
+	c.proc_cgroup = NULL;
+	for (int s = 0; s < _BURROW_CG_MAX; s++)
+		c.cg[s].path = NULL;
+	if (src->proc_cgroup && !(c.proc_cgroup = strdup(src->proc_cgroup)))
+		goto nomem;
+	for (int s = 0; s < _BURROW_CG_MAX; s++)
+		if (src->cg[s].path && !(c.cg[s].path = strdup(src->cg[s].path)))
+			goto nomem;
 	*ret = c;
 	return 0;
+nomem:
+	burrow_container_done(&c);
+	return -ENOMEM;
 }
 
 const struct burrow_cgpath *burrow_container_tasks_cg(const struct burrow_container *c)

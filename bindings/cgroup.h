@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* proc_pid_stat(): the start time burrow_container_load fills in. */
+#include "proc.h"
+
 /*
  * Where a container's cgroups are. v1, hybrid and v2 hosts all reduce to one
  * path per controller, relative to the root fd, plus whether that path speaks
@@ -53,6 +56,7 @@ void burrow_layout_free(struct burrow_layout *l);
 
 struct burrow_container {
 	struct burrow_cgpath cg[_BURROW_CG_MAX];
+	char *proc_cgroup;   /* the /proc/PID/cgroup text it was parsed from */
 	pid_t init_pid;	     /* host pid of the pid namespace's init; 0 for the host */
 	uint64_t init_start; /* its start, clock ticks after boot (/proc/PID/stat field 22) */
 };
@@ -96,12 +100,3 @@ const struct burrow_cgpath *burrow_container_tasks_cg(const struct burrow_contai
 
 /* path/file into buf; -ENAMETOOLONG if it does not fit. */
 int cg_file(const struct burrow_cgpath *p, const char *file, char *buf, size_t size);
-
-/*
- * Start time (field 22) and state (field 3) of proc/PID/stat under root_fd
- * (AT_FDCWD: the host's /proc). ret_state may be NULL.
- */
-int proc_pid_stat(int root_fd, pid_t pid, uint64_t *ret_start, char *ret_state);
-
-/* Start time (field 22) of proc/PID/stat. */
-int proc_pid_starttime(int root_fd, pid_t pid, uint64_t *ret);

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cgtree.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/nsfs.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,10 +13,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "parse.h"
-#include "resolve.h"
-
-/* Pid namespaces nest at most 32 deep (MAX_PID_NS_LEVEL). */
-#define NSPID_MAX 33
+#include "proc.h"
 
 static int copy_out(const char *s, size_t n, char *buf, size_t size)
 {
@@ -156,38 +150,27 @@ static bool same_set(const char *a, size_t alen, const char *b)
 int burrow_cgtree_proc_path(const char *proc_cgroup, const char *controllers, bool v2, char *buf,
 			    size_t size)
 {
+	struct burrow_cgroup_line l;
 	char canon[256] = "";
 
 	if (!v2 && burrow_cgtree_controllers(controllers, canon, sizeof(canon)) < 0)
 		return -EINVAL;
-	for (const char *line = proc_cgroup; *line;) {
-		size_t len = strcspn(line, "\n");
-		const char *c1 = memchr(line, ':', len), *c2;
+	for (const char *p = proc_cgroup; burrow_proc_cgroup_next(&p, &l) > 0;) {
+		bool match = v2 ? l.controllers_len == 0 && l.id_len == 1 && l.id[0] == '0'
+				: l.controllers_len > 0 &&
+					     same_set(l.controllers, l.controllers_len, canon);
+		char raw[BURROW_CGTREE_PATH_MAX];
+		int r;
 
-		c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - line)) : NULL;
-		if (c2) {
-			const char *ctl = c1 + 1;
-			size_t ctl_len = (size_t)(c2 - ctl);
-			bool match = v2 ? ctl_len == 0 && c1 - line == 1 && line[0] == '0'
-					: ctl_len > 0 && same_set(ctl, ctl_len, canon);
-
-			if (match) {
-				char raw[BURROW_CGTREE_PATH_MAX];
-				size_t plen = len - (size_t)(c2 + 1 - line);
-				int r;
-
-				/* The path starts with '/': normalize what follows it. */
-				r = copy_out(c2 + 1, plen, raw, sizeof(raw));
-				if (r < 0)
-					return r;
-				if (raw[0] != '/')
-					return -EINVAL;
-				return burrow_cgtree_normalize(raw + 1, buf, size);
-			}
-		}
-		line += len;
-		if (*line == '\n')
-			line++;
+		if (!match)
+			continue;
+		/* The path starts with '/': normalize what follows it. */
+		r = copy_out(l.path, l.path_len, raw, sizeof(raw));
+		if (r < 0)
+			return r;
+		if (raw[0] != '/')
+			return -EINVAL;
+		return burrow_cgtree_normalize(raw + 1, buf, size);
 	}
 	return -ENOENT;
 }
@@ -247,257 +230,4 @@ int burrow_cgtree_open_beneath(int dir_fd, const char *rel, int flags, mode_t mo
 	if (fd < 0)
 		return -errno;
 	return (int)fd;
-}
-
-/* ---- pids across pid namespaces ------------------------------------------ */
-
-/* NSpid of the process whose proc directory is base ("proc/12", "proc/12/task/13"). */
-static int nspid_at(int root_fd, const char *base, pid_t *buf, size_t size)
-{
-	char path[96], text[4096];
-	const char *line, *p;
-	size_t len, n = 0;
-	uint64_t v;
-	int r;
-
-	snprintf(path, sizeof(path), "%s/status", base);
-	r = read_small_at(root_fd, path, text, sizeof(text), NULL);
-	if (r == -ENODATA || r == -ENOENT)
-		return -ESRCH;
-	if (r < 0)
-		return r;
-	line = find_line(text, "NSpid:", &len);
-	if (!line)
-		return -EOPNOTSUPP;
-	for (p = line + STRLEN("NSpid:"); p < line + len && n < size;) {
-		r = parse_u64_prefix(&p, &v);
-		if (r == -EINVAL)
-			break;
-		if (r < 0)
-			return r;
-		if (v == 0 || v > INT32_MAX)
-			return -EINVAL;
-		buf[n++] = (pid_t)v;
-	}
-	return n == 0 ? -EINVAL : (int)n;
-}
-
-int burrow_nspid_list(int root_fd, pid_t pid, pid_t *buf, size_t size)
-{
-	char base[32];
-
-	snprintf(base, sizeof(base), "proc/%d", (int)pid);
-	return nspid_at(root_fd, base, buf, size);
-}
-
-int burrow_pidns_of(int root_fd, pid_t pid, struct burrow_pidns *ret)
-{
-	pid_t l[NSPID_MAX];
-	uint64_t ino;
-	int n, r;
-
-	n = burrow_nspid_list(root_fd, pid, l, ELEMENTSOF(l));
-	if (n < 0)
-		return n;
-	r = burrow_pidns_inode(root_fd, pid, &ino);
-	if (r < 0)
-		return r == -ENOENT || r == -ENODATA ? -ESRCH : r;
-	*ret = (struct burrow_pidns){ .inode = ino, .level = (unsigned)n };
-	return 0;
-}
-
-/* Whether host process pid, whose NSpid has n entries, lives in ns or below it. */
-static int in_ns(int root_fd, const char *base, unsigned n, const struct burrow_pidns *ns)
-{
-	_cleanup_close_ int fd = -EBADF;
-	char path[96], link[64];
-	struct stat st;
-	ssize_t k;
-
-	if (n < ns->level)
-		return 0;
-	if (ns->level == 1)
-		return 1; /* the root fd's own namespace holds every process it numbers */
-	snprintf(path, sizeof(path), "%s/ns/pid", base);
-	if (n == ns->level) {
-		unsigned long long ino;
-
-		k = readlinkat(root_fd, path, link, sizeof(link) - 1);
-		if (k < 0)
-			return errno == ENOENT ? -ESRCH : -errno;
-		link[k] = '\0';
-		if (sscanf(link, "pid:[%llu]", &ino) != 1)
-			return -EINVAL;
-		return (uint64_t)ino == ns->inode;
-	}
-	/* Deeper: climb to the ancestor at ns's level and compare. */
-	fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	for (unsigned i = ns->level; i < n; i++) {
-		int p = ioctl(fd, NS_GET_PARENT);
-
-		/* A fixture's plain file, or a namespace we may not climb: not provably inside. */
-		if (p < 0)
-			return 0;
-		close(fd);
-		fd = p;
-	}
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	return (uint64_t)st.st_ino == ns->inode;
-}
-
-int burrow_pid_to_ns(int root_fd, pid_t host, const struct burrow_pidns *ns, pid_t *ret)
-{
-	pid_t l[NSPID_MAX];
-	int n, r;
-
-	char base[32];
-
-	snprintf(base, sizeof(base), "proc/%d", (int)host);
-	n = nspid_at(root_fd, base, l, ELEMENTSOF(l));
-	if (n < 0)
-		return n;
-	r = in_ns(root_fd, base, (unsigned)n, ns);
-	if (r < 0)
-		return r;
-	if (!r)
-		return -ESRCH;
-	*ret = l[ns->level - 1];
-	return 0;
-}
-
-/* The process at base: is it pid in ns? */
-static bool is_match(int root_fd, const char *base, pid_t pid, const struct burrow_pidns *ns)
-{
-	pid_t l[NSPID_MAX];
-	int n = nspid_at(root_fd, base, l, ELEMENTSOF(l));
-
-	if (n < (int)ns->level || l[ns->level - 1] != pid)
-		return false;
-	return in_ns(root_fd, base, (unsigned)n, ns) > 0;
-}
-
-static bool numeric(const char *s, pid_t *ret)
-{
-	uint64_t v;
-
-	if (safe_atou64(s, &v) < 0 || v == 0 || v > INT32_MAX)
-		return false;
-	*ret = (pid_t)v;
-	return true;
-}
-
-/* Scans dir (proc/ or proc/N/task/) for the host pid that ns numbers pid. */
-static int scan_dir(int root_fd, const char *dir, pid_t pid, const struct burrow_pidns *ns,
-		    pid_t *ret)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int r;
-
-	r = opendir_at(root_fd, dir, 0, &d);
-	if (r < 0)
-		return r;
-	while ((de = readdir(d))) {
-		char base[96];
-		pid_t cand;
-
-		if (!numeric(de->d_name, &cand))
-			continue;
-		snprintf(base, sizeof(base), "%s/%d", dir, (int)cand);
-		if (is_match(root_fd, base, pid, ns)) {
-			*ret = cand;
-			return 0;
-		}
-	}
-	return -ESRCH;
-}
-
-int burrow_pid_from_ns(int root_fd, pid_t pid, const struct burrow_pidns *ns, bool threads,
-		       pid_t *ret)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	int r;
-
-	if (pid <= 0)
-		return -ESRCH;
-	if (ns->level == 1) {
-		/* The root fd's namespace: the pid is its own, if it exists. */
-		pid_t l[NSPID_MAX];
-
-		r = burrow_nspid_list(root_fd, pid, l, ELEMENTSOF(l));
-		if (r < 0)
-			return r;
-		*ret = pid;
-		return 0;
-	}
-	r = scan_dir(root_fd, "proc", pid, ns, ret);
-	if (r != -ESRCH || !threads)
-		return r;
-	/* Thread ids are not listed in proc/: look through the threads of ns's processes. */
-	r = opendir_at(root_fd, "proc", 0, &d);
-	if (r < 0)
-		return r;
-	while ((de = readdir(d))) {
-		char dir[64];
-		pid_t p;
-
-		if (!numeric(de->d_name, &p))
-			continue;
-		snprintf(dir, sizeof(dir), "proc/%d/task", (int)p);
-		if (scan_dir(root_fd, dir, pid, ns, ret) == 0)
-			return 0;
-	}
-	return -ESRCH;
-}
-
-int burrow_cgtree_translate_pids(int root_fd, const char *text, const struct burrow_pidns *ns,
-				 struct strbuf *out)
-{
-	for (const char *p = text; *p;) {
-		size_t n = strcspn(p, "\n");
-		char num[16];
-		pid_t host, inner;
-
-		if (n > 0 && n < sizeof(num)) {
-			memcpy(num, p, n);
-			num[n] = '\0';
-			if (numeric(num, &host) && burrow_pid_to_ns(root_fd, host, ns, &inner) == 0)
-				strbuf_printf(out, "%d\n", (int)inner);
-		}
-		p += n;
-		if (*p == '\n')
-			p++;
-	}
-	return strbuf_error(out);
-}
-
-int burrow_id_to_ns(int root_fd, pid_t pid, bool gid, uint32_t host_id, uint32_t *ret)
-{
-	_cleanup_free_ char *text = NULL;
-	char path[64];
-	int r;
-
-	snprintf(path, sizeof(path), "proc/%d/%s", (int)pid, gid ? "gid_map" : "uid_map");
-	r = read_full_at(root_fd, path, &text, NULL);
-	if (r < 0)
-		return r == -ENODATA ? -ESRCH : r;
-	for (const char *p = text; *p;) {
-		uint64_t inside, outside, count;
-		const char *q = p;
-
-		if (parse_u64_prefix(&q, &inside) == 0 && parse_u64_prefix(&q, &outside) == 0 &&
-		    parse_u64_prefix(&q, &count) == 0 && host_id >= outside &&
-		    host_id - outside < count) {
-			*ret = (uint32_t)(inside + (host_id - outside));
-			return 0;
-		}
-		p += strcspn(p, "\n");
-		if (*p == '\n')
-			p++;
-	}
-	return -ENOENT;
 }

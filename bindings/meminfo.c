@@ -146,21 +146,33 @@ static void render_line(const struct values *vs, const char *line, size_t len, s
 		      MIN(v->bytes, mul_sat(host_kb, KIB)) / KIB);
 }
 
-int burrow_render_meminfo(const struct burrow_mem *m, const char *host_meminfo,
-			  const struct burrow_opts *o, struct strbuf *out)
+/* The container's figures for the host's lines; -EINVAL when the host shows no MemTotal. */
+static int meminfo_values(const struct burrow_mem *m, const char *host_meminfo,
+			  const struct burrow_opts *o, struct values *vs)
 {
 	struct swap_figures s = swap_figures(m, host_meminfo, o);
-	struct values vs = { .n = 0 };
 	uint64_t host_total;
 
+	vs->n = 0;
 	if (keyval_u64(host_meminfo, "MemTotal", &host_total) < 0)
 		return -EINVAL;
 	/* The host's own figures stand, apart from swap hidden by -u. */
 	if (!m->host)
-		mem_values(&vs, m, MIN(m->limit, mul_sat(host_total, KIB)));
+		mem_values(vs, m, MIN(m->limit, mul_sat(host_total, KIB)));
 	if (!m->host || !s.on)
-		swap_values(&vs, m, &s);
+		swap_values(vs, m, &s);
+	return 0;
+}
 
+int burrow_render_meminfo(const struct burrow_mem *m, const char *host_meminfo,
+			  const struct burrow_opts *o, struct strbuf *out)
+{
+	struct values vs;
+	int r;
+
+	r = meminfo_values(m, host_meminfo, o, &vs);
+	if (r < 0)
+		return r;
 	for (const char *line = host_meminfo; *line;) {
 		size_t len = strcspn(line, "\n");
 
@@ -170,6 +182,41 @@ int burrow_render_meminfo(const struct burrow_mem *m, const char *host_meminfo,
 			line++;
 	}
 	return strbuf_error(out);
+}
+
+/* The figure render_line() prints for key, in bytes; -ENODATA when the host has no such line. */
+static int shown_bytes(const struct values *vs, const char *host_meminfo, const char *key,
+		       uint64_t *ret)
+{
+	const struct line_value *v = values_find(vs, key, strlen(key));
+	uint64_t host_kb;
+
+	if (keyval_u64(host_meminfo, key, &host_kb) < 0)
+		return -ENODATA;
+	*ret = (v ? MIN(v->bytes, mul_sat(host_kb, KIB)) / KIB : host_kb) * KIB;
+	return 0;
+}
+
+int burrow_meminfo_figures(const struct burrow_mem *m, const char *host_meminfo,
+			   const struct burrow_opts *o, struct burrow_meminfo *ret)
+{
+	struct burrow_meminfo f = { 0 };
+	struct values vs;
+	int r;
+
+	r = meminfo_values(m, host_meminfo, o, &vs);
+	if (r < 0)
+		return r;
+	if (shown_bytes(&vs, host_meminfo, "MemTotal", &f.total) < 0 ||
+	    shown_bytes(&vs, host_meminfo, "MemFree", &f.free) < 0)
+		return -EINVAL;
+	/* Lines a kernel may lack read as 0, as si_meminfo() would have none. */
+	(void)shown_bytes(&vs, host_meminfo, "Shmem", &f.shared);
+	(void)shown_bytes(&vs, host_meminfo, "Buffers", &f.buffers);
+	(void)shown_bytes(&vs, host_meminfo, "SwapTotal", &f.swap_total);
+	(void)shown_bytes(&vs, host_meminfo, "SwapFree", &f.swap_free);
+	*ret = f;
+	return 0;
 }
 
 int burrow_render_swaps(const struct burrow_mem *m, const char *host_meminfo,

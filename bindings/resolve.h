@@ -10,19 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* What proc/PID/status says about a process's place among pid namespaces. */
-struct burrow_nspid {
-	pid_t tgid;	/* the thread group: pid itself unless pid names a thread */
-	pid_t ppid;	/* 0 for the top of the root fd's namespace */
-	unsigned depth; /* entries of the NSpid line: 1 in the root fd's namespace */
-	pid_t inner;	/* last NSpid entry: its pid inside its own namespace */
-};
-
-/* -ESRCH when the process is gone, -EOPNOTSUPP when the kernel has no NSpid. */
-int burrow_proc_nspid(int root_fd, pid_t pid, struct burrow_nspid *ret);
-
-/* Inode of the pid namespace link proc/PID/ns/pid ("pid:[4026531836]"). */
-int burrow_pidns_inode(int root_fd, pid_t pid, uint64_t *ret);
+#include "proc.h"
 
 /*
  * The three ways to find the init, cheapest first; each is public so the

@@ -34,7 +34,7 @@ enum vfile {
 	VF_CPU_ONLINE,
 	VF_CPU_POSSIBLE,
 	VF_CPU_PRESENT,
-	/* New files go last: a file's inode follows from its number (fs/tree.h). */
+	/* New files go last: a file's inode follows from its number (fs/serve/tree.h). */
 	VF_VMSTAT,
 	_VF_MAX,
 };

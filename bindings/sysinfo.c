@@ -9,22 +9,9 @@
 #include "macro.h"
 #include "parse.h"
 
-#define KIB	      1024
 /* kernel/sched/loadavg.c FSHIFT and include/uapi/linux/sysinfo.h SI_LOAD_SHIFT. */
 #define FSHIFT	      11
 #define SI_LOAD_SHIFT 16
-
-static int meminfo_bytes(const char *meminfo, const char *key, uint64_t *ret)
-{
-	uint64_t kb;
-	int r;
-
-	r = keyval_u64(meminfo, key, &kb);
-	if (r < 0)
-		return -EINVAL;
-	*ret = mul_sat(kb, KIB);
-	return 0;
-}
 
 /* "12345.67 ..." to whole seconds, up: do_sysinfo() adds one for any fraction. */
 static int uptime_seconds(const char *uptime, uint64_t *ret)
@@ -42,23 +29,23 @@ static int uptime_seconds(const char *uptime, uint64_t *ret)
 	return 0;
 }
 
-int burrow_sysinfo_fill(const char *meminfo, const char *uptime, const unsigned long avenrun[3],
-			uint64_t procs, struct burrow_sysinfo *ret)
+int burrow_sysinfo_fill(const struct burrow_meminfo *mem, const char *uptime,
+			const unsigned long avenrun[3], uint64_t procs, struct burrow_sysinfo *ret)
 {
-	struct burrow_sysinfo s = { .procs = procs };
+	struct burrow_sysinfo s = {
+		.totalram = mem->total,
+		.freeram = mem->free,
+		.sharedram = mem->shared,
+		.bufferram = mem->buffers,
+		.totalswap = mem->swap_total,
+		.freeswap = mem->swap_free,
+		.procs = procs,
+	};
 	int r;
 
 	r = uptime_seconds(uptime, &s.uptime);
 	if (r < 0)
 		return r;
-	if (meminfo_bytes(meminfo, "MemTotal", &s.totalram) < 0 ||
-	    meminfo_bytes(meminfo, "MemFree", &s.freeram) < 0)
-		return -EINVAL;
-	/* Lines a kernel may lack read as 0, as si_meminfo() would have none. */
-	(void)meminfo_bytes(meminfo, "Shmem", &s.sharedram);
-	(void)meminfo_bytes(meminfo, "Buffers", &s.bufferram);
-	(void)meminfo_bytes(meminfo, "SwapTotal", &s.totalswap);
-	(void)meminfo_bytes(meminfo, "SwapFree", &s.freeswap);
 	for (int i = 0; i < 3; i++)
 		s.loads[i] = (uint64_t)avenrun[i] << (SI_LOAD_SHIFT - FSHIFT);
 	*ret = s;

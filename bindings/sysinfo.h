@@ -23,13 +23,13 @@ struct burrow_sysinfo {
 };
 
 /*
- * meminfo and uptime: the texts the container reads as /proc/meminfo and
- * /proc/uptime. avenrun: its load averages in the kernel's FSHIFT (11)
- * fixed point, as /proc/loadavg shows them. procs: threads of its cgroup.
- * -EINVAL when a text lacks a figure sysinfo needs.
+ * mem: the figures the container's /proc/meminfo shows (burrow_meminfo_figures);
+ * uptime: the text it reads as /proc/uptime. avenrun: its load averages in
+ * the kernel's FSHIFT (11) fixed point, as /proc/loadavg shows them. procs:
+ * threads of its cgroup. -EINVAL when uptime is not a number of seconds.
  */
-int burrow_sysinfo_fill(const char *meminfo, const char *uptime, const unsigned long avenrun[3],
-			uint64_t procs, struct burrow_sysinfo *ret);
+int burrow_sysinfo_fill(const struct burrow_meminfo *mem, const char *uptime,
+			const unsigned long avenrun[3], uint64_t procs, struct burrow_sysinfo *ret);
 
 /*
  * Threads of the container's cgroup, sysinfo's procs: pids.current of its

@@ -11,6 +11,8 @@
 #include "cgtree.h"
 #include "fileio.h"
 #include "macro.h"
+#include "pidns.h"
+#include "proc.h"
 
 /*
  * A container owns its cgroup subtree and may fill it with millions of empty
@@ -40,19 +42,15 @@ struct walk {
 /* State letter of proc/<tid>/stat; -ENODATA or -ESRCH when the task is gone. */
 static int task_state(int proc_fd, pid_t tid, char *ret)
 {
-	char path[32], buf[1024];
-	const char *p;
+	struct burrow_proc_stat st;
+	char base[16];
 	int r;
 
-	snprintf(path, sizeof(path), "%d/stat", (int)tid);
-	r = read_small_at(proc_fd, path, buf, sizeof(buf), NULL);
+	snprintf(base, sizeof(base), "%d", (int)tid);
+	r = burrow_read_stat(proc_fd, base, &st);
 	if (r < 0)
 		return r;
-	/* comm may hold spaces and ')': the state follows the last ") ". */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -EINVAL;
-	*ret = p[2];
+	*ret = st.state;
 	return 0;
 }
 
@@ -216,40 +214,13 @@ static int walk_cgroup(struct walk *w, int dir_fd, unsigned depth)
 	return errno == ENOENT || errno == ENODEV ? 0 : -errno;
 }
 
-/*
- * NSpid field `level` (0: host) of proc/<pid>/status; level < 0: the last
- * one. Gives the number of fields in *ret_fields when asked.
- */
-static int read_nspid(int proc_fd, pid_t pid, int level, pid_t *ret, int *ret_fields)
+/* NSpid of proc/<pid>/status below proc_fd. */
+static int read_nspid(int proc_fd, pid_t pid, struct burrow_proc_status *ret)
 {
-	char path[32], buf[4096];
-	const char *p;
-	uint64_t v = 0;
-	int r, n = 0;
+	char base[16];
 
-	snprintf(path, sizeof(path), "%d/status", (int)pid);
-	r = read_small_at(proc_fd, path, buf, sizeof(buf), NULL);
-	if (r < 0)
-		return r;
-	p = find_line(buf, "NSpid:", NULL);
-	if (!p)
-		return -ENODATA; /* kernels before 4.1 */
-	p += STRLEN("NSpid:");
-	for (;; n++) {
-		uint64_t x;
-
-		if (parse_u64_prefix(&p, &x) < 0)
-			break;
-		if (level < 0 || n == level)
-			v = x;
-	}
-	if (n == 0 || (level >= 0 && n <= level))
-		return -ENODATA;
-	if (ret)
-		*ret = (pid_t)v;
-	if (ret_fields)
-		*ret_fields = n;
-	return 0;
+	snprintf(base, sizeof(base), "%d", (int)pid);
+	return burrow_read_status(proc_fd, base, ret);
 }
 
 /*
@@ -259,15 +230,15 @@ static int read_nspid(int proc_fd, pid_t pid, int level, pid_t *ret, int *ret_fi
  */
 static pid_t last_pid(const struct walk *w, pid_t init_pid)
 {
-	int fields = 0, level = -1;
+	struct burrow_proc_status st;
+	unsigned level = 0; /* 0: each task's own innermost number */
 
-	if (init_pid > 0 && read_nspid(w->proc_fd, init_pid, -1, NULL, &fields) == 0)
-		level = fields - 1;
+	if (init_pid > 0 && read_nspid(w->proc_fd, init_pid, &st) == 0)
+		level = st.depth;
 	for (size_t i = 0; i < CANDIDATES && w->top[i] > 0; i++) {
-		pid_t v;
-
-		if (read_nspid(w->proc_fd, w->top[i], level, &v, NULL) == 0)
-			return v;
+		if (read_nspid(w->proc_fd, w->top[i], &st) < 0 || st.depth < MAX(level, 1u))
+			continue;
+		return st.nspid[(level ? level : st.depth) - 1];
 	}
 	return 0;
 }

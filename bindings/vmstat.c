@@ -37,17 +37,14 @@ enum unit {
 static const struct {
 	const char *name, *v2, *v1;
 	enum unit unit;
+	const char *zone; /* the per-zone line of the same count, or NULL */
 } map[] = {
-	{ "nr_zone_inactive_anon", "inactive_anon", "inactive_anon", PAGES },
-	{ "nr_zone_active_anon", "active_anon", "active_anon", PAGES },
-	{ "nr_zone_inactive_file", "inactive_file", "inactive_file", PAGES },
-	{ "nr_zone_active_file", "active_file", "active_file", PAGES },
-	{ "nr_zone_unevictable", "unevictable", "unevictable", PAGES },
-	{ "nr_inactive_anon", "inactive_anon", "inactive_anon", PAGES },
-	{ "nr_active_anon", "active_anon", "active_anon", PAGES },
-	{ "nr_inactive_file", "inactive_file", "inactive_file", PAGES },
-	{ "nr_active_file", "active_file", "active_file", PAGES },
-	{ "nr_unevictable", "unevictable", "unevictable", PAGES },
+	/* The LRU lists, also as one zone's lines: a cgroup's pages are not split by zone. */
+	{ "nr_inactive_anon", "inactive_anon", "inactive_anon", PAGES, "nr_zone_inactive_anon" },
+	{ "nr_active_anon", "active_anon", "active_anon", PAGES, "nr_zone_active_anon" },
+	{ "nr_inactive_file", "inactive_file", "inactive_file", PAGES, "nr_zone_inactive_file" },
+	{ "nr_active_file", "active_file", "active_file", PAGES, "nr_zone_active_file" },
+	{ "nr_unevictable", "unevictable", "unevictable", PAGES, "nr_zone_unevictable" },
 	{ "nr_slab_reclaimable", "slab_reclaimable", NULL, PAGES },
 	{ "nr_slab_unreclaimable", "slab_unreclaimable", NULL, PAGES },
 	{ "workingset_refault_anon", "workingset_refault_anon", "workingset_refault_anon", EVENTS },
@@ -158,7 +155,10 @@ static int add_stat(struct burrow_vmstat *v, const char *stat, bool v1, uint64_t
 			continue; /* not shown by this kernel: the host's line stays */
 		if (r < 0)
 			return r;
-		vmstat_add(v, map[i].name, to_unit(x, map[i].unit, page_size, thp_size));
+		x = to_unit(x, map[i].unit, page_size, thp_size);
+		vmstat_add(v, map[i].name, x);
+		if (map[i].zone)
+			vmstat_add(v, map[i].zone, x);
 	}
 	/* NR_ZONE_WRITE_PENDING is dirty plus writeback pages. */
 	dirty = find_value(v, "nr_dirty", strlen("nr_dirty"));

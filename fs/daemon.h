@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+/*
+ * The daemon's state, and nothing else: no functions are declared here.
+ * It includes only the headers of the members it holds by value; those
+ * headers never include it back (they name struct daemon forward), so a
+ * module's .c file includes daemon.h to reach the state and its own header
+ * for its interface.
+ */
+
 #include <stdint.h>
 
 #include "burrow.h"
-#include "cache.h"
 #include "caller.h"
+#include "conn.h"
+#include "ctr.h"
 #include "fuse-ll.h"
 #include "handles.h"
 #include "log.h"
-#include "monitor.h"
-#include "restart.h"
 #include "sampler.h"
 #include "seccomp-agent.h"
 #include "seccomp-lxc.h"
-#include "session-io.h"
+#include "sessio.h"
 #include "tree.h"
+#include "watcher.h"
 
 /* Render-cache TTL when --cache-ms is not given. */
 #define DEFAULT_CACHE_MS       100
@@ -33,6 +41,7 @@ struct daemon {
 	uint64_t clk_tck;
 	uint64_t page_size;	      /* vmstat's unit of pages */
 	uint64_t self_pidns;	      /* the daemon's pid namespace: its readers are the host */
+	uint64_t self_cgns;	      /* the daemon's cgroup namespace; 0: the kernel has none */
 	struct caller_self self_cred; /* what a caller must hold to be host root */
 	uint64_t cache_ns;	      /* render-cache TTL */
 	uint64_t start_sec;	      /* wall clock at the first mount: the files' times */
@@ -53,7 +62,7 @@ struct daemon {
 	struct sampler sampler;
 	struct conn conn;
 	struct sessio sio;
-	struct monitor monitor;
+	struct watcher watcher;
 	struct agent agent;
 	struct lxcp lxcp; /* LXC's seccomp proxy */
 	struct fuse_session *se;
@@ -61,11 +70,3 @@ struct daemon {
 	int stop_mode;	/* enum stop_mode, atomic: the first reason to stop wins */
 	bool loop_done; /* atomic: the FUSE loop has returned */
 };
-
-/* ops.c */
-extern const struct fuse_lowlevel_ops burrowfs_ops;
-/* Fills d->vfile_attr from the host's files, below d->root_fd. */
-void vfile_attrs_load(struct daemon *d);
-
-/* content.c: the bytes of file k for the container x, from its cache when fresh. */
-int content_get(struct daemon *d, struct ctr *x, enum vfile k, struct blob **ret);

@@ -31,7 +31,3 @@ int log_errno(struct log *l, int prio, int error, const char *fmt, ...)
  */
 void log_ratelimited(struct log *l, int error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-#define log_error(l, ...) log_full(l, LOG_ERR, __VA_ARGS__)
-#define log_info(l, ...)  log_full(l, LOG_INFO, __VA_ARGS__)
-#define log_debug(l, ...) log_full(l, LOG_DEBUG, __VA_ARGS__)

@@ -19,6 +19,7 @@
 #include "keeper.h"
 #include "macro.h"
 #include "notify.h"
+#include "ops.h"
 #include "resolve.h"
 
 #define DEFAULT_THREADS		   4
@@ -152,7 +153,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		.restart_timeout = DEFAULT_RESTART_TIMEOUT,
 		/*
 		 * Per-container loadavg costs one taskstats call per container
-		 * cgroup and 5 s tick (see fs/sampler.c): cheap enough to be on.
+		 * cgroup and 5 s tick (see fs/serve/sampler.c): cheap enough to be on.
 		 */
 		.opts = { .swap = true, .loadavg = true },
 	};
@@ -262,7 +263,7 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	long tck;
 	int r;
 
-	*d = (struct daemon){ .root_fd = -1, .opts = cfg->opts, .monitor = { .kick_fd = -1 } };
+	*d = (struct daemon){ .root_fd = -1, .opts = cfg->opts, .watcher = { .kick_fd = -1 } };
 	log_init(&d->log, cfg->debug);
 	handles_init(&d->handles);
 	/* Each container the table keeps holds its init's pidfd. */
@@ -283,6 +284,10 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	r = burrow_pidns_inode(d->root_fd, getpid(), &d->self_pidns);
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "Failed to read our pid namespace: %m");
+	/* Read once: the daemon never changes its cgroup namespace. */
+	r = burrow_read_ns_link(d->root_fd, "proc/self", "cgroup", &d->self_cgns);
+	if (r < 0 && r != -ESRCH)
+		return log_errno(&d->log, LOG_ERR, r, "Failed to read our cgroup namespace: %m");
 	r = ctr_table_init(&d->table, cfg->max_containers);
 	if (r < 0)
 		return log_errno(&d->log, LOG_ERR, r, "Failed to set up the cache: %m");
@@ -395,12 +400,12 @@ static int serve_connection(struct daemon *d, struct fuse_session *se)
 		const char *from = c->from_keeper ? "its keeper" : "systemd's fd store";
 
 		if (recovered < 0)
-			log_info(&d->log,
+			log_full(&d->log, LOG_INFO,
 				 "Took over %s from %s (generation %u); the kernel resends what "
 				 "was in flight",
 				 c->mountpoint, from, gen);
 		else
-			log_info(&d->log,
+			log_full(&d->log, LOG_INFO,
 				 "Took over %s from %s (generation %u); %d request(s) replayed",
 				 c->mountpoint, from, gen, recovered);
 	}
@@ -418,7 +423,7 @@ static int serve(struct daemon *d, const struct config *cfg)
 	if (r >= 0)
 		r = sampler_start(d);
 	if (r >= 0)
-		r = monitor_start(d);
+		r = watcher_start(d);
 	/*
 	 * Without the agent the files are still served: say so, and go on. A
 	 * keeper's listeners are served even unasked: their callers wait.
@@ -442,15 +447,15 @@ static int serve(struct daemon *d, const struct config *cfg)
 				  cfg->seccomp_lxc_socket);
 	}
 	if (r >= 0) {
-		log_debug(&d->log, "serving %s, %u threads, cache %u ms", d->conn.mountpoint,
-			  cfg->threads, cfg->cache_ms);
+		log_full(&d->log, LOG_DEBUG, "serving %s, %u threads, cache %u ms",
+			 d->conn.mountpoint, cfg->threads, cfg->cache_ms);
 		(void)notify_send("READY=1");
 		r = loop(d, d->se, cfg);
 		(void)notify_send("STOPPING=1");
 	}
 	lxcp_stop(d);
 	agent_stop(d);
-	monitor_stop(d);
+	watcher_stop(d);
 	return r;
 }
 

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
+#include "cgtree.h"
 #include "fileio.h"
 #include "glib-macro.h"
 #include "idmap.h"
@@ -49,20 +51,14 @@ static char *v1_controllers(const char *superopts)
 	return g_string_free(s, FALSE);
 }
 
-/* The caller's cgroup in the hierarchy with these controllers, from /proc/self/cgroup. */
-static char *own_cgroup(const char *proc_cgroup, const char *controllers, bool v2)
+/* The caller's cgroup ("/a/b") in hierarchy h, from its /proc/self/cgroup text. */
+static char *own_cgroup(const char *proc_cgroup, const struct burrow_hierarchy *h)
 {
-	g_auto(GStrv) lines = g_strsplit(proc_cgroup, "\n", -1);
+	char rel[BURROW_CGTREE_PATH_MAX];
 
-	for (char **l = lines; *l; l++) {
-		g_auto(GStrv) f = g_strsplit(*l, ":", 3);
-
-		if (g_strv_length(f) != 3)
-			continue;
-		if (v2 ? g_str_equal(f[0], "0") && !*f[1] : g_str_equal(f[1], controllers))
-			return g_strdup(f[2]);
-	}
-	return NULL;
+	if (burrow_cgtree_proc_path(proc_cgroup, h->controllers, h->v2, rel, sizeof(rel)) < 0)
+		return NULL;
+	return g_strconcat("/", rel, NULL);
 }
 
 static bool has_hier(const struct cg_set *s, const char *controllers, bool v2)
@@ -73,8 +69,10 @@ static bool has_hier(const struct cg_set *s, const char *controllers, bool v2)
 	return false;
 }
 
+/* own (taken, may be NULL): the caller's cgroup; mroot, the mount root, is kept in
+ * path and parent until cg_discover picks the parent. */
 static void add_hier(struct cg_set *s, const char *mount, const char *mroot, const char *ctrl,
-		     bool v2)
+		     bool v2, char *own)
 {
 	struct cg_hier *h;
 
@@ -82,41 +80,35 @@ static void add_hier(struct cg_set *s, const char *mount, const char *mroot, con
 	h = &s->h[s->n++];
 	*h = (struct cg_hier){ .controllers = g_strdup(ctrl), .mount = g_strdup(mount), .v2 = v2 };
 	h->dirname = g_path_get_basename(mount);
-	/* mount root: kept in parent for now, resolved by pick_parent() */
 	h->parent = g_strdup(mroot);
+	h->path = own;
 }
 
-static int parse_mounts(struct cg_set *s)
+/* Adds each hierarchy the host mounts, with the caller's own cgroup in it. */
+static int parse_mounts(struct cg_set *s, const char *self)
 {
-	_cleanup_free_ char *text = NULL;
-	g_auto(GStrv) lines = NULL;
+	int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct burrow_layout *l = NULL;
 	int r;
 
-	r = read_full_at(AT_FDCWD, "/proc/self/mountinfo", &text, NULL);
+	if (root_fd < 0)
+		return -errno;
+	r = burrow_layout_load(root_fd, &l);
+	close(root_fd);
 	if (r < 0)
-		return log_error_errno(r, "cannot read /proc/self/mountinfo: %m");
-	lines = g_strsplit(text, "\n", -1);
-	for (char **l = lines; *l; l++) {
-		g_auto(GStrv) halves = g_strsplit(*l, " - ", 2);
-		g_auto(GStrv) pre = NULL, post = NULL;
-		g_autofree char *ctrl = NULL;
-		bool v2;
+		return r;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct burrow_hierarchy *h = &l->h[i];
+		g_autofree char *ctrl = h->v2 ? g_strdup("") : v1_controllers(h->controllers);
+		g_autofree char *mount =
+			g_strconcat("/", strcmp(h->mount, ".") ? h->mount : "", NULL);
 
-		if (g_strv_length(halves) != 2)
+		s->v1_mounted |= !h->v2;
+		if (!ctrl || has_hier(s, ctrl, h->v2))
 			continue;
-		pre = g_strsplit(halves[0], " ", -1);
-		post = g_strsplit(halves[1], " ", -1);
-		if (g_strv_length(pre) < 5 || g_strv_length(post) < 3)
-			continue;
-		v2 = g_str_equal(post[0], "cgroup2");
-		if (!v2 && !g_str_equal(post[0], "cgroup"))
-			continue;
-		s->v1_mounted |= !v2;
-		ctrl = v2 ? g_strdup("") : v1_controllers(post[2]);
-		if (!ctrl || has_hier(s, ctrl, v2))
-			continue;
-		add_hier(s, pre[4], pre[3], ctrl, v2);
+		add_hier(s, mount, h->root, ctrl, h->v2, own_cgroup(self, h));
 	}
+	burrow_layout_free(l);
 	return 0;
 }
 
@@ -206,9 +198,9 @@ int cg_discover(const char *name, const struct container_config *c, struct cg_se
 	struct cg_set s = { 0 };
 	int r;
 
-	r = parse_mounts(&s);
+	r = read_full_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL);
 	if (r >= 0)
-		r = read_full_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL);
+		r = parse_mounts(&s, self);
 	if (r < 0) {
 		cg_set_done(&s);
 		return log_error_errno(r, "cannot find the cgroup hierarchies: %m");
@@ -216,7 +208,7 @@ int cg_discover(const char *name, const struct container_config *c, struct cg_se
 	for (size_t i = 0; i < s.n;) {
 		struct cg_hier *h = &s.h[i];
 		g_autofree char *mroot = g_steal_pointer(&h->parent);
-		g_autofree char *own = own_cgroup(self, h->controllers, h->v2);
+		g_autofree char *own = g_steal_pointer(&h->path);
 
 		if (geteuid() == 0)
 			h->parent = g_build_filename(h->mount, "burrow", NULL);

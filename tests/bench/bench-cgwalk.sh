@@ -13,7 +13,7 @@
 # Best of BENCH_ROUNDS (default 3). Then single operations, timed alone.
 # Needs root and cgroup v1 hierarchies
 # (lxcfs 5 has no tree for v2); about 30 seconds.
-source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 # shellcheck source=bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 

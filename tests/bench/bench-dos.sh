@@ -16,7 +16,7 @@
 # below 50 ms. The daemon's RLIMIT_NOFILE is 8192, as in test-sec-dos.sh.
 # BURROWFS=... measures another build (e.g. the one before the fix). Needs
 # root; about 30 s.
-source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 
 BUILD_DIR=${1:-${BUILD_DIR:-$T_DIR/../../build}}
 BURROWFS=${BURROWFS_UNDER_TEST:-$BUILD_DIR/fs/burrowfs}

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# What the benchmarks share, after tests/integration/lib.sh: the FUSE
+# What the benchmarks share, after tests/lib/lib.sh: the FUSE
 # daemons they start themselves (lxcfs, the floor) and their stop.
 
 # wait_file PATH PID: until PATH exists (the mount is up) or PID died.

@@ -16,7 +16,7 @@
 # Bounded: at most 2,000 containers, 120 s to start them; everything it made
 # (processes, cgroups, mounts) goes at the end of each case and on failure.
 # Needs root; about 1.5 minutes per case.
-source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 # shellcheck source=bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 

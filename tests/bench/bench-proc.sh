@@ -13,7 +13,7 @@
 # Each figure is the best of BENCH_ROUNDS (default 2) windows of BENCH_SECONDS
 # (default 1), the four servers taking turns, so a burst of other load on the
 # machine hits one window rather than one server. Needs root; about 2.5 minutes.
-source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 # shellcheck source=bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 

@@ -14,7 +14,7 @@
 # Prints min, median and max milliseconds per case and the burrowfs/lxcfs
 # ratio of the medians. The target: burrowfs under 100 ms, the mount held
 # for the next burrowfs (lxcfs's goes with it). Not part of the suites (needs root; about a minute).
-source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 
 BUILD_DIR=${1:-${BUILD_DIR:-$T_DIR/../../build}}
 BURROWFS=$BUILD_DIR/fs/burrowfs

@@ -20,7 +20,7 @@
 # (after SOAK_WARMUP seconds, default 30) and at the end, its growth, and the
 # thread count; then both side by side.
 # Target: zero errors, RSS growth under 10 %.
-source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 
 BUILD_DIR=${1:-${BUILD_DIR:-$T_DIR/../../build}}
 BURROWFS=$BUILD_DIR/fs/burrowfs

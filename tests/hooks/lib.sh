@@ -6,8 +6,8 @@
 #
 # The hooks are given by meson as HOOK_OCI and HOOK_LXC; burrowfs as BURROWFS.
 
-# shellcheck source=../integration/lib.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../integration/lib.sh"
+# shellcheck source=../lib/lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/lib.sh"
 
 HOOKS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HOOK_OCI=${HOOK_OCI:-$HOOKS_DIR/../../build/hooks/burrow-oci-hook}

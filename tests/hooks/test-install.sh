@@ -6,8 +6,8 @@
 # executables, the man pages format cleanly, the completion completes, and
 # systemd-analyze verify accepts the unit. Needs no root.
 
-# shellcheck source=../integration/lib.sh
-. "$(cd "$(dirname "$0")" && pwd)/../integration/lib.sh"
+# shellcheck source=../lib/lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/../lib/lib.sh"
 
 BUILD=${MESON_BUILD_ROOT:?run from meson test}
 # meson install writes its log into the build tree.

@@ -10,7 +10,9 @@
 # suite), limits are written through the tree too; on a hybrid host, whose
 # v2 hierarchy carries none, the rest still runs.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
+# shellcheck source=cgtree-lib.sh
+. "$(dirname "$0")/cgtree-lib.sh"
 
 t_init
 [ -n "$CG_V2" ] || skip "no cgroup v2 hierarchy"
@@ -112,43 +114,7 @@ check_eq "rmdir through the tree" "$out" removed
 check_cmd "the kernel's cgroup is gone" test ! -e "$V2/$P1/child"
 
 # ---- attacks ----------------------------------------------------------------
-parent_sub=$(cat "$V2/$CG_BASE/cgroup.subtree_control")
-parent_max=$(cat "$V2/$CG_BASE/ct2/memory.max" 2>/dev/null)
-out=$(ct_sh ct1/init.scope '
-	cat "$T/$P1/../cgroup.procs" 2>/dev/null && echo "read-dotdot"
-	echo "-memory" >"$T/$P1/../cgroup.subtree_control" 2>/dev/null && echo "write-dotdot"
-	echo "-memory" >"$T/$CG_BASE/cgroup.subtree_control" 2>/dev/null && echo "write-parent"
-	cat "$T/cgroup.procs" 2>/dev/null && echo "read-root"
-	cat "$T/$P2/cgroup.procs" 2>/dev/null && echo "read-sibling"
-	echo 4096 >"$T/$P2/memory.max" 2>/dev/null && echo "write-sibling"
-	mkdir "$T/$CG_BASE/evil" 2>/dev/null && echo "mkdir-parent"
-	rmdir "$T/$P2/init.scope" 2>/dev/null && echo "rmdir-sibling"
-	rmdir "$T/$P1" 2>/dev/null && echo "rmdir-self"
-	ls "$T/sys/fs/cgroup" 2>/dev/null && echo "absolute"
-	ls "$T//$P2" 2>/dev/null && echo "double-slash"
-	ln -s / "$T/$P1/link" 2>/dev/null && echo "symlink"
-	true')
-check_eq "escapes (../, the parent, the root, a sibling, absolute paths) all fail" "$out" ""
-check_eq "the parent's subtree_control is unchanged" \
-	"$(cat "$V2/$CG_BASE/cgroup.subtree_control")" "$parent_sub"
-check_eq "ct2's memory.max is unchanged" "$(cat "$V2/$CG_BASE/ct2/memory.max" 2>/dev/null)" \
-	"$parent_max"
-check_cmd "ct2 still exists" test -d "$V2/$P2/init.scope"
-check_cmd "nothing was made in the parent" test ! -e "$V2/$CG_BASE/evil"
-
-# A host pid, and a pid of the other container, written into cgroup.procs.
-sleep 120 &
-host_sleep=$!
-defer "kill $host_sleep 2>/dev/null"
-echo "$host_sleep" >"$V2/$P2/init.scope/cgroup.procs"
-before=$(grep '^0::' "/proc/$host_sleep/cgroup")
-out=$(ct_sh ct1/init.scope '
-	{ echo '"$host_sleep"' >"$T/$P1/init.scope/cgroup.procs"; } 2>&1 || echo refused
-	{ echo '"$host_sleep"' >"$T/$P1/init.scope/cgroup.threads"; } 2>&1 || echo refused
-	{ echo 99999 >"$T/$P1/init.scope/cgroup.procs"; } 2>&1 || echo refused')
-check_eq "host and foreign pids are refused" "$(grep -c refused <<<"$out")" 3
-check_cmd "with ESRCH" grep -q "No such process" <<<"$out"
-check_eq "the other container's process did not move" \
-	"$(grep '^0::' "/proc/$host_sleep/cgroup")" "$before"
+cgtree_attacks "$T" "$V2" ct1/init.scope /init.scope cgroup.subtree_control -memory \
+	memory.max sys/fs/cgroup '^0::' cgroup.threads
 
 check_cmd "burrowfs still serves" test -e "$T"

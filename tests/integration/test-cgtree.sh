@@ -7,7 +7,9 @@
 # what must fail (escapes, foreign pids, the parent's limits, the other
 # container) is checked to have failed and changed nothing.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
+# shellcheck source=cgtree-lib.sh
+. "$(dirname "$0")/cgtree-lib.sh"
 
 t_init
 [ -n "${CG_V1[memory]:-}" ] || skip "needs a cgroup v1 memory hierarchy (hybrid host)"
@@ -102,41 +104,8 @@ check_eq "pids.max in the kernel" "$(cat "$PIDS/$P1/pids.max")" 200
 
 # ---- attacks ----------------------------------------------------------------
 
-parent_limit=$(cat "$MEM/$CG_BASE/memory.limit_in_bytes")
-out=$(ct_sh ct1 '
-	cat "$T/memory/$P1/../memory.limit_in_bytes" 2>/dev/null && echo "read-dotdot"
-	echo 4096 >"$T/memory/$P1/../memory.limit_in_bytes" 2>/dev/null && echo "write-dotdot"
-	echo 4096 >"$T/memory/$CG_BASE/memory.limit_in_bytes" 2>/dev/null && echo "write-parent"
-	cat "$T/memory/memory.limit_in_bytes" 2>/dev/null && echo "read-root"
-	ls "$T/memory/$P1/../../" 2>/dev/null | grep -v "^$CG_BASE\$" && echo "list-root"
-	cat "$T/memory/$P2/memory.limit_in_bytes" 2>/dev/null && echo "read-sibling"
-	mkdir "$T/memory/$CG_BASE/evil" 2>/dev/null && echo "mkdir-parent"
-	rmdir "$T/memory/$P2" 2>/dev/null && echo "rmdir-sibling"
-	rmdir "$T/memory/$P1" 2>/dev/null && echo "rmdir-self"
-	ls "$T/memory/sys/fs/cgroup/memory" 2>/dev/null && echo "absolute"
-	ls "$T/memory//$P2" 2>/dev/null && echo "double-slash"
-	ln -s / "$T/memory/$P1/link" 2>/dev/null && echo "symlink"
-	true')
-check_eq "escapes (../, the parent, the root, a sibling, absolute paths) all fail" "$out" ""
-check_eq "the parent's limit is unchanged" "$(cat "$MEM/$CG_BASE/memory.limit_in_bytes")" \
-	"$parent_limit"
-check_cmd "ct2 still exists" test -d "$MEM/$P2"
-check_cmd "nothing was made in the parent" test ! -e "$MEM/$CG_BASE/evil"
-
-# A host pid, and a pid of the other container, written into cgroup.procs.
-sleep 120 &
-host_sleep=$!
-defer "kill $host_sleep 2>/dev/null"
-echo "$host_sleep" >"$MEM/$P2/cgroup.procs"
-before=$(grep ':memory:' "/proc/$host_sleep/cgroup")
-out=$(ct_sh ct1 '
-	{ echo '"$host_sleep"' >"$T/memory/$P1/cgroup.procs"; } 2>&1 || echo refused
-	{ echo '"$host_sleep"' >"$T/memory/$P1/tasks"; } 2>&1 || echo refused
-	{ echo 99999 >"$T/memory/$P1/cgroup.procs"; } 2>&1 || echo refused')
-check_eq "host and foreign pids are refused" "$(grep -c refused <<<"$out")" 3
-check_cmd "with ESRCH" grep -q "No such process" <<<"$out"
-check_eq "the other container's process did not move" \
-	"$(grep ':memory:' "/proc/$host_sleep/cgroup")" "$before"
+cgtree_attacks "$T/memory" "$MEM" ct1 "" memory.limit_in_bytes 4096 memory.limit_in_bytes \
+	sys/fs/cgroup/memory ':memory:' tasks
 
 # ct2 cannot see or touch ct1.
 out=$(ct_sh ct2 '

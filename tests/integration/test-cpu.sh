@@ -5,7 +5,7 @@
 # container sees exactly its cpuset, renumbered from 0, and every tool
 # (nproc, getconf, lscpu) agrees; --enable-cfs cuts further to
 # ceil(quota/period); a reader on the host sees the host's CPUs.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 # Everything a tool may count CPUs from, one section each.

@@ -4,7 +4,7 @@
 # The daemon's interface: --help, --version, bad usage, -p, SIGTERM and an
 # outside umount both end it cleanly; many containers reading at once each
 # get their own values, and never another's.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 help=$(timeout 10 "$BURROWFS" --help)

@@ -6,7 +6,7 @@
 # device's line, and its written sectors grow by exactly what was written; a
 # device the container never touched is left out; the host reader sees the
 # host's devices.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 command -v losetup >/dev/null || skip "no losetup"

@@ -11,7 +11,7 @@
 #   absurd offsets and sizes; every kind of write.
 # Odd cgroup file contents are the unit suite's (test-hostile.c): a real
 # cgroupfs can't be made to hold them.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 [ -n "$PYTHON" ] || skip "no python3"
 H=$T_DIR/hostile.py

@@ -6,7 +6,7 @@
 # thread counts and last pid are the container's; with --disable-loadavg,
 # and for the host reader, it is the host's file. Then the sampler's two
 # ways of counting, taskstats and the per-task scan, against each other.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 LAST=$(($(grep '^processor' /proc/cpuinfo | tail -n1 | awk '{ print $3 }')))

@@ -4,7 +4,7 @@
 # proc/meminfo and proc/swaps: a container sees its memory limit (the smallest
 # on its cgroup path), free(1) agrees, swaps agrees with meminfo, -u zeroes
 # swap, and a reader on the host sees the host's file.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 LIMIT=$((256 * 1024 * 1024))

@@ -4,7 +4,7 @@
 # proc/pressure/{cpu,io,memory} are the container's v2 cgroup's *.pressure
 # where it has them, else the host's; proc/slabinfo is the memory cgroup's
 # v1 memory.kmem.slabinfo where the kernel fills it, else the host's file.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 LAST=$(($(grep '^processor' /proc/cpuinfo | tail -n1 | awk '{ print $3 }')))

@@ -15,7 +15,7 @@
 #     error (its cgroup vanished under a read) but only ever sees limits of
 #     cgroups it was in;
 # and burrowfs neither crashes nor stops answering the host.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 [ -n "$PYTHON" ] || skip "no python3"
 HELPER=$T_DIR/test-restart-helper.py

@@ -6,7 +6,7 @@
 # head -c across opens for files that do not change); writes fail with
 # EACCES; stat/readdir look the way tools expect. From a container and from
 # the host.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 [ -n "$PYTHON" ] || skip "no python3"
 

@@ -12,7 +12,7 @@
 #   - a keeper killed by hand is replaced, and a restart stays seamless;
 #   - a dead mount left by a crash of daemon and keeper together is cleared
 #     by the next start.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 BIND=$T_TMP/bind

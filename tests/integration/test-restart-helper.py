@@ -366,7 +366,7 @@ def systemd(argv):
             unit.say("DID " + cmd)
 
 
-# fs/journal.h: JOURNAL_SLOTS, JOURNAL_SLOT_SIZE (JOURNAL_MAX_WRITE + 8192).
+# fs/persist/journal.h: JOURNAL_SLOTS, JOURNAL_SLOT_SIZE (JOURNAL_MAX_WRITE + 8192).
 JOURNAL_SLOTS = 128
 JOURNAL_SLOT_SIZE = (128 << 10) + 8192
 NO_REPLY = {2, 36, 38, 41, 42}  # FORGET, INTERRUPT, DESTROY, NOTIFY_REPLY, BATCH_FORGET
@@ -374,7 +374,7 @@ NO_REPLY = {2, 36, 38, 41, 42}  # FORGET, INTERRUPT, DESTROY, NOTIFY_REPLY, BATC
 
 def journal(argv):
     """Requests a daemon read and has not answered, from its journal (the
-    layout of fs/journal.c: a 4096-byte header, then the slots, each the
+    layout of fs/persist/journal.c: a 4096-byte header, then the slots, each the
     request as read from /dev/fuse, its unique 0 once answered)."""
     import struct
     ops = []

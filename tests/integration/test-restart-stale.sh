@@ -7,7 +7,7 @@
 # live keepers' sockets and the start lock. Keepers killed with their daemon
 # (kill -9 of both) leave sockets nobody listens on; the next start of any
 # burrowfs removes them, and never a live keeper's.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 [ -n "$PYTHON" ] || skip "no python3"
 RUNDIR=/run/burrowfs

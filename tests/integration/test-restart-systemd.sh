@@ -13,7 +13,7 @@
 # "systemctl stop" (the unit's ExecStop=, burrowfs --stop) ends it all: the
 # mount goes, the store is flushed, and the container's files fail at once
 # with ENOTCONN.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/restart-lib.sh"
 t_init
 [ -n "$PYTHON" ] || skip "no python3"

@@ -15,7 +15,7 @@
 #   5. the same, answered from the journal (the path of kernels < 6.9),
 # and after each: not one failed read, MemTotal always the cgroup's limit,
 # and the longest read across the restart is printed (the gap a reader sees).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 [ -n "$PYTHON" ] || skip "no python3"
 HELPER=$T_DIR/test-restart-helper.py

@@ -16,7 +16,7 @@
 # - Async direct I/O is off: io_submit() returns only once the daemon has
 #   answered (with async DIO it returns at once, the request left behind).
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 . "$(dirname "$0")/sec-lib.sh"
 
 t_init

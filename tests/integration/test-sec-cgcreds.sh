@@ -11,7 +11,7 @@
 # host root; and the same holds with burrowfs under the systemd unit's
 # capability bounding set, where it must still work for the user.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 . "$(dirname "$0")/sec-lib.sh"
 
 t_init

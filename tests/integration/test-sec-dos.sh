@@ -13,7 +13,7 @@
 # The daemon's RLIMIT_NOFILE is lowered to 8192 with prlimit, so that the
 # unbounded daemon runs out quickly and always at the same point.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 
 t_init
 command -v prlimit >/dev/null || skip "needs prlimit (util-linux)"
@@ -21,7 +21,7 @@ command -v prlimit >/dev/null || skip "needs prlimit (util-linux)"
 MEMDIR=$(cg_ctrl_dir memory "") || skip "needs a memory controller"
 bfs_start
 NOFILE=8192
-# The cap a container must never pass, whatever the daemon's limit (fs/fdquota.h).
+# The cap a container must never pass, whatever the daemon's limit (fs/serve/fdquota.h).
 PER_CT_MAX=4096
 prlimit --pid "$BFS_PID" --nofile=$NOFILE:$NOFILE || die "prlimit on burrowfs"
 
@@ -171,7 +171,7 @@ note "host user nobody (uid $uid) held $opened cgroup files open, then got $err"
 check_cmd "host user nobody was refused with EMFILE (got $err)" test "$err" == EMFILE
 check_num "host user nobody holds no more than a container's share" "$opened" "<=" $PER_CT_MAX
 
-# uid 0 alone is not host root (fs/caller.c): a uid 0 process with no
+# uid 0 alone is not host root (fs/serve/caller.c): a uid 0 process with no
 # capability, as `setpriv --inh-caps=-all --bounding-set=-all` makes it, gets
 # uid 0's share like any host user, not the whole pool.
 flood_as setpriv --inh-caps=-all --bounding-set=-all -- >"$ATK_OUT"

@@ -6,7 +6,7 @@
 # ours: an ordinary user, and a container's root (another uid on the host).
 # Every other served file has the host's mode too, at most read-only.
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/lib.sh"
 . "$(dirname "$0")/sec-lib.sh"
 
 t_init

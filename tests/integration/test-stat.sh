@@ -5,7 +5,7 @@
 # container's CPU; every counter only grows; each cpu line advances like wall
 # time; btime is the container's start; processes and procs_* are the
 # container's; a reader on the host sees the host's counters.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 TCK=$(getconf CLK_TCK)

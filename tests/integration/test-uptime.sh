@@ -3,7 +3,7 @@
 #
 # proc/uptime: time since the init of the reader's pid namespace started, idle
 # bounded by the visible CPUs; the host reader sees the host's uptime.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 NCPU=$(host_cpus)

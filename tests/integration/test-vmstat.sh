@@ -6,7 +6,7 @@
 # cgroup's own memory.stat read around them; every line of the host's file
 # is there, in order; vmstat(8) inside reads it and prints the container's
 # memory. A reader on the host gets the host's file.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/lib.sh"
 t_init
 
 LIMIT=$((256 * 1024 * 1024))

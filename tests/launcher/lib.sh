@@ -8,8 +8,8 @@
 # mounts, on success and on failure.
 
 L_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../integration/lib.sh
-. "$L_DIR/../integration/lib.sh"
+# shellcheck source=../lib/lib.sh
+. "$L_DIR/../lib/lib.sh"
 
 BURROW=${BURROW:-$L_DIR/../../build/launcher/burrow}
 CACHE=${BURROW_TEST_CACHE:-/var/cache/burrow-tests}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * fs/caller.c: a thread takes a caller's credentials, only that thread, and
+ * fs/serve/caller.c: a thread takes a caller's credentials, only that thread, and
  * always comes back, the error paths included. Needs root (it switches
  * ids); every test runs in its own forked process (Check's default).
  */

@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "fixture.h"
 #include "macro.h"
+#include "pidns.h"
 #include "resolve.h"
 
 #define C1_NS	 UINT64_C(4026532500)

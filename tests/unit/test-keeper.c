@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * keeper_sweep() (fs/keeper.c) on a directory of real sockets: only a socket
+ * keeper_sweep() (fs/persist/keeper.c) on a directory of real sockets: only a socket
  * named as a keeper's that refuses connections goes; a live keeper's socket,
  * other names and other file types stay.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The served table (bindings/served.h) against burrowfs's static tree
- * (fs/snodes.c): the daemon serves exactly the table's files, each at the
+ * (fs/serve/snodes.c): the daemon serves exactly the table's files, each at the
  * table's path and with the table's renderer, so what the hooks and the
  * launcher bind and what the daemon serves cannot drift apart again.
  */

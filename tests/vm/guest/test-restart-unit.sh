@@ -10,7 +10,7 @@
 #   - "systemctl restart" once more;
 # each new daemon takes the connection from the unit's fd store, and not one
 # read fails or sees another value.
-source "$(dirname "$0")/../../integration/lib.sh"
+source "$(dirname "$0")/../../lib/lib.sh"
 source "$(dirname "$0")/../../integration/restart-lib.sh"
 t_init
 [ -n "${BURROW_VM_GUEST:-}" ] || skip "runs inside the VM suite's guest"

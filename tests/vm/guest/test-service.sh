@@ -6,7 +6,7 @@
 # host, options from /etc/default/burrowfs, in its own system.slice cgroup;
 # serves a container and the host; comes back after a crash (Restart=) over
 # its dead mount, restarts and stops cleanly; no unit failed.
-source "$(dirname "$0")/../../integration/lib.sh"
+source "$(dirname "$0")/../../lib/lib.sh"
 t_init
 [ -n "${BURROW_VM_GUEST:-}" ] || skip "runs inside the VM suite's guest"
 

@@ -11,7 +11,7 @@
 #   nproc, getconf
 #   diskstats           io.stat
 #   pressure/io         io.pressure
-source "$(dirname "$0")/../../integration/lib.sh"
+source "$(dirname "$0")/../../lib/lib.sh"
 t_init
 [ -n "${BURROW_VM_GUEST:-}" ] || skip "runs inside the VM suite's guest"
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "proc.h"
 
 struct pending {
 	int fd;
@@ -94,16 +95,12 @@ static bool close_cannot_wait(int fd)
 	if (!f)
 		return false;
 	while (getline(&line, &size, f) > 0) {
-		char fstype[64];
-		const char *sep;
+		struct burrow_mountinfo m;
 
-		if (atoi(line) != id)
+		if (burrow_parse_mountinfo_line(line, &m) < 0 || m.id != (unsigned)id)
 			continue;
-		sep = strstr(line, " - ");
-		if (!sep || sscanf(sep, " - %63s", fstype) != 1)
-			return false;
 		for (size_t i = 0; i < ELEMENTSOF(safe_fstypes); i++)
-			if (strcmp(fstype, safe_fstypes[i]) == 0)
+			if (strcmp(m.fstype, safe_fstypes[i]) == 0)
 				return true;
 		return false;
 	}

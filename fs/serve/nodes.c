@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "tree.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +9,7 @@
 #include "fileio.h"
 #include "journal.h"
 #include "macro.h"
+#include "tree.h"
 
 /* ---- dynamic nodes ------------------------------------------------------- */
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "cache.h"
+#include "ctr.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -12,9 +13,6 @@
 #include "daemon.h"
 #include "macro.h"
 #include "resolve.h"
-
-/* Cgroup paths change when a runtime moves the init; a second is soon enough to notice. */
-#define CGROUP_REFRESH_NS NSEC_PER_SEC
 
 int ctr_table_init(struct ctr_table *t, size_t max)
 {
@@ -56,7 +54,6 @@ static void ctr_free(struct ctr *x)
 	burrow_stat_state_done(&x->stat);
 	for (size_t k = 0; k < _VF_MAX; k++)
 		blob_unref(x->files[k].blob);
-	free(x->tree.proc_cgroup);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
 }
@@ -113,6 +110,34 @@ static bool ctr_alive(struct daemon *d, const struct ctr *x)
 	return proc_pid_starttime(d->root_fd, x->init_pid, &start) == 0 && start == x->init_start;
 }
 
+/*
+ * The init's cgroups, and whether it has a cgroup namespace of its own
+ * (then cgroup/ shows its cgroup as the root).
+ */
+static int ctr_load(struct daemon *d, pid_t init, struct burrow_container *ret, bool *ret_cgns)
+{
+	struct burrow_container c;
+	uint64_t ns = 0;
+	char base[32];
+	int r;
+
+	r = burrow_container_load(d->root_fd, d->layout, init, &c);
+	if (r < 0)
+		return r;
+	/* self_cgns 0: a kernel without cgroup namespaces. */
+	snprintf(base, sizeof(base), "proc/%d", (int)init);
+	if (d->self_cgns != 0) {
+		r = burrow_read_ns_link(d->root_fd, base, "cgroup", &ns);
+		if (r < 0) {
+			burrow_container_done(&c);
+			return r;
+		}
+	}
+	*ret = c;
+	*ret_cgns = ns != d->self_cgns;
+	return 0;
+}
+
 static int ctr_new(struct daemon *d, uint64_t pidns, pid_t init, struct ctr **ret)
 {
 	struct ctr *x = ctr_alloc(pidns, init);
@@ -136,7 +161,7 @@ static int ctr_new(struct daemon *d, uint64_t pidns, pid_t init, struct ctr **re
 		r = -ESRCH;
 	if (r < 0)
 		goto fail;
-	r = burrow_container_load(d->root_fd, d->layout, init, &x->c);
+	r = ctr_load(d, init, &x->c, &x->cgns);
 	if (r < 0)
 		goto fail;
 	x->c_time = now_ns();
@@ -334,7 +359,7 @@ int ctr_container_locked(struct daemon *d, struct ctr *x, const struct burrow_co
 {
 	int r;
 
-	if (now_ns() - x->c_time > CGROUP_REFRESH_NS) {
+	if (now_ns() - x->c_time >= d->cache_ns) {
 		r = ctr_reload_locked(d, x);
 		if (r < 0)
 			return r;
@@ -357,10 +382,10 @@ static bool same_cgroups(const struct burrow_container *a, const struct burrow_c
 int ctr_reload_locked(struct daemon *d, struct ctr *x)
 {
 	struct burrow_container c;
-	bool moved;
+	bool moved, cgns;
 	int r;
 
-	r = burrow_container_load(d->root_fd, d->layout, x->init_pid, &c);
+	r = ctr_load(d, x->init_pid, &c, &cgns);
 	if (r < 0)
 		return r;
 	if (c.init_start != x->init_start) {
@@ -370,6 +395,7 @@ int ctr_reload_locked(struct daemon *d, struct ctr *x)
 	moved = !same_cgroups(&c, &x->c);
 	burrow_container_done(&x->c);
 	x->c = c;
+	x->cgns = cgns;
 	x->c_time = now_ns();
 	if (moved && x->cpu_time) {
 		burrow_cpu_done(&x->cpu);

@@ -270,7 +270,7 @@ static void conn_finish(struct daemon *d, struct agent_conn *c)
 		log_ratelimited(&d->log, r, "seccomp agent: listener from uid %u refused: %m",
 				c->uid);
 	else
-		log_debug(&d->log, "seccomp agent: a listener from uid %u", c->uid);
+		log_full(&d->log, LOG_DEBUG, "seccomp agent: a listener from uid %u", c->uid);
 	conn_free(&d->agent, c);
 }
 
@@ -409,7 +409,7 @@ static void *worker_main(void *arg)
 	timer_t timer;
 
 	if (worker_timer(&timer) < 0) {
-		log_error(&d->log, "seccomp agent: a worker could not start");
+		log_full(&d->log, LOG_ERR, "seccomp agent: a worker could not start");
 		return NULL;
 	}
 	for (;;) {
@@ -630,14 +630,16 @@ int agent_start(struct daemon *d, const char *path)
 	}
 	/* Before any worker: their slots are the ones left to answer. */
 	if (r >= 0 && (replayed = agent_replay(d, listener_fd)) > 0)
-		log_info(&d->log, "seccomp agent: answered %d call(s) a previous burrowfs had left",
+		log_full(&d->log, LOG_INFO,
+			 "seccomp agent: answered %d call(s) a previous burrowfs had left",
 			 replayed);
 	if (r >= 0)
 		r = agent_threads(d);
 	if (r < 0)
 		agent_stop(d);
 	else if (k->n > 0)
-		log_info(&d->log, "seccomp agent: took over %zu listener(s) on %s", k->n, a->path);
+		log_full(&d->log, LOG_INFO, "seccomp agent: took over %zu listener(s) on %s", k->n,
+			 a->path);
 	agent_kept_drop(k);
 	return r;
 }
@@ -675,8 +677,8 @@ void agent_stop(struct daemon *d)
 		close(a->work_fd);
 	if (a->stop_fd >= 0)
 		close(a->stop_fd);
-	log_debug(&d->log, "seccomp agent: %" PRIu64 " answered, %" PRIu64 " failed", a->answered,
-		  a->failed);
+	log_full(&d->log, LOG_DEBUG, "seccomp agent: %" PRIu64 " answered, %" PRIu64 " failed",
+		 a->answered, a->failed);
 	pthread_mutex_destroy(&a->lock);
 	a->running = false;
 }

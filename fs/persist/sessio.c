@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "session-io.h"
+#include "sessio.h"
 
 #include <errno.h>
 #include <linux/fuse.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "mounts.h"
+#include "mount-stack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "proc.h"
 
 /* Stacked mounts on one mountpoint: more than this is not a real system. */
 #define MAX_STACK 64
@@ -24,46 +25,19 @@ struct mnt_line {
 	bool burrowfs;
 };
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 4;
-		} else
-			*w++ = *r++;
-	}
-	*w = '\0';
-}
-
-/* One line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER". */
+/* A line of mountinfo, when it is a mount on mountpoint. */
 static bool parse_line(char *line, const char *mountpoint, struct mnt_line *ret)
 {
-	unsigned maj, min;
-	char *mp, *sep, *fstype;
-	int n = 0;
+	struct burrow_mountinfo m;
 
-	if (sscanf(line, "%u %u %u:%u %*s %n", &ret->id, &ret->parent, &maj, &min, &n) != 4 ||
-	    n == 0)
+	if (burrow_parse_mountinfo_line(line, &m) < 0 || strcmp(m.mountpoint, mountpoint) != 0)
 		return false;
-	mp = line + n;
-	sep = strchr(mp, ' ');
-	if (!sep)
-		return false;
-	*sep = '\0';
-	unescape(mp);
-	if (strcmp(mp, mountpoint) != 0)
-		return false;
-	fstype = strstr(sep + 1, " - ");
-	if (!fstype)
-		return false;
-	fstype += 3;
-	ret->dev = makedev(maj, min);
-	ret->burrowfs = strncmp(fstype, BURROWFS_FSTYPE " ", STRLEN(BURROWFS_FSTYPE) + 1) == 0;
+	*ret = (struct mnt_line){
+		.id = m.id,
+		.parent = m.parent,
+		.dev = makedev(m.major, m.minor),
+		.burrowfs = strcmp(m.fstype, BURROWFS_FSTYPE) == 0,
+	};
 	return true;
 }
 

@@ -11,15 +11,15 @@ struct daemon;
  * mountpoint being unmounted (the end, for good), and the keeper asking for
  * a handover or a stop. A keeper that dies is replaced.
  */
-struct monitor {
+struct watcher {
 	pthread_t thread;
-	int kick_fd; /* a stop was asked for, or the monitor must quit */
+	int kick_fd; /* a stop was asked for, or the watcher must quit */
 	bool quit;   /* atomic */
 	bool running;
 };
 
-int monitor_start(struct daemon *d);
-void monitor_stop(struct daemon *d);
+int watcher_start(struct daemon *d);
+void watcher_stop(struct daemon *d);
 
 /*
  * SIGTERM, SIGINT and SIGHUP stop the daemon with STOP_DETACH; see

@@ -5,7 +5,7 @@
  * the connection, a detached copy of the mount and the journal outlive every
  * daemon, held by the keeper and, under systemd, by the unit's fd store.
  */
-#include "restart.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "keeper.h"
 #include "log.h"
 #include "macro.h"
-#include "mounts.h"
+#include "mount-stack.h"
 #include "notify.h"
 #include "parse.h"
 
@@ -247,7 +247,8 @@ static int fresh(struct conn *c, struct log *log, struct fuse_session *se)
 
 	r = mount_detach_stale(c->mountpoint, 0);
 	if (r > 0)
-		log_info(log, "Detached %d dead burrowfs mount(s) from %s", r, c->mountpoint);
+		log_full(log, LOG_INFO, "Detached %d dead burrowfs mount(s) from %s", r,
+			 c->mountpoint);
 	if (fuse_session_mount(se, c->mountpoint) < 0)
 		return log_errno(log, LOG_ERR, -EIO, "Failed to mount on %s", c->mountpoint);
 	c->fuse_fd = fuse_session_fd(se);
@@ -351,7 +352,7 @@ int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const ch
 	if (lock_fd >= 0) {
 		r = keeper_sweep(c->sock);
 		if (r > 0)
-			log_info(log, "Removed %d socket(s) of keepers that are gone", r);
+			log_full(log, LOG_INFO, "Removed %d socket(s) of keepers that are gone", r);
 	}
 
 	got = from_listen_fds(&l);
@@ -366,8 +367,9 @@ int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const ch
 	} else if (got > 0)
 		a = l;
 	if (a.fuse_fd >= 0 && attach(c, log, &a) < 0) {
-		log_error(log, "Mounting %s anew: containers that bound the old mount lose it",
-			  c->mountpoint);
+		log_full(log, LOG_ERR,
+			 "Mounting %s anew: containers that bound the old mount lose it",
+			 c->mountpoint);
 		if (a.link_fd >= 0)
 			(void)kmsg_send(a.link_fd, KMSG_STOP, 0, NULL, 0);
 		acquired_drop(&a);
@@ -458,13 +460,13 @@ int conn_stop(const char *mountpoint, struct log *log)
 			r = kmsg_recv(fd, &m, NULL, NULL, STOP_WAIT_MS);
 		while (r >= 0 || r == -EPROTO);
 		if (r == -ETIMEDOUT)
-			log_error(log, "The keeper of %s did not end in time", mp);
+			log_full(log, LOG_ERR, "The keeper of %s did not end in time", mp);
 	}
 	/* A daemon killed with the keeper left a dead mount: that goes too. */
 	r = mount_detach_stale(mp, 0);
 	if (r < 0)
 		return log_errno(log, LOG_ERR, r, "Failed to unmount %s: %m", mp);
 	if (!keeper && r == 0)
-		log_info(log, "Nothing serves %s", mp);
+		log_full(log, LOG_INFO, "Nothing serves %s", mp);
 	return 0;
 }

@@ -54,47 +54,6 @@ int cgview_list_hierarchies(struct daemon *d, struct dirlist *l)
 	return 0;
 }
 
-static int ns_link(int root_fd, const char *path, char *buf, size_t size)
-{
-	ssize_t n = readlinkat(root_fd, path, buf, size - 1);
-
-	if (n < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-/*
- * The init's cgroups and whether it has a cgroup namespace of its own (then
- * its cgroup is its root). A tree walk asks for them on every lookup: they
- * are kept for the render TTL, so a move of the init shows within it.
- */
-static int tree_source_locked(struct daemon *d, struct ctr *x)
-{
-	char path[64], mine[64], theirs[64];
-	_cleanup_free_ char *text = NULL;
-	uint64_t now = now_ns();
-	int r;
-
-	if (x->tree.time && now - x->tree.time < d->cache_ns)
-		return 0;
-	snprintf(path, sizeof(path), "proc/%d/cgroup", (int)x->init_pid);
-	r = read_full_at(d->root_fd, path, &text, NULL);
-	if (r < 0)
-		return r == -ENODATA || r == -ENOENT ? -ESRCH : r;
-	snprintf(path, sizeof(path), "proc/%d/ns/cgroup", (int)x->init_pid);
-	r = ns_link(d->root_fd, path, theirs, sizeof(theirs));
-	if (r >= 0)
-		r = ns_link(d->root_fd, "proc/self/ns/cgroup", mine, sizeof(mine));
-	if (r < 0)
-		return r;
-	free(x->tree.proc_cgroup);
-	x->tree.proc_cgroup = TAKE_PTR(text);
-	x->tree.cgns = strcmp(mine, theirs) != 0;
-	x->tree.time = now;
-	return 0;
-}
-
 /* The container's cgroup in hierarchy h, below h's mount. */
 static int container_cgroup(const char *proc_cgroup, const struct burrow_hierarchy *h, char *buf,
 			    size_t size)
@@ -140,11 +99,15 @@ static int view_fill(fuse_req_t req, const struct burrow_hierarchy *h, struct cg
 		return r == -ENOENT ? -ESRCH : r;
 	v->host = ctr_is_host(x);
 	if (!v->host) {
+		const struct burrow_container *c;
+
 		pthread_mutex_lock(&x->lock);
-		r = tree_source_locked(d, x);
-		if (r >= 0) {
-			cgns = x->tree.cgns;
-			r = container_cgroup(x->tree.proc_cgroup, h, v->top, sizeof(v->top));
+		r = ctr_container_locked(d, x, &c);
+		if (r < 0)
+			r = r == -ENODATA || r == -ENOENT ? -ESRCH : r;
+		else {
+			cgns = x->cgns;
+			r = container_cgroup(c->proc_cgroup, h, v->top, sizeof(v->top));
 		}
 		pthread_mutex_unlock(&x->lock);
 	}
@@ -263,6 +226,6 @@ void cgcred_end(struct cgcred *c)
 	 * request with what is left of ours. Neither may happen: end the
 	 * daemon (the keeper holds the connection for its restart).
 	 */
-	log_error(c->log, "Could not restore a worker thread's credentials, aborting");
+	log_full(c->log, LOG_ERR, "Could not restore a worker thread's credentials, aborting");
 	abort();
 }

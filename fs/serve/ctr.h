@@ -27,8 +27,9 @@ struct ctr {
 	bool in_table;		   /* under the table lock */
 	struct ctr *next;	   /* hash chain, under the table lock */
 	pthread_mutex_t lock;	   /* everything below */
-	struct burrow_container c; /* cgroup paths */
-	uint64_t c_time;	   /* when they were loaded */
+	struct burrow_container c; /* cgroup paths, and the init's /proc/PID/cgroup */
+	bool cgns;		   /* the init has a cgroup namespace of its own */
+	uint64_t c_time;	   /* when they were loaded: again once older than the render TTL */
 	struct burrow_cpu cpu;	   /* the CPU view, for renders and sys/devices/system/cpu */
 	uint64_t cpu_time;	   /* 0: not gathered */
 	struct burrow_stat_state stat;
@@ -37,12 +38,8 @@ struct ctr {
 		struct blob *blob;
 		uint64_t time;
 	} files[_VF_MAX];
-	/* What cgroup/ shows this container: read again once older than the render TTL. */
-	struct {
-		char *proc_cgroup; /* the init's /proc/PID/cgroup */
-		bool cgns;	   /* the init has a cgroup namespace of its own */
-		uint64_t time;	   /* 0: not read */
-	} tree;
+	/* The figures of files[VF_MEMINFO]'s bytes, for sysinfo(2): set by the same render. */
+	struct burrow_meminfo meminfo;
 };
 
 /* Readers whose init was not found lately: asked again only after CTR_MISS_NS. */
@@ -81,7 +78,11 @@ int ctr_get(struct daemon *d, pid_t reader, struct ctr **ret);
 struct ctr *ctr_ref(struct ctr *x);
 void ctr_unref(struct ctr *x);
 
-/* Under x->lock. Cgroup paths, reloaded when older than a second. */
+/*
+ * Under x->lock. Cgroup paths, the text they came from and x->cgns: one
+ * read of the init's /proc/PID/cgroup for renders and cgroup/ alike,
+ * reloaded once older than the render TTL.
+ */
 int ctr_container_locked(struct daemon *d, struct ctr *x, const struct burrow_container **ret);
 /* Under x->lock. The CPU view, gathered again once older than the cache TTL. */
 int ctr_cpu_locked(struct daemon *d, struct ctr *x, const struct burrow_cpu **ret);

@@ -21,7 +21,7 @@
 
 #include "clock.h"
 #include "macro.h"
-#include "mounts.h"
+#include "mount-stack.h"
 #include "notify.h"
 #include "parse.h"
 

@@ -373,7 +373,8 @@ int lxcp_start(struct daemon *d, const char *path)
 		lxcp_stop(d);
 		return r;
 	}
-	log_debug(&d->log, "LXC seccomp proxy on %s (%s)", p->path, p->kept ? "kept" : "new");
+	log_full(&d->log, LOG_DEBUG, "LXC seccomp proxy on %s (%s)", p->path,
+		 p->kept ? "kept" : "new");
 	return 0;
 }
 
@@ -394,8 +395,8 @@ void lxcp_stop(struct daemon *d)
 	while (p->conns)
 		pconn_close(p, p->conns);
 	if (p->n_workers)
-		log_debug(&d->log, "LXC seccomp proxy: %llu answered, %llu refused",
-			  (unsigned long long)p->answered, (unsigned long long)p->refused);
+		log_full(&d->log, LOG_DEBUG, "LXC seccomp proxy: %llu answered, %llu refused",
+			 (unsigned long long)p->answered, (unsigned long long)p->refused);
 	if (p->sock_fd >= 0)
 		(void)close(TAKE_FD(p->sock_fd));
 	if (p->epoll_fd >= 0)

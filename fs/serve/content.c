@@ -12,6 +12,8 @@
  * file on every open. 100 ms stays below what any tool displays: top and
  * free round to a tenth of a second at best.
  */
+#include "content.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -25,8 +27,8 @@ static int host_text(struct daemon *d, const char *path, char **ret)
 	return read_full_at(d->root_fd, path, ret, NULL);
 }
 
-static int render_mem(struct daemon *d, const struct burrow_container *c, enum vfile k,
-		      struct strbuf *out)
+static int render_mem(struct daemon *d, struct ctr *x, const struct burrow_container *c,
+		      enum vfile k, struct strbuf *out)
 {
 	_cleanup_free_ char *host = NULL;
 	struct burrow_mem m;
@@ -38,8 +40,12 @@ static int render_mem(struct daemon *d, const struct burrow_container *c, enum v
 	r = host_text(d, "proc/meminfo", &host);
 	if (r < 0)
 		return r;
-	if (k == VF_MEMINFO)
+	if (k == VF_MEMINFO) {
+		r = burrow_meminfo_figures(&m, host, &d->opts, &x->meminfo);
+		if (r < 0)
+			return r;
 		return burrow_render_meminfo(&m, host, &d->opts, out);
+	}
 	return burrow_render_swaps(&m, host, &d->opts, out);
 }
 
@@ -158,7 +164,7 @@ static int render_container(struct daemon *d, struct ctr *x, enum vfile k, struc
 	switch (k) {
 	case VF_MEMINFO:
 	case VF_SWAPS:
-		return render_mem(d, c, k, out);
+		return render_mem(d, x, c, k, out);
 	case VF_CPUINFO:
 	case VF_STAT:
 	case VF_UPTIME:

@@ -4,6 +4,8 @@
  * table, rendered files from content_get(), provider nodes from the host
  * path their provider maps them to for the reader.
  */
+#include "ops.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,9 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup-ops.h"
+#include "content.h"
 #include "daemon.h"
 #include "macro.h"
+#include "reply.h"
 
 /* What never changes may be cached by the kernel for long. */
 #define STATIC_TIMEOUT 3600.0
@@ -32,14 +35,6 @@ static struct daemon *req_daemon(fuse_req_t req)
  * gone) are EIO to the reader and a rate-limited debug line here: never the
  * host's values instead.
  */
-static void reply_fail(fuse_req_t req, int r, const char *what)
-{
-	struct daemon *d = req_daemon(req);
-
-	log_ratelimited(&d->log, r, "%s for pid %d: %m", what, (int)fuse_req_ctx(req)->pid);
-	fuse_reply_err(req, r == -ENOMEM ? ENOMEM : EIO);
-}
-
 /*
  * ESTALE to the kernel means "this nodeid is unknown, look the path up
  * again"; a cgroup file that vanished under a read is something else.
@@ -54,18 +49,28 @@ static int reader_ctr(fuse_req_t req, struct ctr **ret)
 	return ctr_get(req_daemon(req), fuse_req_ctx(req)->pid, ret);
 }
 
-/* Whether ino is a node below cgroup/ (cgroup-ops.c serves those); its vpath into buf. */
-static bool cgroup_node(fuse_req_t req, fuse_ino_t ino, char *buf, size_t size)
+/*
+ * The hooks of the provider that serves ino, and the node's path below the
+ * provider's root into buf; NULL when ops.c serves ino itself. A static
+ * directory with a provider is that provider's root (vpath ""): root says
+ * whether the operation goes to the provider there too.
+ */
+static const struct provider_ops *node_ops(fuse_req_t req, fuse_ino_t ino, bool root, char *buf,
+					   size_t size)
 {
 	const struct provider *p;
 
-	if (ino == INO_CGROUP) {
+	if (ino_is_static(ino)) {
+		const struct snode *s = snode_get(ino);
+
+		if (!root || !s || !s->provider)
+			return NULL;
 		buf[0] = '\0';
-		return true;
+		return s->provider->ops;
 	}
-	return !ino_is_static(ino) &&
-	       nodes_path(&req_daemon(req)->nodes, ino, buf, size, &p) >= 0 &&
-	       p == &cgroup_provider;
+	if (nodes_path(&req_daemon(req)->nodes, ino, buf, size, &p) < 0)
+		return NULL;
+	return p->ops;
 }
 
 /*
@@ -171,19 +176,6 @@ static bool may_read(fuse_req_t req, const struct stat *st)
 	return st->st_mode & S_IROTH;
 }
 
-static void dyn_reply_err(fuse_req_t req, int r, const char *what)
-{
-	/*
-	 * ENOENT is a CPU the reader may not see: an answer, not a failure.
-	 * ESTALE is a nodeid no daemon remembers: the kernel looks the path up
-	 * again.
-	 */
-	if (r == -ENOENT || r == -EACCES || r == -ENOTDIR || r == -ELOOP || r == -ESTALE)
-		fuse_reply_err(req, -r);
-	else
-		reply_fail(req, r, what);
-}
-
 static void lookup_dynamic(fuse_req_t req, const struct provider *p, const char *parent_vpath,
 			   const char *name)
 {
@@ -193,8 +185,8 @@ static void lookup_dynamic(fuse_req_t req, const struct provider *p, const char 
 	double timeout;
 	int r, n;
 
-	if (p == &cgroup_provider) {
-		cgops_lookup(req, parent_vpath, name);
+	if (p->ops && p->ops->lookup) {
+		p->ops->lookup(req, parent_vpath, name);
 		return;
 	}
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/')) {
@@ -210,7 +202,7 @@ static void lookup_dynamic(fuse_req_t req, const struct provider *p, const char 
 	if (r >= 0)
 		r = nodes_lookup(&d->nodes, p, vpath, &e.ino);
 	if (r < 0) {
-		dyn_reply_err(req, r, "lookup");
+		reply_err(req, r, "lookup");
 		return;
 	}
 	e.attr.st_ino = e.ino;
@@ -302,14 +294,14 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
-	if (r >= 0 && p == &cgroup_provider) {
-		cgops_getattr(req, ino, vpath);
+	if (r >= 0 && p->ops && p->ops->getattr) {
+		p->ops->getattr(req, ino, vpath);
 		return;
 	}
 	if (r >= 0)
 		r = dyn_stat(req, p, vpath, ino, &st);
 	if (r < 0) {
-		dyn_reply_err(req, r, "getattr");
+		reply_err(req, r, "getattr");
 		return;
 	}
 	fuse_reply_attr(req, &st, p->shared(vpath) ? SHARED_TIMEOUT : 0);
@@ -328,14 +320,14 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		return;
 	}
 	r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
-	if (r >= 0 && p == &cgroup_provider) {
-		cgops_readlink(req, vpath);
+	if (r >= 0 && p->ops && p->ops->readlink) {
+		p->ops->readlink(req, vpath);
 		return;
 	}
 	if (r >= 0)
 		r = dyn_host_path(req, p, vpath, host, sizeof(host));
 	if (r < 0) {
-		dyn_reply_err(req, r, "readlink");
+		reply_err(req, r, "readlink");
 		return;
 	}
 	n = readlinkat(d->root_fd, host, target, sizeof(target) - 1);
@@ -345,29 +337,6 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	}
 	target[n] = '\0';
 	fuse_reply_readlink(req, target);
-}
-
-static void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x)
-{
-	struct daemon *d = req_daemon(req);
-	struct handle taken;
-	int r;
-
-	r = fdquota_add_handle(req, x, NULL, &fi->fh);
-	if (r < 0) {
-		struct handle copy = *x;
-
-		handle_drop(&copy);
-		/* The container's share of open files is spent: say so, as open(2) would. */
-		if (r == -EMFILE || r == -ENFILE)
-			fuse_reply_err(req, -r);
-		else
-			reply_fail(req, r, "open");
-		return;
-	}
-	/* The kernel dropped the reply (the opener was interrupted): it never releases. */
-	if (fuse_reply_open(req, fi) < 0 && handles_remove(&d->handles, fi->fh, &taken) >= 0)
-		handle_drop(&taken);
 }
 
 /* The bytes of static node s for this reader, or NULL with the error replied. */
@@ -405,7 +374,8 @@ static void open_static(fuse_req_t req, const struct snode *s, struct fuse_file_
 	struct blob *b = render_for_reader(req, s);
 
 	if (b)
-		reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b });
+		reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b },
+				  NULL);
 }
 
 /* The host file of dynamic node ino for this reader, opened for reading. */
@@ -435,11 +405,13 @@ static int open_dynamic(fuse_req_t req, fuse_ino_t ino, int *ret_fd)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 	int r, fd;
 
-	if (cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_open(req, vpath, fi);
+	po = node_ops(req, ino, true, vpath, sizeof(vpath));
+	if (po && po->open) {
+		po->open(req, vpath, fi);
 		return;
 	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -457,37 +429,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	r = open_dynamic(req, ino, &fd);
 	if (r < 0) {
-		dyn_reply_err(req, r, "open");
+		reply_err(req, r, "open");
 		return;
 	}
-	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_FD, .fd = fd });
-}
-
-static void reply_slice(fuse_req_t req, const struct blob *b, size_t size, off_t off)
-{
-	if (off < 0 || (uint64_t)off >= b->len)
-		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_buf(req, b->data + off, MIN(size, b->len - (size_t)off));
-}
-
-static void reply_pread(fuse_req_t req, int fd, size_t size, off_t off)
-{
-	_cleanup_free_ char *buf = NULL;
-	ssize_t n;
-
-	/* size is at most the connection's max_read: bounded per request. */
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = pread(fd, buf, size, off);
-	if (n < 0) {
-		fuse_reply_err(req, errno);
-		return;
-	}
-	fuse_reply_buf(req, buf, (size_t)n);
+	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_FD, .fd = fd }, NULL);
 }
 
 /*
@@ -497,12 +442,14 @@ static void reply_pread(fuse_req_t req, int fd, size_t size, off_t off)
  */
 static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 	struct blob *b;
 	int r, fd;
 
-	if (cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_read_foreign(req, vpath, size, off);
+	po = node_ops(req, ino, true, vpath, sizeof(vpath));
+	if (po && po->read_foreign) {
+		po->read_foreign(req, vpath, size, off);
 		return;
 	}
 	if (ino_is_static(ino)) {
@@ -515,7 +462,7 @@ static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 	}
 	r = open_dynamic(req, ino, &fd);
 	if (r < 0) {
-		dyn_reply_err(req, r, "read");
+		reply_err(req, r, "read");
 		return;
 	}
 	reply_pread(req, fd, size, off);
@@ -597,12 +544,13 @@ static int list_dir(fuse_req_t req, fuse_ino_t ino, struct dirlist **ret)
 		r = s && s->vfile < 0 ? list_static(req, ino, l) : -ENOTDIR;
 	} else {
 		r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
-		if (r >= 0 && p == &cgroup_provider)
-			r = cgops_list(req, vpath, l);
-		else if (r >= 0)
+		if (r >= 0 && p->ops && p->ops->list)
+			r = p->ops->list(req, vpath, l);
+		else if (r >= 0) {
 			r = dyn_host_path(req, p, vpath, host, sizeof(host));
-		if (r >= 0 && p != &cgroup_provider)
-			r = dirlist_add_host(l, d->root_fd, host, NULL, NULL);
+			if (r >= 0)
+				r = dirlist_add_host(l, d->root_fd, host, NULL, NULL);
+		}
 	}
 	if (r < 0) {
 		dirlist_free(l);
@@ -619,10 +567,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	r = list_dir(req, ino, &l);
 	if (r < 0) {
-		dyn_reply_err(req, r, "opendir");
+		reply_err(req, r, "opendir");
 		return;
 	}
-	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_DIR, .dir = l });
+	reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_DIR, .dir = l }, NULL);
 }
 
 static void reply_dir(fuse_req_t req, fuse_ino_t ino, const struct dirlist *l, size_t size,
@@ -670,7 +618,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		/* Opened by an earlier daemon: list again; offsets are positions in the listing. */
 		r = list_dir(req, ino, &l);
 		if (r < 0) {
-			dyn_reply_err(req, r, "readdir");
+			reply_err(req, r, "readdir");
 			return;
 		}
 		reply_dir(req, ino, l, size, off);
@@ -697,13 +645,15 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct daemon *d = req_daemon(req);
+	const struct provider_ops *po;
 	const struct provider *p;
 	char vpath[PATH_MAX];
 	struct stat st;
 	int r;
 
-	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_access(req, vpath, mask);
+	po = node_ops(req, ino, false, vpath, sizeof(vpath));
+	if (po && po->access) {
+		po->access(req, vpath, mask);
 		return;
 	}
 	if (mask & W_OK) {
@@ -718,7 +668,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	if (r >= 0)
 		r = dyn_stat(req, p, vpath, ino, &st);
 	if (r < 0) {
-		dyn_reply_err(req, r, "access");
+		reply_err(req, r, "access");
 		return;
 	}
 	fuse_reply_err(req, (mask & R_OK) && !may_read(req, &st) ? EACCES : 0);
@@ -731,10 +681,12 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 
-	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_setattr(req, ino, vpath, attr, to_set);
+	po = node_ops(req, ino, false, vpath, sizeof(vpath));
+	if (po && po->setattr) {
+		po->setattr(req, ino, vpath, attr, to_set);
 		return;
 	}
 	fuse_reply_err(req, EACCES);
@@ -747,10 +699,12 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 
-	if (cgroup_node(req, parent, vpath, sizeof(vpath))) {
-		cgops_mkdir(req, vpath, name, mode);
+	po = node_ops(req, parent, true, vpath, sizeof(vpath));
+	if (po && po->mkdir) {
+		po->mkdir(req, vpath, name, mode);
 		return;
 	}
 	fuse_reply_err(req, EACCES);
@@ -758,10 +712,12 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 
-	if (cgroup_node(req, parent, vpath, sizeof(vpath))) {
-		cgops_rmdir(req, vpath, name);
+	po = node_ops(req, parent, true, vpath, sizeof(vpath));
+	if (po && po->rmdir) {
+		po->rmdir(req, vpath, name);
 		return;
 	}
 	fuse_reply_err(req, EACCES);
@@ -770,10 +726,12 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	const struct provider_ops *po;
 	char vpath[PATH_MAX];
 
-	if (!ino_is_static(ino) && cgroup_node(req, ino, vpath, sizeof(vpath))) {
-		cgops_write(req, ino, buf, size, off, fi);
+	po = node_ops(req, ino, false, vpath, sizeof(vpath));
+	if (po && po->write) {
+		po->write(req, ino, buf, size, off, fi);
 		return;
 	}
 	fuse_reply_err(req, EBADF);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
 #include "caller.h"
 #include "cgtree.h"
 #include "fuse-ll.h"
+#include "pidns.h"
 
 struct daemon;
 struct dirlist;
@@ -34,6 +36,14 @@ struct cgview {
  */
 int cgview_resolve(fuse_req_t req, const char *vpath, struct cgview *v);
 void cgview_done(struct cgview *v);
+
+/* A view closed when it goes out of scope: declare it `_cleanup_cgview_ struct cgview v =
+ * CGVIEW_INIT;`. */
+#define CGVIEW_INIT               \
+	{                         \
+		.hier_fd = -EBADF \
+	}
+#define _cleanup_cgview_ __attribute__((cleanup(cgview_done)))
 
 /* Opens the view's host file (below hier_fd), never through a symlink. */
 int cgview_open(const struct cgview *v, int flags);

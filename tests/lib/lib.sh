@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# Shared helpers for the integration tests: a real burrowfs mount, cgroups of
-# the test's own, and "containers": a reader in those cgroups, in a new pid
-# namespace and a private mount namespace with the burrowfs files bound over
-# /proc and /sys/devices/system/cpu, as a runtime would bind them.
+# Shared helpers of the integration, launcher, hooks and bench tests (and the
+# VM guest's): a real burrowfs mount, cgroups of the test's own, and
+# "containers": a reader in those cgroups, in a new pid namespace and a
+# private mount namespace with the burrowfs files bound over /proc and
+# /sys/devices/system/cpu, as a runtime would bind them.
 #
 # Every test sources this file first. Assertions print "ok N - ..." or
 # "not ok N - ..." with the values compared; the exit trap undoes everything
@@ -13,7 +14,9 @@
 
 set -uo pipefail
 
-T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# T_LIB: this library's folder; T_DIR: the integration tests' (their helpers live there).
+T_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T_DIR=$(cd "$T_LIB/../integration" && pwd)
 T_NAME=$(basename "$0" .sh)
 T_PASS=0
 T_FAIL=0
@@ -518,7 +521,7 @@ ct_sh() {
 ct_run() {
 	local mnt=$1 rel=$2
 	shift 2
-	ct_enter "$rel" /bin/bash "$T_DIR/ct-inside.sh" "$mnt" "$@"
+	ct_enter "$rel" /bin/bash "$T_LIB/ct-inside.sh" "$mnt" "$@"
 }
 
 # ---- parsing ----------------------------------------------------------------

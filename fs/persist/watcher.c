@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "monitor.h"
+#include "watcher.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +25,8 @@ void daemon_request_stop(struct daemon *d, int mode)
 	(void)__atomic_compare_exchange_n(&d->stop_mode, &none, mode, false, __ATOMIC_SEQ_CST,
 					  __ATOMIC_SEQ_CST);
 	fuse_session_exit(d->se);
-	if (d->monitor.kick_fd >= 0)
-		(void)!write(d->monitor.kick_fd, &one, sizeof(one));
+	if (d->watcher.kick_fd >= 0)
+		(void)!write(d->watcher.kick_fd, &one, sizeof(one));
 }
 
 static void on_signal(int sig)
@@ -43,8 +43,8 @@ static void on_signal(int sig)
 static void kick_main(struct daemon *d)
 {
 	while (!__atomic_load_n(&d->loop_done, __ATOMIC_ACQUIRE) &&
-	       !__atomic_load_n(&d->monitor.quit, __ATOMIC_ACQUIRE)) {
-		struct pollfd p = { .fd = d->monitor.kick_fd, .events = POLLIN };
+	       !__atomic_load_n(&d->watcher.quit, __ATOMIC_ACQUIRE)) {
+		struct pollfd p = { .fd = d->watcher.kick_fd, .events = POLLIN };
 
 		(void)pthread_kill(d->main_thread, SIGUSR1);
 		(void)poll(&p, 1, 10);
@@ -79,7 +79,7 @@ void signals_remove(void)
 	sig_daemon = NULL;
 }
 
-/* false: the monitor has nothing left to do. */
+/* false: the watcher has nothing left to do. */
 static bool on_link(struct daemon *d)
 {
 	struct kmsg m;
@@ -89,12 +89,12 @@ static bool on_link(struct daemon *d)
 	if (r == -ETIMEDOUT || r == -EAGAIN || r == -EINTR)
 		return true;
 	if (r >= 0 && m.type == KMSG_HANDOVER) {
-		log_info(&d->log, "A new burrowfs takes over %s", d->conn.mountpoint);
+		log_full(&d->log, LOG_INFO, "A new burrowfs takes over %s", d->conn.mountpoint);
 		daemon_request_stop(d, STOP_HANDOVER);
 		return true;
 	}
 	if (r >= 0 && m.type == KMSG_STOP) {
-		log_info(&d->log, "Stopping %s for good, as asked", d->conn.mountpoint);
+		log_full(&d->log, LOG_INFO, "Stopping %s for good, as asked", d->conn.mountpoint);
 		daemon_request_stop(d, STOP_FULL);
 		return true;
 	}
@@ -103,7 +103,8 @@ static bool on_link(struct daemon *d)
 	if (__atomic_load_n(&d->stop_mode, __ATOMIC_ACQUIRE) != STOP_NONE)
 		return false;
 	/* Killed by hand: the connection must not lose its holder. */
-	log_info(&d->log, "The keeper of %s went away; starting another", d->conn.mountpoint);
+	log_full(&d->log, LOG_INFO, "The keeper of %s went away; starting another",
+		 d->conn.mountpoint);
 	r = conn_respawn_keeper(&d->conn);
 	if (r < 0) {
 		/* No keeper: restarts then break containers, but this daemon serves on. */
@@ -115,7 +116,7 @@ static bool on_link(struct daemon *d)
 	return true;
 }
 
-static void *monitor_main(void *arg)
+static void *watcher_main(void *arg)
 {
 	struct daemon *d = arg;
 	_cleanup_close_ int mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
@@ -123,7 +124,7 @@ static void *monitor_main(void *arg)
 
 	for (;;) {
 		struct pollfd p[] = {
-			{ .fd = d->monitor.kick_fd, .events = POLLIN },
+			{ .fd = d->watcher.kick_fd, .events = POLLIN },
 			/* mountinfo polls POLLPRI whenever our mount namespace changes. */
 			{ .fd = mi, .events = POLLPRI },
 			{ .fd = d->conn.link_fd, .events = POLLIN },
@@ -135,14 +136,14 @@ static void *monitor_main(void *arg)
 			break;
 		}
 		if (p[0].revents) {
-			(void)!read(d->monitor.kick_fd, &v, sizeof(v));
-			if (__atomic_load_n(&d->monitor.quit, __ATOMIC_ACQUIRE))
+			(void)!read(d->watcher.kick_fd, &v, sizeof(v));
+			if (__atomic_load_n(&d->watcher.quit, __ATOMIC_ACQUIRE))
 				break;
 			kick_main(d);
 			continue;
 		}
 		if ((p[1].revents & (POLLPRI | POLLERR)) && !conn_mounted(&d->conn)) {
-			log_info(&d->log, "%s was unmounted: stopping for good",
+			log_full(&d->log, LOG_INFO, "%s was unmounted: stopping for good",
 				 d->conn.mountpoint);
 			daemon_request_stop(d, STOP_FULL);
 			continue;
@@ -153,9 +154,9 @@ static void *monitor_main(void *arg)
 	return NULL;
 }
 
-int monitor_start(struct daemon *d)
+int watcher_start(struct daemon *d)
 {
-	struct monitor *m = &d->monitor;
+	struct watcher *m = &d->watcher;
 	sigset_t all, old;
 	int r;
 
@@ -165,7 +166,7 @@ int monitor_start(struct daemon *d)
 	/* Signals belong to the main thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&m->thread, NULL, monitor_main, d);
+	r = pthread_create(&m->thread, NULL, watcher_main, d);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0)
 		return -r;
@@ -173,9 +174,9 @@ int monitor_start(struct daemon *d)
 	return 0;
 }
 
-void monitor_stop(struct daemon *d)
+void watcher_stop(struct daemon *d)
 {
-	struct monitor *m = &d->monitor;
+	struct watcher *m = &d->watcher;
 	uint64_t one = 1;
 
 	if (m->running) {

@@ -30,9 +30,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "content.h"
 #include "daemon.h"
 #include "fileio.h"
 #include "macro.h"
+#include "proc.h"
 #include "seccomp-agent.h"
 #include "sysinfo.h"
 
@@ -71,10 +73,27 @@ static int blob_text(struct daemon *d, struct ctr *x, enum vfile k, char **ret)
 	return 0;
 }
 
+/* The figures of the container's /proc/meminfo, from the same render as its bytes. */
+static int meminfo_figures(struct daemon *d, struct ctr *x, struct burrow_meminfo *ret)
+{
+	struct blob *b;
+	int r;
+
+	r = content_get(d, x, VF_MEMINFO, &b);
+	if (r < 0)
+		return r;
+	blob_unref(b);
+	pthread_mutex_lock(&x->lock);
+	*ret = x->meminfo;
+	pthread_mutex_unlock(&x->lock);
+	return 0;
+}
+
 /* The container's figures; the host's own sysinfo for a caller of the host. */
 static int container_sysinfo(struct daemon *d, struct ctr *x, struct burrow_sysinfo *ret)
 {
-	_cleanup_free_ char *meminfo = NULL, *uptime = NULL;
+	_cleanup_free_ char *uptime = NULL;
+	struct burrow_meminfo mem;
 	const struct burrow_container *c;
 	unsigned long avenrun[3];
 	struct sysinfo host;
@@ -83,7 +102,7 @@ static int container_sysinfo(struct daemon *d, struct ctr *x, struct burrow_sysi
 
 	if (sysinfo(&host) < 0)
 		return -errno;
-	r = blob_text(d, x, VF_MEMINFO, &meminfo);
+	r = meminfo_figures(d, x, &mem);
 	if (r >= 0)
 		r = blob_text(d, x, VF_UPTIME, &uptime);
 	if (r < 0)
@@ -105,7 +124,7 @@ static int container_sysinfo(struct daemon *d, struct ctr *x, struct burrow_sysi
 	pthread_mutex_unlock(&x->lock);
 	if (r < 0)
 		return r;
-	return burrow_sysinfo_fill(meminfo, uptime, avenrun, procs, ret);
+	return burrow_sysinfo_fill(&mem, uptime, avenrun, procs, ret);
 }
 
 static int host_sysinfo(struct burrow_sysinfo *ret)
@@ -132,7 +151,8 @@ static int host_sysinfo(struct burrow_sysinfo *ret)
 static bool dev_is_fuse(int proc_dir, unsigned major, unsigned minor)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	char want[32], line[1024];
+	_cleanup_free_ char *line = NULL;
+	size_t size = 0;
 	int fd;
 
 	fd = openat(proc_dir, "mountinfo", O_RDONLY | O_CLOEXEC);
@@ -143,11 +163,13 @@ static bool dev_is_fuse(int proc_dir, unsigned major, unsigned minor)
 		close(fd);
 		return true;
 	}
-	snprintf(want, sizeof(want), " %u:%u ", major, minor);
-	while (fgets(line, sizeof(line), f)) {
-		const char *dash = strstr(line, " - ");
+	while (getline(&line, &size, f) > 0) {
+		struct burrow_mountinfo m;
 
-		if (strstr(line, want) && dash && strncmp(dash + 3, "fuse", 4) == 0)
+		/* A line we cannot read might be the FUSE mount: doubt counts as FUSE. */
+		if (burrow_parse_mountinfo_line(line, &m) < 0)
+			return true;
+		if (m.major == major && m.minor == minor && strncmp(m.fstype, "fuse", 4) == 0)
 			return true;
 	}
 	return false;

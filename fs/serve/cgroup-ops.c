@@ -9,9 +9,13 @@
  * for the caller. What the kernel cannot know is added here: the
  * confinement to the reader's cgroups, and pids translated between the
  * caller's pid namespace and ours.
+ *
+ * These are the hooks of the cgroup provider (struct provider_ops): ops.c
+ * hands every request on a node below cgroup/ to them, and each replies to
+ * req itself. vpath is the node's path below cgroup/ ("" for cgroup/
+ * itself, which ops.c answers as a static directory but for open, mkdir,
+ * rmdir and its listing).
  */
-#include "cgroup-ops.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,20 +29,11 @@
 #include "cgroup-view.h"
 #include "daemon.h"
 #include "macro.h"
+#include "reply.h"
 #include "resolve.h"
 
 /* The largest pid list we translate at open: 4M pids of 8 digits. */
 #define PIDFILE_MAX (32u << 20)
-
-static void reply_err(fuse_req_t req, int r)
-{
-	struct daemon *d = fuse_req_userdata(req);
-
-	if (r == -ENOMEM || r == -EIO)
-		log_ratelimited(&d->log, r, "cgroup/ for pid %d: %m", (int)fuse_req_ctx(req)->pid);
-	/* A vanished reader or a cgroup removed under us: plain errno values, never a crash. */
-	fuse_reply_err(req, r < 0 ? -r : EIO);
-}
 
 static int join_vpath(char *buf, size_t size, const char *parent, const char *name)
 {
@@ -69,14 +64,13 @@ static int view_stat(const struct cgview *v, struct stat *st)
 
 static int stat_vpath(fuse_req_t req, const char *vpath, struct stat *st)
 {
-	struct cgview v;
+	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
 	int r;
 
 	r = cgview_resolve(req, vpath, &v);
-	if (r >= 0)
-		r = view_stat(&v, st);
-	cgview_done(&v);
-	return r;
+	if (r < 0)
+		return r;
+	return view_stat(&v, st);
 }
 
 /* Owners stay host ids: the kernel maps them into the reader's user namespace itself. */
@@ -88,7 +82,7 @@ static void reply_entry(fuse_req_t req, const char *vpath, struct stat *st)
 
 	r = nodes_lookup(&d->nodes, &cgroup_provider, vpath, &e.ino);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	e.attr.st_ino = e.ino;
@@ -98,7 +92,7 @@ static void reply_entry(fuse_req_t req, const char *vpath, struct stat *st)
 		nodes_forget(&d->nodes, e.ino, 1);
 }
 
-void cgops_lookup(fuse_req_t req, const char *parent_vpath, const char *name)
+static void cgops_lookup(fuse_req_t req, const char *parent_vpath, const char *name)
 {
 	char vpath[BURROW_CGTREE_PATH_MAX];
 	struct stat st;
@@ -108,51 +102,59 @@ void cgops_lookup(fuse_req_t req, const char *parent_vpath, const char *name)
 	if (r >= 0)
 		r = stat_vpath(req, vpath, &st);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	reply_entry(req, vpath, &st);
 }
 
-void cgops_getattr(fuse_req_t req, fuse_ino_t ino, const char *vpath)
+static void cgops_getattr(fuse_req_t req, fuse_ino_t ino, const char *vpath)
 {
 	struct stat st;
 	int r;
 
 	r = stat_vpath(req, vpath, &st);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	st.st_ino = ino;
 	fuse_reply_attr(req, &st, 0);
 }
 
-void cgops_readlink(fuse_req_t req, const char *vpath)
+/* The target of the symlink at vpath, into buf. */
+static int read_link(fuse_req_t req, const char *vpath, char *buf, size_t size)
 {
+	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
 	_cleanup_close_ int fd = -EBADF;
-	char target[PATH_MAX];
-	struct cgview v;
-	ssize_t n = -1;
+	ssize_t n;
 	int r;
 
 	r = cgview_resolve(req, vpath, &v);
-	if (r >= 0 && v.where != BURROW_CGTREE_INSIDE)
-		r = v.where == BURROW_CGTREE_OUTSIDE ? -ENOENT : -EINVAL;
-	if (r >= 0) {
-		fd = cgview_open(&v, O_PATH | O_NOFOLLOW);
-		r = fd;
-	}
-	cgview_done(&v);
-	if (r >= 0) {
-		n = readlinkat(fd, "", target, sizeof(target) - 1);
-		r = n < 0 ? -errno : 0;
-	}
+	if (r < 0)
+		return r;
+	if (v.where != BURROW_CGTREE_INSIDE)
+		return v.where == BURROW_CGTREE_OUTSIDE ? -ENOENT : -EINVAL;
+	fd = cgview_open(&v, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	n = readlinkat(fd, "", buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static void cgops_readlink(fuse_req_t req, const char *vpath)
+{
+	char target[PATH_MAX];
+	int r;
+
+	r = read_link(req, vpath, target, sizeof(target));
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
-	target[n] = '\0';
 	fuse_reply_readlink(req, target);
 }
 
@@ -182,58 +184,34 @@ static int list_fd(struct dirlist *l, int fd)
 	return 0;
 }
 
-int cgops_list(fuse_req_t req, const char *vpath, struct dirlist *l)
+static int cgops_list(fuse_req_t req, const char *vpath, struct dirlist *l)
 {
 	struct daemon *d = fuse_req_userdata(req);
-	_cleanup_close_ int fd = -EBADF;
-	struct cgview v;
-	int r;
+	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
+	char next[NAME_MAX + 1];
+	int fd, r;
 
 	if (!*vpath)
 		return cgview_list_hierarchies(d, l);
 	r = cgview_resolve(req, vpath, &v);
-	if (r >= 0) {
-		if (v.where == BURROW_CGTREE_OUTSIDE)
-			r = -ENOENT;
-		else if (v.where == BURROW_CGTREE_ABOVE) {
-			char next[NAME_MAX + 1];
-
-			r = v.next_len <= NAME_MAX ? 0 : -ENAMETOOLONG;
-			if (r >= 0) {
-				memcpy(next, v.next, v.next_len);
-				next[v.next_len] = '\0';
-				r = dirlist_add(l, next, S_IFDIR);
-			}
-		} else {
-			fd = cgview_open(&v, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-			r = fd >= 0 ? list_fd(l, TAKE_FD(fd)) : fd;
-		}
+	if (r < 0)
+		return r;
+	switch (v.where) {
+	case BURROW_CGTREE_OUTSIDE:
+		return -ENOENT;
+	case BURROW_CGTREE_ABOVE:
+		if (v.next_len > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(next, v.next, v.next_len);
+		next[v.next_len] = '\0';
+		return dirlist_add(l, next, S_IFDIR);
+	default:
+		fd = cgview_open(&v, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		return fd >= 0 ? list_fd(l, fd) : fd;
 	}
-	cgview_done(&v);
-	return r;
 }
 
 /* ---- files ---------------------------------------------------------------- */
-
-/* who: the opener, when known (it spares fdquota a read of its status). */
-static int reply_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x,
-			const struct caller *who)
-{
-	struct daemon *d = fuse_req_userdata(req);
-	struct handle taken;
-	int r;
-
-	r = fdquota_add_handle(req, x, who, &fi->fh);
-	if (r < 0) {
-		struct handle copy = *x;
-
-		handle_drop(&copy);
-		return r;
-	}
-	if (fuse_reply_open(req, fi) < 0 && handles_remove(&d->handles, fi->fh, &taken) >= 0)
-		handle_drop(&taken);
-	return 0;
-}
 
 /* Opens the view's file as who, the kernel checking its mode and owner. */
 static int open_as(struct daemon *d, const struct caller *who, const struct cgview *v, int flags)
@@ -249,17 +227,6 @@ static int open_as(struct daemon *d, const struct caller *who, const struct cgvi
 	r = cgview_open(v, flags | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	cgcred_end(&c);
 	return r;
-}
-
-static int open_as_caller(fuse_req_t req, const struct cgview *v, int flags)
-{
-	struct caller who;
-	int r;
-
-	r = cgcred_caller(req, &who);
-	if (r < 0)
-		return r;
-	return open_as(fuse_req_userdata(req), &who, v, flags);
 }
 
 /* The pid list of fd, renumbered for the reader's pid namespace. */
@@ -309,104 +276,95 @@ static int read_pids(fuse_req_t req, int fd, struct blob **ret)
 	return 0;
 }
 
-void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
+/*
+ * The file at vpath opened as who, into *ret_fd; a pid list opened for
+ * reading is read and renumbered at once, into *ret_blob instead.
+ */
+static int open_file(fuse_req_t req, const char *vpath, int flags, const struct caller *who,
+		     int *ret_fd, struct blob **ret_blob)
 {
+	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
 	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ struct caller *who = NULL;
-	int acc = fi->flags & O_ACCMODE;
-	struct blob *b = NULL;
-	struct cgview v;
-	bool pids = false;
+	int acc = flags & O_ACCMODE;
+	bool pids;
 	int r;
 
-	who = malloc(sizeof(*who));
+	r = cgview_resolve(req, vpath, &v);
+	if (r < 0)
+		return r;
+	pids = !v.host && cgview_is_pidfile(v.name);
+	/* A pid list is translated whole at open, for reading or for writing: not both. */
+	if (pids && acc == O_RDWR)
+		return -EACCES;
+	fd = open_as(fuse_req_userdata(req), who, &v, acc | (flags & O_TRUNC));
+	if (fd < 0)
+		return fd;
+	if (pids && acc == O_RDONLY)
+		return read_pids(req, fd, ret_blob);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static void cgops_open(fuse_req_t req, const char *vpath, struct fuse_file_info *fi)
+{
+	_cleanup_free_ struct caller *who = malloc(sizeof(*who));
+	int acc = fi->flags & O_ACCMODE, fd = -EBADF;
+	struct blob *b = NULL;
+	struct handle h;
+	int r;
+
 	r = who ? cgcred_caller(req, who) : -ENOMEM;
 	if (r >= 0)
-		r = cgview_resolve(req, vpath, &v);
-	if (r >= 0) {
-		pids = !v.host && cgview_is_pidfile(v.name);
-		/* A pid list is translated whole at open, for reading or for writing: not both. */
-		if (pids && acc == O_RDWR)
-			r = -EACCES;
-		else
-			r = fd = open_as(fuse_req_userdata(req), who, &v,
-					 acc | (fi->flags & O_TRUNC));
-		cgview_done(&v);
-	}
-	if (r >= 0 && pids && acc == O_RDONLY)
-		r = read_pids(req, fd, &b);
+		r = open_file(req, vpath, fi->flags, who, &fd, &b);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	/* cgroup files have no size worth trusting: every read comes to us. */
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	fi->noflush = 1;
-	if (b)
-		r = reply_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b }, who);
-	else {
-		struct handle h = { .kind = HANDLE_FD, .fd = TAKE_FD(fd) };
-		const struct caller *opener = who;
-
-		/* Writes are judged as their opener (cgops_write). */
-		if (acc != O_RDONLY)
-			h.opener = TAKE_PTR(who);
-		r = reply_handle(req, fi, &h, opener);
-	}
-	if (r < 0)
-		reply_err(req, r);
-}
-
-void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, off_t off)
-{
-	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *buf = NULL;
-	struct blob *b = NULL;
-	struct cgview v;
-	bool pids = false;
-	ssize_t n = 0;
-	int r;
-
-	r = cgview_resolve(req, vpath, &v);
-	if (r >= 0) {
-		pids = !v.host && cgview_is_pidfile(v.name);
-		r = fd = open_as_caller(req, &v, O_RDONLY);
-	}
-	cgview_done(&v);
-	if (r >= 0 && pids) {
-		r = read_pids(req, fd, &b);
-		if (r >= 0) {
-			if (off >= 0 && (uint64_t)off < b->len)
-				fuse_reply_buf(req, b->data + off, MIN(size, b->len - (size_t)off));
-			else
-				fuse_reply_buf(req, NULL, 0);
-			blob_unref(b);
-			return;
-		}
-	}
-	if (r >= 0) {
-		buf = malloc(size ? size : 1);
-		r = buf ? 0 : -ENOMEM;
-	}
-	if (r >= 0) {
-		n = pread(fd, buf, size, off);
-		r = n < 0 ? -errno : 0;
-	}
-	if (r < 0) {
-		reply_err(req, r);
+	if (b) {
+		reply_open_handle(req, fi, &(struct handle){ .kind = HANDLE_BLOB, .blob = b }, who);
 		return;
 	}
-	fuse_reply_buf(req, buf, (size_t)n);
+	h = (struct handle){ .kind = HANDLE_FD, .fd = fd };
+	/* Writes are judged as their opener (cgops_write), who the handle now owns. */
+	if (acc != O_RDONLY)
+		h.opener = who;
+	reply_open_handle(req, fi, &h, who);
+	if (h.opener)
+		who = NULL;
+}
+
+static void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, off_t off)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct blob *b = NULL;
+	struct caller who;
+	int r;
+
+	r = cgcred_caller(req, &who);
+	if (r >= 0)
+		r = open_file(req, vpath, O_RDONLY, &who, &fd, &b);
+	if (r < 0) {
+		reply_err(req, r, "cgroup/");
+		return;
+	}
+	if (b) {
+		reply_slice(req, b, size, off);
+		blob_unref(b);
+		return;
+	}
+	reply_pread(req, fd, size, off);
 }
 
 /* A cgroup of the container of req's caller, below the root fd; any hierarchy holds it all. */
 static int caller_cgroup(fuse_req_t req, char *buf, size_t size, bool *ret_v2)
 {
-	static const enum burrow_cg prefer[] = { BURROW_CG_PIDS, BURROW_CG_CPU, BURROW_CG_SYSTEMD,
-						 BURROW_CG_MEMORY };
 	struct daemon *d = fuse_req_userdata(req);
 	const struct burrow_container *c;
+	const struct burrow_cgpath *p;
 	struct ctr *x;
 	int r;
 
@@ -415,18 +373,19 @@ static int caller_cgroup(fuse_req_t req, char *buf, size_t size, bool *ret_v2)
 		return r == -ENOENT ? -ESRCH : r;
 	pthread_mutex_lock(&x->lock);
 	r = ctr_container_locked(d, x, &c);
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(prefer); i++) {
-		const struct burrow_cgpath *p = &c->cg[prefer[i]];
-
-		if (!p->path)
-			continue;
-		r = snprintf(buf, size, "%s", p->path) >= (int)size ? -ENAMETOOLONG : 1;
-		*ret_v2 = p->v2;
-		break;
+	if (r >= 0) {
+		/* The cgroup listing the container's tasks; none: no tid of its own. */
+		p = burrow_container_tasks_cg(c);
+		if (!p)
+			r = -ESRCH;
+		else if (snprintf(buf, size, "%s", p->path) >= (int)size)
+			r = -ENAMETOOLONG;
+		else
+			*ret_v2 = p->v2;
 	}
 	pthread_mutex_unlock(&x->lock);
 	ctr_unref(x);
-	return r < 0 ? r : r == 1 ? 0 : -ESRCH;
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -532,90 +491,131 @@ static ssize_t pwrite_as(struct daemon *d, const struct caller *who, int fd, con
  * another process keeps the rights it was opened with, and no more. Pids
  * are numbered as the writer numbers them, as the kernel reads them.
  */
-void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-		 struct fuse_file_info *fi)
+/*
+ * The fd a write goes to and the caller it is judged as: the handle's, or,
+ * for a handle of an earlier daemon, the file opened again as the writer
+ * (now, into *own).
+ */
+static int write_target(fuse_req_t req, struct fuse_file_info *fi, const struct cgview *v,
+			struct caller *now, int *own, int *ret_fd, const struct caller **ret_who)
 {
 	struct daemon *d = fuse_req_userdata(req);
+	struct handle h = { .kind = HANDLE_NONE };
+	int r;
+
+	r = handles_get(&d->handles, fi->fh, &h);
+	if (h.kind == HANDLE_BLOB)
+		blob_unref(h.blob);
+	if (r == -ESTALE) {
+		r = cgcred_caller(req, now);
+		if (r < 0)
+			return r;
+		*own = open_as(d, now, v, O_WRONLY);
+		if (*own < 0)
+			return *own;
+		*ret_fd = *own;
+		*ret_who = now;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (h.kind != HANDLE_FD || !h.opener)
+		return -EBADF;
+	*ret_fd = h.fd;
+	*ret_who = h.opener;
+	return 0;
+}
+
+static ssize_t write_file(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+			  struct fuse_file_info *fi)
+{
+	struct daemon *d = fuse_req_userdata(req);
+	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
+	_cleanup_close_ int own = -EBADF;
 	char vpath[BURROW_CGTREE_PATH_MAX], pidbuf[32];
 	const struct provider *p;
-	_cleanup_close_ int own = -EBADF;
-	struct handle h = { .kind = HANDLE_NONE };
-	struct cgview v = { .hier_fd = -EBADF };
+	const struct caller *who;
 	struct caller now;
-	const struct caller *who = NULL;
-	bool pids = false;
-	ssize_t n = 0;
-	int r, fd = -EBADF;
+	ssize_t n;
+	int r, fd;
 
 	r = nodes_path(&d->nodes, ino, vpath, sizeof(vpath), &p);
-	if (r >= 0)
-		r = cgview_resolve(req, vpath, &v);
-	if (r >= 0) {
-		/* Host readers' pids too: "0" must name the writer, not the daemon's thread. */
-		pids = cgview_is_pidfile(v.name);
-		r = handles_get(&d->handles, fi->fh, &h);
-		/* A handle of an earlier daemon: open the file again, as the writer. */
-		if (r == -ESTALE) {
-			r = cgcred_caller(req, &now);
-			if (r >= 0)
-				r = fd = own = open_as(d, &now, &v, O_WRONLY);
-			who = &now;
-		} else if (r >= 0 && (h.kind != HANDLE_FD || !h.opener))
-			r = -EBADF;
-		else if (r >= 0) {
-			fd = h.fd;
-			who = h.opener;
-		}
-		if (h.kind == HANDLE_BLOB)
-			blob_unref(h.blob);
+	if (r < 0)
+		return r;
+	r = cgview_resolve(req, vpath, &v);
+	if (r < 0)
+		return r;
+	r = write_target(req, fi, &v, &now, &own, &fd, &who);
+	if (r < 0)
+		return r;
+	/* Host readers' pids too: "0" must name the writer, not the daemon's thread. */
+	if (!cgview_is_pidfile(v.name))
+		return pwrite_as(d, who, fd, buf, size, off);
+	r = pid_from_caller(req, v.name, buf, size, pidbuf, sizeof(pidbuf));
+	if (r < 0)
+		return r;
+	n = r;
+	if (!v.v2) {
+		r = may_move(d, who, v.name, (pid_t)strtol(pidbuf, NULL, 10));
+		if (r < 0)
+			return r;
 	}
-	if (r >= 0 && pids) {
-		r = pid_from_caller(req, v.name, buf, size, pidbuf, sizeof(pidbuf));
-		if (r >= 0) {
-			size_t len = (size_t)r;
+	n = pwrite_as(d, who, fd, pidbuf, (size_t)n, 0);
+	return n < 0 ? n : (ssize_t)size;
+}
 
-			if (!v.v2)
-				r = may_move(d, who, v.name, (pid_t)strtol(pidbuf, NULL, 10));
-			if (r >= 0)
-				r = (int)MIN(pwrite_as(d, who, fd, pidbuf, len, 0), 0);
-		}
-		n = (ssize_t)size;
-	} else if (r >= 0) {
-		n = pwrite_as(d, who, fd, buf, size, off);
-		if (n < 0)
-			r = (int)n;
-	}
-	cgview_done(&v);
-	if (r < 0) {
-		reply_err(req, r);
+/*
+ * A write is judged as the process that opened the file (the handle's
+ * opener), as cgroupfs judges it, so an fd passed to or inherited by
+ * another process keeps the rights it was opened with, and no more. Pids
+ * are numbered as the writer numbers them, as the kernel reads them.
+ */
+static void cgops_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	ssize_t n = write_file(req, ino, buf, size, off, fi);
+
+	if (n < 0) {
+		reply_err(req, (int)n, "cgroup/");
 		return;
 	}
 	fuse_reply_write(req, (size_t)n);
 }
 
-void cgops_access(fuse_req_t req, const char *vpath, int mask)
+static int access_view(fuse_req_t req, const char *vpath, int mask)
 {
-	struct cgview v;
+	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
 	struct cgcred c;
 	int r;
 
 	r = cgview_resolve(req, vpath, &v);
-	if (r >= 0 && v.where == BURROW_CGTREE_OUTSIDE)
-		r = -ENOENT;
-	else if (r >= 0 && v.where == BURROW_CGTREE_ABOVE)
-		r = (mask & W_OK) ? -EACCES : 0;
-	else if (r >= 0 && mask != F_OK) {
-		r = cgcred_begin(req, &c);
-		if (r >= 0) {
-			r = faccessat(v.hier_fd, *v.host_rel ? v.host_rel : ".", mask,
-				      AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0
-				    ? -errno
-				    : 0;
-			cgcred_end(&c);
-		}
-	}
-	cgview_done(&v);
-	fuse_reply_err(req, r < 0 ? -r : 0);
+	if (r < 0)
+		return r;
+	if (v.where == BURROW_CGTREE_OUTSIDE)
+		return -ENOENT;
+	if (v.where == BURROW_CGTREE_ABOVE)
+		return (mask & W_OK) ? -EACCES : 0;
+	if (mask == F_OK)
+		return 0;
+	r = cgcred_begin(req, &c);
+	if (r < 0)
+		return r;
+	r = faccessat(v.hier_fd, *v.host_rel ? v.host_rel : ".", mask,
+		      AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0
+		    ? -errno
+		    : 0;
+	cgcred_end(&c);
+	return r;
+}
+
+static void cgops_access(fuse_req_t req, const char *vpath, int mask)
+{
+	int r = access_view(req, vpath, mask);
+
+	if (r < 0)
+		reply_err(req, r, "cgroup/");
+	else
+		fuse_reply_err(req, 0);
 }
 
 /* ---- changes -------------------------------------------------------------- */
@@ -699,20 +699,30 @@ static int do_setattr(fuse_req_t req, const struct cgview *v, const struct stat 
 	return 0;
 }
 
-void cgops_setattr(fuse_req_t req, fuse_ino_t ino, const char *vpath, struct stat *attr, int to_set)
+static int setattr_view(fuse_req_t req, const char *vpath, const struct stat *attr, int to_set,
+			struct stat *ret_st)
 {
-	struct cgview v;
-	struct stat st;
+	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
 	int r;
 
 	r = cgview_resolve(req, vpath, &v);
-	if (r >= 0)
-		r = do_setattr(req, &v, attr, to_set);
-	if (r >= 0)
-		r = view_stat(&v, &st);
-	cgview_done(&v);
+	if (r < 0)
+		return r;
+	r = do_setattr(req, &v, attr, to_set);
+	if (r < 0)
+		return r;
+	return view_stat(&v, ret_st);
+}
+
+static void cgops_setattr(fuse_req_t req, fuse_ino_t ino, const char *vpath, struct stat *attr,
+			  int to_set)
+{
+	struct stat st;
+	int r;
+
+	r = setattr_view(req, vpath, attr, to_set, &st);
 	if (r < 0) {
-		reply_err(req, r);
+		reply_err(req, r, "cgroup/");
 		return;
 	}
 	st.st_ino = ino;
@@ -738,9 +748,9 @@ static int open_parent(const struct cgview *v, const char **ret_name)
 static int change_dir(fuse_req_t req, const char *parent_vpath, const char *name, bool make,
 		      mode_t mode, char *vpath, size_t size, struct stat *ret_st)
 {
+	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
 	_cleanup_close_ int dfd = -EBADF;
 	const char *entry;
-	struct cgview v;
 	struct cgcred c;
 	int r;
 
@@ -748,27 +758,28 @@ static int change_dir(fuse_req_t req, const char *parent_vpath, const char *name
 	if (r < 0)
 		return r == -ENOENT ? -EINVAL : r;
 	r = cgview_resolve(req, vpath, &v);
+	if (r < 0)
+		return r;
 	/* Outside, above, or the container's own cgroup: not the caller's to change. */
-	if (r >= 0 && (v.where != BURROW_CGTREE_INSIDE || strcmp(v.rel, v.top) == 0))
-		r = v.where == BURROW_CGTREE_OUTSIDE ? -ENOENT : make ? -EEXIST : -EBUSY;
-	if (r >= 0)
-		r = dfd = open_parent(&v, &entry);
-	if (r >= 0)
-		r = cgcred_begin(req, &c);
-	if (r >= 0) {
-		if (make)
-			r = mkdirat(dfd, entry, mode) < 0 ? -errno : 0;
-		else
-			r = unlinkat(dfd, entry, AT_REMOVEDIR) < 0 ? -errno : 0;
-		cgcred_end(&c);
-	}
-	if (r >= 0 && make)
-		r = view_stat(&v, ret_st);
-	cgview_done(&v);
-	return r;
+	if (v.where != BURROW_CGTREE_INSIDE || strcmp(v.rel, v.top) == 0)
+		return v.where == BURROW_CGTREE_OUTSIDE ? -ENOENT : make ? -EEXIST : -EBUSY;
+	dfd = open_parent(&v, &entry);
+	if (dfd < 0)
+		return dfd;
+	r = cgcred_begin(req, &c);
+	if (r < 0)
+		return r;
+	if (make)
+		r = mkdirat(dfd, entry, mode) < 0 ? -errno : 0;
+	else
+		r = unlinkat(dfd, entry, AT_REMOVEDIR) < 0 ? -errno : 0;
+	cgcred_end(&c);
+	if (r < 0 || !make)
+		return r;
+	return view_stat(&v, ret_st);
 }
 
-void cgops_mkdir(fuse_req_t req, const char *parent_vpath, const char *name, mode_t mode)
+static void cgops_mkdir(fuse_req_t req, const char *parent_vpath, const char *name, mode_t mode)
 {
 	char vpath[BURROW_CGTREE_PATH_MAX];
 	struct stat st;
@@ -777,19 +788,22 @@ void cgops_mkdir(fuse_req_t req, const char *parent_vpath, const char *name, mod
 	r = change_dir(req, parent_vpath, name, true, mode, vpath, sizeof(vpath), &st);
 	if (r < 0) {
 		/* A new name outside the reader's cgroups: refused, as on a read-only tree. */
-		reply_err(req, r == -ENOENT ? -EACCES : r);
+		reply_err(req, r == -ENOENT ? -EACCES : r, "cgroup/");
 		return;
 	}
 	reply_entry(req, vpath, &st);
 }
 
-void cgops_rmdir(fuse_req_t req, const char *parent_vpath, const char *name)
+static void cgops_rmdir(fuse_req_t req, const char *parent_vpath, const char *name)
 {
 	char vpath[BURROW_CGTREE_PATH_MAX];
 	int r;
 
 	r = change_dir(req, parent_vpath, name, false, 0, vpath, sizeof(vpath), NULL);
-	fuse_reply_err(req, r < 0 ? -r : 0);
+	if (r < 0)
+		reply_err(req, r, "cgroup/");
+	else
+		fuse_reply_err(req, 0);
 }
 
 /* ---- the provider --------------------------------------------------------- */
@@ -810,8 +824,23 @@ static bool cg_shared(const char *vpath)
 	return false;
 }
 
+static const struct provider_ops cg_ops = {
+	.lookup = cgops_lookup,
+	.getattr = cgops_getattr,
+	.readlink = cgops_readlink,
+	.open = cgops_open,
+	.read_foreign = cgops_read_foreign,
+	.write = cgops_write,
+	.access = cgops_access,
+	.setattr = cgops_setattr,
+	.mkdir = cgops_mkdir,
+	.rmdir = cgops_rmdir,
+	.list = cgops_list,
+};
+
 const struct provider cgroup_provider = {
 	.id = PROVIDER_CGROUP,
+	.ops = &cg_ops,
 	.map = cg_map,
 	.list_root = cg_list_root,
 	.shared = cg_shared,

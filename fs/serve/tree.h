@@ -29,8 +29,8 @@ struct ctr;
  * everything below them, pass through a host directory. Those nodes get
  * inode numbers on lookup, keyed by their path below the provider's root,
  * and are freed when the kernel forgets them. sys/devices/system/cpu has
- * the sysfs CPU provider; a later cgroup/ subtree plugs in the same way,
- * as a static directory with its own provider.
+ * the sysfs CPU provider, a read-only passthrough; cgroup/ has the cgroup
+ * provider, which serves its own operations through struct provider_ops.
  */
 enum {
 	INO_ROOT = FUSE_ROOT_ID,
@@ -80,8 +80,37 @@ enum {
 	PROVIDER_CGROUP = 2,
 };
 
+struct dirlist;
+
+/*
+ * Operations a provider serves itself, each optional. ops.c hands a request
+ * on one of the provider's nodes to its hook when it has one, and serves it
+ * as a read-only passthrough of map()'s host path when not. A hook replies
+ * to req itself. vpath is the node's path below the provider's root: ""
+ * for the root, which gets open, read_foreign, mkdir, rmdir and list only
+ * (ops.c answers the rest for it as a static directory).
+ */
+struct provider_ops {
+	void (*lookup)(fuse_req_t req, const char *parent_vpath, const char *name);
+	void (*getattr)(fuse_req_t req, fuse_ino_t ino, const char *vpath);
+	void (*readlink)(fuse_req_t req, const char *vpath);
+	void (*open)(fuse_req_t req, const char *vpath, struct fuse_file_info *fi);
+	/* A read on a handle of an earlier daemon. */
+	void (*read_foreign)(fuse_req_t req, const char *vpath, size_t size, off_t off);
+	void (*write)(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		      struct fuse_file_info *fi);
+	void (*access)(fuse_req_t req, const char *vpath, int mask);
+	void (*setattr)(fuse_req_t req, fuse_ino_t ino, const char *vpath, struct stat *attr,
+			int to_set);
+	void (*mkdir)(fuse_req_t req, const char *parent_vpath, const char *name, mode_t mode);
+	void (*rmdir)(fuse_req_t req, const char *parent_vpath, const char *name);
+	/* The listing of directory vpath for the reader of req; ops.c replies. */
+	int (*list)(fuse_req_t req, const char *vpath, struct dirlist *l);
+};
+
 struct provider {
 	unsigned id;
+	const struct provider_ops *ops; /* NULL: a passthrough only */
 	/*
 	 * Host path (relative to the root fd) of vpath, as reader x sees it.
 	 * -ENOENT when x may not see it.
@@ -94,7 +123,7 @@ struct provider {
 };
 
 extern const struct provider sysfs_cpu_provider;
-/* cgroup/: its own operations (cgroup-ops.h); ops.c dispatches to them. */
+/* cgroup/: the reader's own cgroups, read and written through (cgroup-ops.c). */
 extern const struct provider cgroup_provider;
 
 struct snode {
