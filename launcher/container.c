@@ -185,35 +185,31 @@ static int child_main(void *arg)
 	r = trees_open(&l->trees, &step);
 	if (r < 0)
 		fail(sock, PH_TREES, (int)step, r);
+	/*
+	 * Owned by the new userns, whose maps the parent wrote before "go":
+	 * see DESIGN.md. Made while we still have the caller's ids and are
+	 * dumpable: a tool the caller runs (pasta, burrow-net) may then open
+	 * our /proc/PID/ns entries with the kernel's ptrace check, and
+	 * burrow-net sees a process the caller owns. Becoming root of the
+	 * userns would make us the container's subordinate uid, undumpable.
+	 */
+	if (l->net.mode != NET_HOST && unshare(CLONE_NEWNET) < 0)
+		fail(sock, PH_UNSHARE, 0, errno);
+	if (net_needs_attach(&l->net)) {
+		struct report rep = { REP_NET_READY, 0, 0 };
+
+		if (send(sock, &rep, sizeof(rep), MSG_NOSIGNAL) != sizeof(rep))
+			fail(sock, PH_NET, 0, errno);
+		/* The parent closes the socket instead when it cannot attach the network. */
+		if (read(sock, &go, 1) != 1 || go != 2)
+			_exit(127);
+	}
 	r = ns_become_root();
 	if (r < 0)
 		fail(sock, PH_IDS, 0, r);
 	umask(022);
 	/* Reset by the credential change above, so armed only now. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Owned by the new userns only once its maps exist: see DESIGN.md. */
-	if (l->net.mode != NET_HOST && unshare(CLONE_NEWNET) < 0)
-		fail(sock, PH_UNSHARE, 0, errno);
-	if (net_needs_attach(&l->net)) {
-		struct report rep = { REP_NET_READY, 0, 0 };
-
-		/*
-		 * Becoming root of the userns made us undumpable, and so our
-		 * /proc/PID/ns entries open only with CAP_SYS_PTRACE over the host's
-		 * userns: pasta, running as the caller, could not join them.
-		 * Dumpable only while the caller's tool attaches; exec decides
-		 * afresh for init.
-		 */
-		if (prctl(PR_SET_DUMPABLE, 1) < 0)
-			fail(sock, PH_NET, 0, errno);
-		if (send(sock, &rep, sizeof(rep), MSG_NOSIGNAL) != sizeof(rep))
-			fail(sock, PH_NET, 1, errno);
-		/* The parent closes the socket instead when it cannot attach the network. */
-		if (read(sock, &go, 1) != 1 || go != 2)
-			_exit(127);
-		if (prctl(PR_SET_DUMPABLE, 0) < 0)
-			fail(sock, PH_NET, 2, errno);
-	}
 	if (l->cg && l->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
 		fail(sock, PH_UNSHARE, 1, errno);
 	if (sethostname(l->hostname, strlen(l->hostname)) < 0)

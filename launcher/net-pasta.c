@@ -184,6 +184,10 @@ int net_pasta_start(struct net_attach *n, const struct container_config *c, pid_
 	}
 	r = wait_ready(rd, n->tool);
 	show_log(log, r < 0);
+	/* Hosts without udev (a bare VM, a container) may leave it 0600. */
+	if (r < 0 && access("/dev/net/tun", R_OK | W_OK) < 0)
+		log_error("/dev/net/tun is not readable and writable for you: pasta and "
+			  "slirp4netns need it (udev makes it mode 0666)");
 	if (r < 0)
 		net_detach(n);
 	else
