@@ -65,6 +65,8 @@ PACKAGES=(
 	busybox-static file
 	# the VM suite
 	qemu-system-x86 qemu-utils
+	# burrow-net (libmnl) and its tests: a bridge, dnsmasq, nftables, udhcpc (busybox-static)
+	libmnl-dev iproute2 dnsmasq-base nftables
 )
 
 PASSED=0

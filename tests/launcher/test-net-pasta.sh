@@ -10,7 +10,7 @@
 # missing, and auto's one line when neither is there.
 
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/net-lib.sh"
+. "$(dirname "$0")/ctnet-lib.sh"
 
 net_enter "$@"
 l_init
