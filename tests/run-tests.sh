@@ -67,6 +67,8 @@ PACKAGES=(
 	qemu-system-x86 qemu-utils
 	# burrow-net (libmnl) and its tests: a bridge, dnsmasq, nftables, udhcpc (busybox-static)
 	libmnl-dev iproute2 dnsmasq-base nftables
+	# network=pasta and its fallback (every launcher test gets network=auto)
+	passt slirp4netns
 )
 
 PASSED=0
