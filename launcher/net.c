@@ -102,14 +102,21 @@ static int resolve_auto(const struct container_config *c, struct net_attach *n)
 		return 0;
 	}
 	n->tool = find_userspace_stack(&n->slirp);
-	if (n->tool) {
+	/* Hosts without udev may leave it 0600: then pasta would only fail. */
+	if (n->tool && access("/dev/net/tun", R_OK | W_OK) == 0) {
 		log_debug("network=auto: %s: using %s", why, n->tool);
 		n->mode = NET_PASTA;
 		return 0;
 	}
-	log_info("network=auto: no veth (%s) and neither pasta nor slirp4netns is installed: the "
-		 "container gets loopback only",
-		 why);
+	if (n->tool)
+		log_info("network=auto: no veth (%s), and /dev/net/tun, which %s needs, is not "
+			 "readable and writable for you: the container gets loopback only",
+			 why, n->tool);
+	else
+		log_info("network=auto: no veth (%s) and neither pasta nor slirp4netns is "
+			 "installed: the container gets loopback only",
+			 why);
+	g_clear_pointer(&n->tool, g_free);
 	n->mode = NET_NONE;
 	return 0;
 }
@@ -152,10 +159,17 @@ bool net_needs_attach(const struct net_attach *n)
 
 int net_attach(struct net_attach *n, const struct container_config *c, pid_t pid)
 {
+	int r = 0;
+
 	if (n->mode == NET_VETH)
-		return net_veth_add(n, c, pid);
-	if (n->mode == NET_PASTA)
-		return net_pasta_start(n, c, pid);
+		r = net_veth_add(n, c, pid);
+	else if (n->mode == NET_PASTA)
+		r = net_pasta_start(n, c, pid);
+	if (r >= 0 || c->network != NET_AUTO)
+		return r;
+	/* auto promises a container, with the best network there is: at worst loopback. */
+	log_info("network=auto: %s failed (said above): the container gets loopback only", n->tool);
+	n->mode = NET_NONE;
 	return 0;
 }
 
