@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -173,11 +174,29 @@ int net_attach(struct net_attach *n, const struct container_config *c, pid_t pid
 	return 0;
 }
 
+/*
+ * A veth pair goes when the kernel cleans up the dead netns, from a work
+ * queue: a reboot that asked burrow-net at once could find its quota still
+ * used by the old pair. Up to 2 s.
+ */
+static void wait_host_end_gone(struct net_attach *n)
+{
+	struct backoff b = { 5, 100, 2000 };
+
+	if (!n->host_if[0])
+		return;
+	/* Asked of our netns (sysfs shows the one it was mounted in). */
+	while (if_nametoindex(n->host_if) != 0 && backoff_sleep(&b))
+		;
+	n->host_if[0] = '\0';
+}
+
 /* SIGTERM, then SIGKILL if it has not gone within a second; reaped unless the monitor did. */
 void net_detach(struct net_attach *n)
 {
 	struct pollfd p = { n->helper_pidfd, POLLIN, 0 };
 
+	wait_host_end_gone(n);
 	if (n->helper <= 0)
 		return;
 	/* Through the pidfd: the monitor may have reaped it already, and its pid been reused. */

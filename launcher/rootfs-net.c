@@ -19,8 +19,8 @@
  * A guest "has a network config" when any of these is there; then create
  * leaves it alone:
  *   /etc/systemd/network/ *.network            systemd-networkd
- *   /etc/network/interfaces: an iface, auto or allow- line for anything but lo,
- *     or a source line; /etc/network/interfaces.d/ not empty   ifupdown
+ *   /etc/network/interfaces: an iface, auto, allow- or mapping line for anything
+ *     but lo; /etc/network/interfaces.d/ not empty   ifupdown
  *   /etc/netplan/ *.yaml                        netplan
  *   /etc/NetworkManager/system-connections/ not empty
  *   /etc/sysconfig/network-scripts/ifcfg-* but ifcfg-lo   (Fedora's network-scripts)
@@ -70,10 +70,14 @@ static int dir_has(int root, const char *dir, const char *pattern, const char *e
 	return 0;
 }
 
-/* An ifupdown line that configures something: "iface eth0 ...", "auto eth0", "source ...". */
+/* An ifupdown line that configures something: "iface eth0 ...", "auto eth0", "mapping ...". */
 static int ifupdown_line(const char *line)
 {
-	static const char *const words[] = { "iface", "auto", "allow-", "source", "mapping" };
+	/*
+	 * Not "source": Debian's default file sources interfaces.d, which
+	 * counts by itself when it holds anything.
+	 */
+	static const char *const words[] = { "iface", "auto", "allow-", "mapping" };
 
 	line += strspn(line, " \t");
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
@@ -84,7 +88,7 @@ static int ifupdown_line(const char *line)
 			continue;
 		if (words[i][len - 1] != '-' && line[len] != ' ' && line[len] != '\t')
 			continue;
-		if (i >= 3)
+		if (i == 3)
 			return 1;
 		arg = line + len + strcspn(line + len, " \t");
 		arg += strspn(arg, " \t");
@@ -197,6 +201,9 @@ static int set_network(void *arg)
 	if (!dir || has_network_config(root))
 		return 0;
 	r = write_network(root);
+	/* etc/systemd/network is a symlink or a file: the image arranges it, leave it be. */
+	if (r == ENOTDIR || r == ELOOP || r == EEXIST)
+		return 0;
 	if (r == 0)
 		r = link_unit(root, "multi-user.target.wants", "systemd-networkd.service", target);
 	if (r == 0) {

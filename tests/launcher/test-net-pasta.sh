@@ -39,6 +39,45 @@ check_eq "create wrote a networkd eth0 with DHCP" "$(grep -E '^(Name|DHCP)=' "$n
 check_eq "and enabled networkd" "$(readlink "$H/$CT/rootfs/etc/systemd/system/multi-user.target.wants/systemd-networkd.service")" \
 	/lib/systemd/system/systemd-networkd.service
 
+# What counts as a guest's own network config (README, "Container networks"):
+# root's create on small trees, each with networkd's unit.
+fake_root() {
+	rm -rf "$T_TMP/fr"
+	mkdir -p "$T_TMP/fr/etc/systemd/system" "$T_TMP/fr/lib/systemd/system" "$T_TMP/fr/etc/network/interfaces.d"
+	touch "$T_TMP/fr/lib/systemd/system/systemd-networkd.service" "$T_TMP/fr/lib/systemd/system/systemd-networkd.socket"
+	printf '# interfaces(5)\nsource /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n' \
+		>"$T_TMP/fr/etc/network/interfaces"
+}
+# gets_config DESC YES|NO: root's create of $T_TMP/fr, and whether burrow wrote its file.
+gets_config() {
+	local got=NO
+	BURROW_HOME=$T_TMP/rh "$BURROW" create fr --from-dir "$T_TMP/fr" >/dev/null 2>&1 || die "create fr"
+	[ -e "$T_TMP/rh/fr/rootfs/etc/systemd/network/80-burrow-eth0.network" ] && got=YES
+	BURROW_HOME=$T_TMP/rh "$BURROW" destroy fr >/dev/null 2>&1
+	check_eq "$1" "$got" "$2"
+}
+l_subids root 100000
+fake_root
+gets_config "Debian's default interfaces (lo only) is no config" YES
+fake_root
+printf 'auto eth0\niface eth0 inet dhcp\n' >>"$T_TMP/fr/etc/network/interfaces"
+gets_config "an ifupdown eth0 is" NO
+fake_root
+touch "$T_TMP/fr/etc/network/interfaces.d/eth0"
+gets_config "a file in interfaces.d is" NO
+fake_root
+mkdir -p "$T_TMP/fr/etc/systemd/network" && touch "$T_TMP/fr/etc/systemd/network/10-lan.network"
+gets_config "a networkd .network is" NO
+fake_root
+mkdir -p "$T_TMP/fr/etc/netplan" && touch "$T_TMP/fr/etc/netplan/01.yaml"
+gets_config "a netplan file is" NO
+# A symlink planted in the image resolves inside the rootfs, never on the host.
+fake_root
+mkdir -p "$T_TMP/hostdir"
+ln -s "$T_TMP/hostdir" "$T_TMP/fr/etc/systemd/network"
+gets_config "an absolute symlink for etc/systemd/network stays inside the rootfs" NO
+check_eq "and nothing was written on the host" "$(ls -A "$T_TMP/hostdir")" ""
+
 check_cmd "start --wait" as "$U" "$B start --wait $CT"
 check_eq "is-system-running" "$(as "$U" "timeout 60 $B attach $CT -- systemctl is-system-running --wait")" running
 check_eq "no failed unit" "$(as "$U" "$B attach $CT -- systemctl list-units --failed --no-legend --plain" | wc -l)" 0
