@@ -106,6 +106,9 @@ static int resolve_auto(const struct container_config *c, struct net_attach *n)
 	/* Hosts without udev may leave it 0600: then pasta would only fail. */
 	if (n->tool && access("/dev/net/tun", R_OK | W_OK) == 0) {
 		log_debug("network=auto: %s: using %s", why, n->tool);
+		if (n->slirp && c->n_forwards)
+			log_info("network=auto: pasta is not installed, and slirp4netns forwards "
+				 "no port: network-forward is ignored");
 		n->mode = NET_PASTA;
 		return 0;
 	}
