@@ -64,8 +64,10 @@ net_http() {
 
 # The guest's side, with what a minbase Debian has: bash's /dev/tcp and perl-base.
 # NET_FETCH ADDR PORT PATH: the body of an HTTP GET.
+# shellcheck disable=SC2034,SC2016
 NET_FETCH='exec 3<>/dev/tcp/$0/$1 && printf "GET /$2 HTTP/1.0\r\nHost: t\r\n\r\n" >&3 && sed "1,/^\r$/d" <&3'
 # NET_SERVE PORT TEXT: answers one connection on PORT with TEXT, within 60 s.
+# shellcheck disable=SC2034,SC2016
 NET_SERVE='alarm 60; my $s = IO::Socket::INET->new(LocalPort => $ARGV[0], Listen => 1, ReuseAddr => 1) or die "listen: $!"; my $c = $s->accept; print $c "$ARGV[1]\n"; close $c'
 
 # net_read_port ADDR PORT: the first line a server on ADDR:PORT sends, retried
