@@ -136,6 +136,8 @@ static int create(const struct create_args *a, const struct ct *ct)
 	if (r >= 0)
 		r = rootfs_set_hostname(ct->rootfs, c.hostname ? c.hostname : ct->name, &c);
 	if (r >= 0)
+		r = rootfs_set_network(ct->rootfs, &c);
+	if (r >= 0)
 		r = config_save_args(ct->config, settings);
 	if (r < 0)
 		rootfs_remove(ct->dir, ct->rootfs, &c);

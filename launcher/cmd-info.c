@@ -11,6 +11,7 @@
 #include "fileio.h"
 #include "idmap.h"
 #include "launcher.h"
+#include "net.h"
 #include "state.h"
 
 static void print_limit(const char *key, uint64_t v)
@@ -39,6 +40,19 @@ static void print_usage(const struct ct_status *st)
 			printf("%-14s %" PRIu64 "\n",
 			       g_str_has_prefix(*c, "memory=") ? "Memory use:" : "Tasks:", v);
 	}
+}
+
+/* Read from the container's own network namespace, so what DHCP gave the guest shows too. */
+static void print_addresses(const struct ct_status *st)
+{
+	g_auto(GStrv) addrs = NULL;
+
+	if (!st->init || net_addresses(st->init, st->init_start, &addrs) < 0)
+		return;
+	for (char **a = addrs; *a; a++)
+		printf("%-14s %s\n", a == addrs ? "Addresses:" : "", *a);
+	if (!addrs[0])
+		printf("%-14s -\n", "Addresses:");
 }
 
 static void print_info(const struct ct *ct, const struct ct_status *st, struct container_config *c)
@@ -75,6 +89,7 @@ static void print_info(const struct ct *ct, const struct ct_status *st, struct c
 		for (char **g = st->cgroups; g && *g; g++)
 			printf("%-14s %s\n", g == st->cgroups ? "Cgroups:" : "", *g);
 		print_usage(st);
+		print_addresses(st);
 	} else if (c && idmap_format(&c->uid_map, buf, sizeof(buf)) >= 0 && c->uid_map.n) {
 		printf("%-14s %s\n", "UID map:", g_strstrip(buf));
 		idmap_format(&c->gid_map, buf, sizeof(buf));

@@ -20,8 +20,19 @@ struct idmap {
 };
 
 enum net_mode {
-	NET_NONE,
-	NET_HOST,
+	NET_NONE,  /* a network namespace with loopback only */
+	NET_HOST,  /* the host's (root only) */
+	NET_VETH,  /* a bridge port from the setuid burrow-net, within root's quota */
+	NET_PASTA, /* pasta (or slirp4netns) as the caller, no privilege */
+	NET_AUTO,  /* veth, else pasta, else none: decided at each start (net.c) */
+};
+
+#define NET_FORWARD_MAX 32
+
+/* network-forward=: PROTO:HOSTPORT:PORT, host port to the guest's port. */
+struct net_forward {
+	bool udp;
+	uint16_t host_port, guest_port;
 };
 
 enum tristate {
@@ -49,6 +60,10 @@ struct container_config {
 	char **command;	    /* arguments after init; NULL-terminated, never NULL */
 	char **environment; /* KEY=VALUE; NULL-terminated, never NULL */
 	enum net_mode network;
+	char *net_bridge; /* network-bridge= */
+	char *net_hwaddr; /* NULL: burrow-net picks one */
+	struct net_forward forwards[NET_FORWARD_MAX];
+	size_t n_forwards;
 
 	struct idmap uid_map, gid_map;
 

@@ -209,16 +209,105 @@ static int p_environment(struct container_config *c, const char *v, char *why, s
 
 static int p_network(struct container_config *c, const char *v, char *why, size_t why_size)
 {
-	if (g_str_equal(v, "none"))
-		c->network = NET_NONE;
-	else if (g_str_equal(v, "host")) {
+	static const struct {
+		const char *name;
+		enum net_mode mode;
+	} modes[] = { { "none", NET_NONE },
+		      { "host", NET_HOST },
+		      { "veth", NET_VETH },
+		      { "pasta", NET_PASTA },
+		      { "auto", NET_AUTO } };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
+		if (!g_str_equal(v, modes[i].name))
+			continue;
 		/* An unprivileged user namespace can't own the host's netns; sysfs would not mount.
 		 */
-		if (geteuid() != 0)
-			return WHY("'host' is for root only; use 'none'");
-		c->network = NET_HOST;
-	} else
-		return WHY("'%s' is not 'none' or 'host'", v);
+		if (modes[i].mode == NET_HOST && geteuid() != 0)
+			return WHY(
+				"'host' is for root only; use 'auto', 'pasta', 'veth' or 'none'");
+		c->network = modes[i].mode;
+		return 0;
+	}
+	return WHY("'%s' is not 'auto', 'none', 'host', 'veth' or 'pasta'", v);
+}
+
+/* What the kernel's dev_valid_name() takes, narrowed to characters that need no quoting. */
+static int p_network_bridge(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	size_t len = strlen(v);
+
+	if (len == 0 || len > 15 || g_str_equal(v, ".") || g_str_equal(v, "..") ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
+		return WHY("'%s' is not an interface name: 1 to 15 letters, digits, '_', '.' or "
+			   "'-'",
+			   v);
+	g_free(c->net_bridge);
+	c->net_bridge = g_strdup(v);
+	return 0;
+}
+
+static int p_network_hwaddr(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	unsigned b[6];
+	char tail;
+
+	if (!*v) {
+		g_clear_pointer(&c->net_hwaddr, g_free);
+		return 0;
+	}
+	if (strlen(v) != 17 ||
+	    sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6 ||
+	    strspn(v, "0123456789abcdefABCDEF:") != 17)
+		return WHY("'%s' is not a MAC address such as 02:00:00:12:34:56", v);
+	if (b[0] & 1)
+		return WHY("'%s' is a multicast address; a guest's must be unicast", v);
+	if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
+		return WHY("'%s' is the null address", v);
+	g_free(c->net_hwaddr);
+	c->net_hwaddr = g_ascii_strdown(v, -1);
+	return 0;
+}
+
+static bool parse_port(const char *s, uint16_t *ret)
+{
+	uint64_t n;
+
+	if (safe_atou64(s, &n) < 0 || n == 0 || n > 65535 || !isdigit((unsigned char)s[0]))
+		return false;
+	*ret = (uint16_t)n;
+	return true;
+}
+
+static int p_network_forward(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	g_auto(GStrv) items = g_strsplit(v, ";", -1);
+	struct net_forward f[NET_FORWARD_MAX];
+	size_t n = 0;
+
+	for (char **i = items; *i; i++) {
+		g_auto(GStrv) p = NULL;
+
+		if (!**i)
+			continue;
+		if (n == NET_FORWARD_MAX)
+			return WHY("more than %d forwards", NET_FORWARD_MAX);
+		p = g_strsplit(*i, ":", -1);
+		if (g_strv_length(p) != 3 ||
+		    (!g_str_equal(p[0], "tcp") && !g_str_equal(p[0], "udp")))
+			return WHY("'%s' is not tcp:HOSTPORT:PORT or udp:HOSTPORT:PORT", *i);
+		f[n].udp = g_str_equal(p[0], "udp");
+		if (!parse_port(p[1], &f[n].host_port) || !parse_port(p[2], &f[n].guest_port))
+			return WHY("'%s': ports are numbers from 1 to 65535", *i);
+		for (size_t k = 0; k < n; k++)
+			if (f[k].udp == f[n].udp && f[k].host_port == f[n].host_port)
+				return WHY("'%s': host port %u is forwarded twice", *i,
+					   f[n].host_port);
+		n++;
+	}
+	memcpy(c->forwards, f, n * sizeof(f[0]));
+	c->n_forwards = n;
 	return 0;
 }
 
@@ -424,6 +513,9 @@ static const struct config_key keys[] = {
 	{ "container", "command", p_command },
 	{ "container", "environment", p_environment },
 	{ "container", "network", p_network },
+	{ "container", "network-bridge", p_network_bridge },
+	{ "container", "network-hwaddr", p_network_hwaddr },
+	{ "container", "network-forward", p_network_forward },
 	{ "idmap", "uid-map", p_uid_map },
 	{ "idmap", "gid-map", p_gid_map },
 	{ "limits", "memory", p_memory },

@@ -22,6 +22,8 @@ void config_init(struct container_config *c)
 		.gid_map = { .is_auto = true },
 	};
 	c->init = g_strdup("/sbin/init");
+	c->network = NET_AUTO;
+	c->net_bridge = g_strdup("burrowbr0");
 	c->burrowfs_path = g_strdup(BURROWFS_DEFAULT_MOUNT);
 	c->notify_sysinfo = true;
 	c->seccomp_agent = g_strdup(BURROW_SECCOMP_AGENT_DEFAULT);
@@ -38,6 +40,8 @@ void config_done(struct container_config *c)
 	g_free(c->seccomp);
 	g_free(c->burrowfs_path);
 	g_free(c->seccomp_agent);
+	g_free(c->net_bridge);
+	g_free(c->net_hwaddr);
 	*c = (struct container_config){ 0 };
 }
 

@@ -34,6 +34,7 @@ enum child_phase {
 	PH_ROOTFS,
 	PH_TREES,
 	PH_UNSHARE,
+	PH_NET,
 	PH_HOSTNAME,
 	PH_PRE,
 	PH_CONSOLE,
@@ -51,6 +52,7 @@ static const char *const phase_names[] = {
 	[PH_ROOTFS] = "make the rootfs a mount point",
 	[PH_TREES] = "clone a host directory for the container",
 	[PH_UNSHARE] = "create the network and cgroup namespaces",
+	[PH_NET] = "wait for the network",
 	[PH_HOSTNAME] = "set the host name",
 	[PH_PRE] = "set up the mounts",
 	[PH_CONSOLE] = "set up /dev/console",
@@ -81,9 +83,13 @@ static _Noreturn void fail(int sock, int phase, int step, int err)
 	_exit(127);
 }
 
+/* A report of phase REP_NET_READY: the netns exists, attach the network and say go. */
+#define REP_FD	      -1
+#define REP_NET_READY -2
+
 static int send_fd(int sock, int fd)
 {
-	struct report rep = { -1, 0, 0 };
+	struct report rep = { REP_FD, 0, 0 };
 
 	return send_with_fd(sock, &rep, sizeof(rep), fd);
 }
@@ -179,15 +185,31 @@ static int child_main(void *arg)
 	r = trees_open(&l->trees, &step);
 	if (r < 0)
 		fail(sock, PH_TREES, (int)step, r);
+	/*
+	 * Owned by the new userns, whose maps the parent wrote before "go":
+	 * see DESIGN.md. Made while we still have the caller's ids and are
+	 * dumpable: a tool the caller runs (pasta, burrow-net) may then open
+	 * our /proc/PID/ns entries with the kernel's ptrace check, and
+	 * burrow-net sees a process the caller owns. Becoming root of the
+	 * userns would make us the container's subordinate uid, undumpable.
+	 */
+	if (l->net.mode != NET_HOST && unshare(CLONE_NEWNET) < 0)
+		fail(sock, PH_UNSHARE, 0, errno);
+	if (net_needs_attach(&l->net)) {
+		struct report rep = { REP_NET_READY, 0, 0 };
+
+		if (send(sock, &rep, sizeof(rep), MSG_NOSIGNAL) != sizeof(rep))
+			fail(sock, PH_NET, 0, errno);
+		/* The parent closes the socket instead when it cannot attach the network. */
+		if (read(sock, &go, 1) != 1 || go != 2)
+			_exit(127);
+	}
 	r = ns_become_root();
 	if (r < 0)
 		fail(sock, PH_IDS, 0, r);
 	umask(022);
 	/* Reset by the credential change above, so armed only now. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Owned by the new userns only once its maps exist: see DESIGN.md. */
-	if (l->config->network == NET_NONE && unshare(CLONE_NEWNET) < 0)
-		fail(sock, PH_UNSHARE, 0, errno);
 	if (l->cg && l->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
 		fail(sock, PH_UNSHARE, 1, errno);
 	if (sethostname(l->hostname, strlen(l->hostname)) < 0)
@@ -272,7 +294,19 @@ static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 			return log_error_errno(r, "lost the container's init during setup: %m");
 		if (r == 0)
 			break;
-		if (rep.phase == -1 && fd >= 0) {
+		if (rep.phase == REP_NET_READY) {
+			char net_go = 2;
+
+			if (fd >= 0)
+				close(fd);
+			r = net_attach(&l->net, l->config, pid);
+			if (r < 0)
+				return r;
+			if (write(sock, &net_go, 1) != 1)
+				return log_error_errno(-errno, "cannot resume the container: %m");
+			continue;
+		}
+		if (rep.phase == REP_FD && fd >= 0) {
 			if (console >= 0)
 				close(console);
 			console = fd;
@@ -437,6 +471,8 @@ int launch_prepare(struct launch *l)
 	int r;
 
 	r = find_burrowfs(c, &l->burrowfs);
+	if (r >= 0)
+		r = net_resolve(c, &l->net);
 	if (r < 0)
 		return r;
 	if (l->host_dir)
@@ -467,6 +503,7 @@ int launch_prepare(struct launch *l)
 
 void launch_done(struct launch *l)
 {
+	net_attach_done(&l->net);
 	plan_done(&l->pre);
 	plan_done(&l->post);
 	seccomp_prog_free(&l->seccomp);

@@ -8,6 +8,7 @@
 #include "cgroups.h"
 #include "conf.h"
 #include "mounts.h"
+#include "net.h"
 #include "sc.h"
 
 /*
@@ -34,7 +35,8 @@ struct launch {
 	char *burrowfs;
 	bool cgroup_ns; /* unshare a cgroup namespace (not with cgroup=burrowfs) */
 	struct trees trees;
-	bool exec_failed; /* set by launch_spawn(): init itself could not be executed */
+	struct net_attach net; /* network= resolved; pasta runs as long as the launch */
+	bool exec_failed;      /* set by launch_spawn(): init itself could not be executed */
 };
 
 /* Resolves burrowfs, builds the mount plan, compiles seccomp: all before clone(). */

@@ -411,14 +411,18 @@ static void loop(struct monitor *m)
 	}
 }
 
+/*
+ * The state file last: once it is gone the container reads as stopped, and a
+ * new start must not find this monitor still removing its host/ files.
+ */
 static void remove_files(struct monitor *m)
 {
-	unlinkat(m->dir_fd, "state", 0);
 	unlinkat(m->dir_fd, "ctl", 0);
 	unlinkat(m->dir_fd, "host/notify", 0);
 	unlinkat(m->dir_fd, "host/os-release", 0);
 	unlinkat(m->dir_fd, "host/container-manager", 0);
 	unlinkat(m->dir_fd, "host", AT_REMOVEDIR);
+	unlinkat(m->dir_fd, "state", 0);
 }
 
 static int setup(struct monitor *m)

@@ -514,7 +514,8 @@ void mounts_plan(const struct mount_inputs *in, struct mount_plan *pre, struct m
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 	plan_mount(pre, "proc", "proc", "proc", fl, NULL);
-	if (c->network == NET_NONE)
+	/* Every mode but host unshares a netns that the container's userns owns. */
+	if (c->network != NET_HOST)
 		plan_mount(pre, "sysfs", "sys", "sysfs", MS_RDONLY | fl, NULL);
 	else
 		/* sysfs only mounts in a userns that owns the netns: take the host's, read-only. */

@@ -25,3 +25,10 @@ int rootfs_remove(const char *dir, const char *rootfs, const struct container_co
  * Written as the container's root, resolved inside the rootfs.
  */
 int rootfs_set_hostname(const char *rootfs, const char *hostname, const struct container_config *c);
+
+/*
+ * A guest with no network config of its own (rootfs-net.c says what counts)
+ * and systemd-networkd gets an eth0 by DHCP, networkd enabled. Written as the
+ * container's root, resolved inside the rootfs.
+ */
+int rootfs_set_network(const char *rootfs, const struct container_config *c);

@@ -69,6 +69,8 @@ PACKAGES=(
 	libsodium-dev libcurl4-openssl-dev libarchive-dev minisign
 	# burrow-net (libmnl) and its tests: a bridge, dnsmasq, nftables, udhcpc (busybox-static)
 	libmnl-dev iproute2 dnsmasq-base nftables
+	# network=pasta and its fallback (every launcher test gets network=auto)
+	passt slirp4netns
 )
 
 PASSED=0
