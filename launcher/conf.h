@@ -64,6 +64,7 @@ struct container_config {
 	char *net_hwaddr; /* NULL: burrow-net picks one */
 	struct net_forward forwards[NET_FORWARD_MAX];
 	size_t n_forwards;
+	bool net_host_loopback; /* network-host-loopback=: pasta/slirp4netns reach the host's lo */
 
 	struct idmap uid_map, gid_map;
 

@@ -474,6 +474,23 @@ static int p_seccomp_agent(struct container_config *c, const char *v, char *why,
 	return 0;
 }
 
+/*
+ * pasta maps the gateway's address, and slirp4netns 10.0.2.2, to the host's
+ * loopback: a guest would reach every service that listens there believing
+ * only local users can. Off unless asked for.
+ */
+static int p_network_host_loopback(struct container_config *c, const char *v, char *why,
+				   size_t why_size)
+{
+	if (g_str_equal(v, "yes") || g_str_equal(v, "true"))
+		c->net_host_loopback = true;
+	else if (g_str_equal(v, "no") || g_str_equal(v, "false") || !*v)
+		c->net_host_loopback = false;
+	else
+		return WHY("'%s' is not 'yes' or 'no'", v);
+	return 0;
+}
+
 static int p_burrowfs(struct container_config *c, const char *v, char *why, size_t why_size)
 {
 	if (g_str_equal(v, "auto"))
@@ -516,6 +533,7 @@ static const struct config_key keys[] = {
 	{ "container", "network-bridge", p_network_bridge },
 	{ "container", "network-hwaddr", p_network_hwaddr },
 	{ "container", "network-forward", p_network_forward },
+	{ "container", "network-host-loopback", p_network_host_loopback },
 	{ "idmap", "uid-map", p_uid_map },
 	{ "idmap", "gid-map", p_gid_map },
 	{ "limits", "memory", p_memory },

@@ -30,7 +30,9 @@ static void add(GPtrArray *a, const char *s)
  * writes its pid to -P once the namespace is configured: the pipe is the
  * readiness signal. -t/-u/-T/-U none: pasta's default "auto" would publish
  * every port the guest listens on, and let the guest reach every port bound
- * on the host's loopback; only network-forward is forwarded.
+ * on the host's loopback; only network-forward is forwarded. --no-map-gw
+ * unless network-host-loopback=yes: the gateway's address would lead to the
+ * host's loopback.
  */
 static char **pasta_argv(const struct net_attach *n, const struct container_config *c, pid_t pid)
 {
@@ -64,6 +66,8 @@ static char **pasta_argv(const struct net_attach *n, const struct container_conf
 	add(a, tcp->len ? tcp->str : "none");
 	add(a, "-u");
 	add(a, udp->len ? udp->str : "none");
+	if (!c->net_host_loopback)
+		add(a, "--no-map-gw");
 	add(a, "-T");
 	add(a, "none");
 	add(a, "-U");
@@ -79,12 +83,14 @@ static char **pasta_argv(const struct net_attach *n, const struct container_conf
  * slirp4netns joins the container's user namespace, then its network
  * namespace, as the caller; --ready-fd writes "1" once eth0 is configured.
  */
-static char **slirp_argv(const struct net_attach *n, pid_t pid)
+static char **slirp_argv(const struct net_attach *n, const struct container_config *c, pid_t pid)
 {
 	GPtrArray *a = g_ptr_array_new();
 
 	add(a, n->tool);
 	add(a, "--configure");
+	if (!c->net_host_loopback)
+		add(a, "--disable-host-loopback");
 	add(a, "--mtu=65520");
 	g_ptr_array_add(a, g_strdup_printf("--ready-fd=%d", READY_FD));
 	g_ptr_array_add(a, g_strdup_printf("--userns-path=/proc/%d/ns/user", (int)pid));
@@ -158,7 +164,7 @@ static int wait_ready(int rd, const char *tool)
 
 int net_pasta_start(struct net_attach *n, const struct container_config *c, pid_t pid)
 {
-	g_auto(GStrv) argv = n->slirp ? slirp_argv(n, pid) : pasta_argv(n, c, pid);
+	g_auto(GStrv) argv = n->slirp ? slirp_argv(n, c, pid) : pasta_argv(n, c, pid);
 	_cleanup_close_ int rd = -1, log = memfd_create("burrow-net-log", MFD_CLOEXEC);
 	pid_t self = getpid(), child;
 	int p[2], r;

@@ -33,7 +33,7 @@ echo "$TOKEN" >"$T_TMP/www/token"
 chmod -R a+rX "$T_TMP"
 net_http "$T_TMP/www" 127.0.0.1 8000
 
-check_cmd "create" as "$U" "$B create $CT --from-tar $ROOTFS_TAR -c network=pasta -c network-forward=tcp:18080:8080"
+check_cmd "create" as "$U" "$B create $CT --from-tar $ROOTFS_TAR -c network=pasta -c network-forward=tcp:18080:8080 -c network-host-loopback=yes"
 net_file=$H/$CT/rootfs/etc/systemd/network/80-burrow-eth0.network
 check_eq "create wrote a networkd eth0 with DHCP" "$(grep -E '^(Name|DHCP)=' "$net_file" | tr '\n' ' ')" "Name=eth0 DHCP=yes "
 check_eq "and enabled networkd" "$(readlink "$H/$CT/rootfs/etc/systemd/system/multi-user.target.wants/systemd-networkd.service")" \
@@ -90,7 +90,8 @@ check_eq "ls --json shows it" "$(as "$U" "$B ls --json" | "$PYTHON" -c 'import j
 	"eth0 192.0.2.1/24"
 check_eq "ls --fancy shows it" "$(as "$U" "$B ls --fancy" | grep -c "│ $CT .*│ 192\.0\.2\.1/24 *│")" 1
 
-# pasta maps the gateway's address to the namespace's loopback.
+# With network-host-loopback=yes pasta maps the gateway's address to the
+# namespace's loopback.
 check_eq "the guest fetches from the namespace's loopback" \
 	"$(as_argv "$U" timeout 30 "$B" attach "$CT" -- bash -c "$NET_FETCH" 192.0.2.254 8000 token)" "$TOKEN"
 
@@ -139,14 +140,20 @@ check_cmd "destroy" as "$U" "$B destroy --force $CT"
 
 # root's run: pasta joins a userns root owns (burrow passes --runas 0:0).
 check_eq "root's run fetches through pasta" \
-	"$("$B" run --rootfs "$ROOTFS" -c network=pasta -- bash -c "$NET_FETCH" 192.0.2.254 8000 token)" "$TOKEN"
+	"$("$B" run --rootfs "$ROOTFS" -c network=pasta -c network-host-loopback=yes -- bash -c "$NET_FETCH" 192.0.2.254 8000 token)" "$TOKEN"
+# By default the host's loopback is out of the guest's reach: the gateway's
+# address is the uplink's neighbour, where nothing listens.
+check_eq "without network-host-loopback the host's loopback is out of reach" \
+	"$("$B" run --rootfs "$ROOTFS" -c network=pasta -- timeout 10 bash -c "$NET_FETCH" 192.0.2.254 8000 token 2>/dev/null)" ""
 check_eq "no pasta after run" "$(pgrep "$PASTA_RE" | wc -l)" 0
 
 # Without pasta in PATH, slirp4netns serves, with the host's loopback at 10.0.2.2.
 mkdir -p "$T_TMP/slirp" "$T_TMP/none"
 ln -s "$(command -v slirp4netns)" "$T_TMP/slirp/"
 check_eq "slirp4netns when pasta is missing" \
-	"$(PATH=$T_TMP/slirp "$B" run --rootfs "$ROOTFS" -c network=pasta -- /bin/bash -c "$NET_FETCH" 10.0.2.2 8000 token)" "$TOKEN"
+	"$(PATH=$T_TMP/slirp "$B" run --rootfs "$ROOTFS" -c network=pasta -c network-host-loopback=yes -- /bin/bash -c "$NET_FETCH" 10.0.2.2 8000 token)" "$TOKEN"
+check_eq "and without network-host-loopback not" \
+	"$(PATH=$T_TMP/slirp "$B" run --rootfs "$ROOTFS" -c network=pasta -- timeout 10 /bin/bash -c "$NET_FETCH" 10.0.2.2 8000 token 2>/dev/null)" ""
 check_eq "no slirp4netns after run" "$(pgrep -x slirp4netns | wc -l)" 0
 out=$(PATH=$T_TMP/slirp "$B" run --rootfs "$ROOTFS" -c network=pasta -c network-forward=tcp:18081:80 -- /bin/true 2>&1)
 check_eq "forwards need pasta" "$out" "burrow: network-forward: pasta (package passt) is not installed, and burrow forwards ports only through pasta"
