@@ -43,13 +43,22 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-/* Root's keepers live in /run/burrowfs (0700: the socket hands out /dev/fuse). */
+/*
+ * Root's keepers live in /run/burrowfs, mode 0755: the seccomp agent's socket
+ * (0666) is there too, for every user's containers. A keeper's socket hands
+ * out /dev/fuse, so the keeper itself answers only root and its own uid
+ * (peer_trusted), and start.lock is 0600. An older burrowfs made the folder
+ * 0700, which shut users out of the agent: it is opened up again.
+ */
 static int runtime_dir(char *buf, size_t size)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	bool root = geteuid() == 0;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
 	int n;
 
-	if (geteuid() == 0)
+	if (root)
 		n = snprintf(buf, size, "/run/burrowfs");
 	else if (xdg && *xdg == '/')
 		n = snprintf(buf, size, "%s/burrowfs", xdg);
@@ -57,7 +66,16 @@ static int runtime_dir(char *buf, size_t size)
 		return -ENOENT;
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+	if (mkdir(buf, root ? 0755 : 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (!root)
+		return 0;
+	fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0)
+		return -EPERM;
+	if ((st.st_mode & 07777) != 0755 && fchmod(fd, 0755) < 0)
 		return -errno;
 	return 0;
 }

@@ -64,3 +64,35 @@ for ((i = 1; i <= N; i++)); do
 		"$(sort -u "$T_TMP/c$i.out" | tr '\n' ' ')" "$(((64 + 8 * i) * 1024)) "
 done
 check_cmd "burrowfs still answers the host" timeout 10 grep -q "^MemTotal:" "$MNT/proc/meminfo"
+
+# ---- every user reaches the seccomp agent in /run/burrowfs ---------------------
+# Root's keepers share /run/burrowfs with the agent's socket; an older
+# burrowfs made the folder 0700, and no user's container could reach the
+# agent (sysinfo(2) showed the host). The keeper still answers only root.
+bfs_stop "$BFS_PID" "$BFS_MNT" "$BFS_LOG"
+sock=/run/burrowfs/test-daemon-$$.sock
+defer "rm -f $sock"
+if [ -d /run/burrowfs ] && [ "$(stat -c %u /run/burrowfs)" = 0 ]; then
+	chmod 0700 /run/burrowfs # as an older burrowfs left it
+fi
+bfs_start --seccomp-socket "$sock"
+for ((i = 0; i < 50; i++)); do
+	[ -S "$sock" ] && break
+	sleep 0.1
+done
+check_eq "/run/burrowfs is open to every user" "$(stat -c %a /run/burrowfs)" 755
+connect_as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, getattr(socket, sys.argv[2]))
+try:
+    s.connect(sys.argv[1])
+    print("connected")
+except OSError as e:
+    print(e.strerror)' "$1" "$2"
+}
+check_eq "nobody connects to the agent's socket" "$(connect_as_nobody "$sock" SOCK_STREAM)" connected
+keeper_sock=$(find /run/burrowfs -maxdepth 1 -name '*.sock' ! -name 'test-*' -newer "$BFS_LOG" | head -n1)
+if [ -n "$keeper_sock" ]; then
+	check_eq "but not to a keeper's" "$(connect_as_nobody "$keeper_sock" SOCK_SEQPACKET)" "Permission denied"
+fi
