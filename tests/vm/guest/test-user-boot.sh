@@ -70,6 +70,8 @@ if [ "$rc" -ne 0 ]; then
 	done
 fi
 note "start --wait: $(($(date +%s) - t0)) s"
+# The agent's socket is in /run/burrowfs, which the keeper once made 0700.
+check_eq "the user's start reached burrowfs's seccomp agent" "$(grep -c 'seccomp agent' <<<"$out")" 0
 
 check_eq "systemctl is-system-running --wait" "$(ina systemctl is-system-running --wait)" running
 failed=$(ina systemctl list-units --failed --no-legend --plain)
