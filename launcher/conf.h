@@ -29,7 +29,11 @@ enum net_mode {
 
 #define NET_FORWARD_MAX 32
 
-/* network-forward=: PROTO:HOSTPORT:PORT, host port to the guest's port. */
+/*
+ * network-forward=: PROTO:HOSTPORT:PORT, a host port to the guest's port.
+ * network-to-host=: PROTO:PORT:HOSTPORT, the guest's loopback port to the
+ * host's loopback port.
+ */
 struct net_forward {
 	bool udp;
 	uint16_t host_port, guest_port;
@@ -64,6 +68,8 @@ struct container_config {
 	char *net_hwaddr; /* NULL: burrow-net picks one */
 	struct net_forward forwards[NET_FORWARD_MAX];
 	size_t n_forwards;
+	struct net_forward to_host[NET_FORWARD_MAX];
+	size_t n_to_host;
 	bool net_host_loopback; /* network-host-loopback=: pasta/slirp4netns reach the host's lo */
 
 	struct idmap uid_map, gid_map;

@@ -280,14 +280,23 @@ static bool parse_port(const char *s, uint16_t *ret)
 	return true;
 }
 
-static int p_network_forward(struct container_config *c, const char *v, char *why, size_t why_size)
+/*
+ * A ';'-list of PROTO:A:B port pairs. to_host: A is the guest's port, B the
+ * host's (network-to-host); otherwise A is the host's, B the guest's
+ * (network-forward). Either way the listening side's port may occur once.
+ */
+static int parse_forwards(const char *v, bool to_host, struct net_forward *ret, size_t *ret_n,
+			  char *why, size_t why_size)
 {
+	const char *form = to_host ? "PORT:HOSTPORT" : "HOSTPORT:PORT";
 	g_auto(GStrv) items = g_strsplit(v, ";", -1);
 	struct net_forward f[NET_FORWARD_MAX];
 	size_t n = 0;
 
 	for (char **i = items; *i; i++) {
 		g_auto(GStrv) p = NULL;
+		uint16_t *listen = to_host ? &f[n].guest_port : &f[n].host_port;
+		uint16_t *target = to_host ? &f[n].host_port : &f[n].guest_port;
 
 		if (!**i)
 			continue;
@@ -296,19 +305,31 @@ static int p_network_forward(struct container_config *c, const char *v, char *wh
 		p = g_strsplit(*i, ":", -1);
 		if (g_strv_length(p) != 3 ||
 		    (!g_str_equal(p[0], "tcp") && !g_str_equal(p[0], "udp")))
-			return WHY("'%s' is not tcp:HOSTPORT:PORT or udp:HOSTPORT:PORT", *i);
+			return WHY("'%s' is not tcp:%s or udp:%s", *i, form, form);
 		f[n].udp = g_str_equal(p[0], "udp");
-		if (!parse_port(p[1], &f[n].host_port) || !parse_port(p[2], &f[n].guest_port))
+		if (!parse_port(p[1], listen) || !parse_port(p[2], target))
 			return WHY("'%s': ports are numbers from 1 to 65535", *i);
 		for (size_t k = 0; k < n; k++)
-			if (f[k].udp == f[n].udp && f[k].host_port == f[n].host_port)
-				return WHY("'%s': host port %u is forwarded twice", *i,
-					   f[n].host_port);
+			if (f[k].udp == f[n].udp &&
+			    (to_host ? f[k].guest_port == *listen : f[k].host_port == *listen))
+				return WHY("'%s': %s port %u is forwarded twice", *i,
+					   to_host ? "guest" : "host", *listen);
 		n++;
 	}
-	memcpy(c->forwards, f, n * sizeof(f[0]));
-	c->n_forwards = n;
+	memcpy(ret, f, n * sizeof(f[0]));
+	*ret_n = n;
 	return 0;
+}
+
+static int p_network_forward(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	return parse_forwards(v, false, c->forwards, &c->n_forwards, why, why_size);
+}
+
+/* pasta's splice (-T/-U): no tap and no TCP stack between guest and host. */
+static int p_network_to_host(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	return parse_forwards(v, true, c->to_host, &c->n_to_host, why, why_size);
 }
 
 static int parse_idmap(const char *v, struct idmap *m, char *why, size_t why_size)
@@ -533,6 +554,7 @@ static const struct config_key keys[] = {
 	{ "container", "network-bridge", p_network_bridge },
 	{ "container", "network-hwaddr", p_network_hwaddr },
 	{ "container", "network-forward", p_network_forward },
+	{ "container", "network-to-host", p_network_to_host },
 	{ "container", "network-host-loopback", p_network_host_loopback },
 	{ "idmap", "uid-map", p_uid_map },
 	{ "idmap", "gid-map", p_gid_map },

@@ -26,18 +26,37 @@ static void add(GPtrArray *a, const char *s)
 }
 
 /*
+ * One of pasta's -t/-u/-T/-U specs: the forwards of one protocol, as
+ * LISTEN:TARGET ports, or "none". network-forward listens on the host,
+ * network-to-host in the guest.
+ */
+static char *port_spec(const struct net_forward *f, size_t n, bool udp, bool to_host)
+{
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; i < n; i++)
+		if (f[i].udp == udp)
+			g_string_append_printf(s, "%s%u:%u", s->len ? "," : "",
+					       to_host ? f[i].guest_port : f[i].host_port,
+					       to_host ? f[i].host_port : f[i].guest_port);
+	if (!s->len)
+		g_string_append(s, "none");
+	return g_string_free(s, FALSE);
+}
+
+/*
  * pasta -f stays our child with its pid (no detached pid namespace), and
  * writes its pid to -P once the namespace is configured: the pipe is the
- * readiness signal. -t/-u/-T/-U none: pasta's default "auto" would publish
- * every port the guest listens on, and let the guest reach every port bound
- * on the host's loopback; only network-forward is forwarded. --no-map-gw
- * unless network-host-loopback=yes: the gateway's address would lead to the
- * host's loopback.
+ * readiness signal. Only network-forward (-t/-u) and network-to-host
+ * (-T/-U, pasta's splice between the two loopbacks) are forwarded: pasta's
+ * default "auto" would publish every port the guest listens on, and let the
+ * guest reach every port bound on the host's loopback. --no-map-gw unless
+ * network-host-loopback=yes: the gateway's address would lead to the host's
+ * loopback.
  */
 static char **pasta_argv(const struct net_attach *n, const struct container_config *c, pid_t pid)
 {
 	GPtrArray *a = g_ptr_array_new();
-	GString *tcp = g_string_new(NULL), *udp = g_string_new(NULL);
 
 	add(a, n->tool);
 	/*
@@ -56,26 +75,18 @@ static char **pasta_argv(const struct net_attach *n, const struct container_conf
 	add(a, "eth0");
 	add(a, "-P");
 	g_ptr_array_add(a, g_strdup_printf("/proc/self/fd/%d", READY_FD));
-	for (size_t i = 0; i < c->n_forwards; i++) {
-		GString *s = c->forwards[i].udp ? udp : tcp;
-
-		g_string_append_printf(s, "%s%u:%u", s->len ? "," : "", c->forwards[i].host_port,
-				       c->forwards[i].guest_port);
-	}
-	add(a, "-t");
-	add(a, tcp->len ? tcp->str : "none");
-	add(a, "-u");
-	add(a, udp->len ? udp->str : "none");
 	if (!c->net_host_loopback)
 		add(a, "--no-map-gw");
+	add(a, "-t");
+	g_ptr_array_add(a, port_spec(c->forwards, c->n_forwards, false, false));
+	add(a, "-u");
+	g_ptr_array_add(a, port_spec(c->forwards, c->n_forwards, true, false));
 	add(a, "-T");
-	add(a, "none");
+	g_ptr_array_add(a, port_spec(c->to_host, c->n_to_host, false, true));
 	add(a, "-U");
-	add(a, "none");
+	g_ptr_array_add(a, port_spec(c->to_host, c->n_to_host, true, true));
 	g_ptr_array_add(a, g_strdup_printf("%d", (int)pid));
 	g_ptr_array_add(a, NULL);
-	g_string_free(tcp, TRUE);
-	g_string_free(udp, TRUE);
 	return (char **)g_ptr_array_free(a, FALSE);
 }
 

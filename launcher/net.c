@@ -106,9 +106,9 @@ static int resolve_auto(const struct container_config *c, struct net_attach *n)
 	/* Hosts without udev may leave it 0600: then pasta would only fail. */
 	if (n->tool && access("/dev/net/tun", R_OK | W_OK) == 0) {
 		log_debug("network=auto: %s: using %s", why, n->tool);
-		if (n->slirp && c->n_forwards)
+		if (n->slirp && (c->n_forwards || c->n_to_host))
 			log_info("network=auto: pasta is not installed, and slirp4netns forwards "
-				 "no port: network-forward is ignored");
+				 "no port: network-forward and network-to-host are ignored");
 		n->mode = NET_PASTA;
 		return 0;
 	}
@@ -149,10 +149,11 @@ int net_resolve(const struct container_config *c, struct net_attach *ret)
 		break;
 	}
 	ret->mode = c->network;
-	if (ret->mode == NET_PASTA && ret->slirp && c->n_forwards)
+	if (ret->mode == NET_PASTA && ret->slirp && (c->n_forwards || c->n_to_host))
 		return log_error_errno(-EOPNOTSUPP,
-				       "network-forward: pasta (package passt) is not installed, "
-				       "and burrow forwards ports only through pasta");
+				       "%s: pasta (package passt) is not installed, "
+				       "and burrow forwards ports only through pasta",
+				       c->n_forwards ? "network-forward" : "network-to-host");
 	return 0;
 }
 

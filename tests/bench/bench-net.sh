@@ -10,8 +10,10 @@
 #   lxc-veth    lxc-user-nic's port on the same bridge: the anchor (the same
 #               helper an unprivileged LXC container's NIC comes from)
 #   pasta       pasta -4 --config-net, the host reached at the gateway address
+#               (burrow's network-host-loopback=yes)
 #   pasta-splice the same, to the container's own 127.0.0.1 with -T: pasta
-#               splices those ports to the host's loopback (its fast path)
+#               splices those ports to the host's loopback (its fast path;
+#               burrow's network-to-host=tcp:PORT:PORT)
 #   slirp4netns slirp4netns --configure, the host's loopback at 10.0.2.2
 #   loopback    the host namespace's own 127.0.0.1: the ceiling
 # it measures iperf3 throughput container -> host (BENCH_SECS, default 4 s,

@@ -63,6 +63,10 @@ check_fails "unknown protocol" "\[container\] network-forward: 'sctp:80:80' is n
 	"$B create b1 --from-tar $ROOTFS_TAR -c network-forward=sctp:80:80"
 check_fails "a host port twice" "\[container\] network-forward: 'tcp:8080:81': host port 8080 is forwarded twice" "$U" \
 	"$B create b1 --from-tar $ROOTFS_TAR -c 'network-forward=tcp:8080:80;tcp:8080:81'"
+check_fails "network-to-host: a guest port twice" "\[container\] network-to-host: 'tcp:8080:81': guest port 8080 is forwarded twice" "$U" \
+	"$B create b1 --from-tar $ROOTFS_TAR -c 'network-to-host=tcp:8080:80;tcp:8080:81'"
+check_fails "network-to-host: its form" "\[container\] network-to-host: 'tcp:80' is not tcp:PORT:HOSTPORT or udp:PORT:HOSTPORT" "$U" \
+	"$B create b1 --from-tar $ROOTFS_TAR -c network-to-host=tcp:80"
 check_fails "host loopback not a boolean" "\[container\] network-host-loopback: 'maybe' is not 'yes' or 'no'" "$U" \
 	"$B create b1 --from-tar $ROOTFS_TAR -c network-host-loopback=maybe"
 check_eq "bad values leave nothing" "$(ls "$H" 2>/dev/null)" ""

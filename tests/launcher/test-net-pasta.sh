@@ -33,7 +33,7 @@ echo "$TOKEN" >"$T_TMP/www/token"
 chmod -R a+rX "$T_TMP"
 net_http "$T_TMP/www" 127.0.0.1 8000
 
-check_cmd "create" as "$U" "$B create $CT --from-tar $ROOTFS_TAR -c network=pasta -c network-forward=tcp:18080:8080 -c network-host-loopback=yes"
+check_cmd "create" as "$U" "$B create $CT --from-tar $ROOTFS_TAR -c network=pasta -c network-forward=tcp:18080:8080 -c network-host-loopback=yes -c network-to-host=tcp:8001:8000"
 net_file=$H/$CT/rootfs/etc/systemd/network/80-burrow-eth0.network
 check_eq "create wrote a networkd eth0 with DHCP" "$(grep -E '^(Name|DHCP)=' "$net_file" | tr '\n' ' ')" "Name=eth0 DHCP=yes "
 check_eq "and enabled networkd" "$(readlink "$H/$CT/rootfs/etc/systemd/system/multi-user.target.wants/systemd-networkd.service")" \
@@ -95,6 +95,9 @@ check_eq "ls --fancy shows it" "$(as "$U" "$B ls --fancy" | grep -c "â”‚ $CT .*â
 check_eq "the guest fetches from the namespace's loopback" \
 	"$(as_argv "$U" timeout 30 "$B" attach "$CT" -- bash -c "$NET_FETCH" 192.0.2.254 8000 token)" "$TOKEN"
 
+check_eq "network-to-host: the guest's 127.0.0.1:8001 is the host's 127.0.0.1:8000" \
+	"$(as_argv "$U" timeout 30 "$B" attach "$CT" -- bash -c "$NET_FETCH" 127.0.0.1 8001 token)" "$TOKEN"
+
 GTOKEN=guest-$RANDOM$RANDOM
 as_argv "$U" timeout 60 "$B" attach "$CT" -- perl -MIO::Socket::INET -e "$NET_SERVE" 8080 "$GTOKEN" >/dev/null 2>&1 &
 server=$!
@@ -143,8 +146,10 @@ check_eq "root's run fetches through pasta" \
 	"$("$B" run --rootfs "$ROOTFS" -c network=pasta -c network-host-loopback=yes -- bash -c "$NET_FETCH" 192.0.2.254 8000 token)" "$TOKEN"
 # By default the host's loopback is out of the guest's reach: the gateway's
 # address is the uplink's neighbour, where nothing listens.
-check_eq "without network-host-loopback the host's loopback is out of reach" \
-	"$("$B" run --rootfs "$ROOTFS" -c network=pasta -- timeout 10 bash -c "$NET_FETCH" 192.0.2.254 8000 token 2>/dev/null)" ""
+check_eq "root's run: network-to-host splices its port" \
+	"$("$B" run --rootfs "$ROOTFS" -c network=pasta -c network-to-host=tcp:8002:8000 -- timeout 10 bash -c "$NET_FETCH" 127.0.0.1 8002 token 2>/dev/null)" "$TOKEN"
+check_eq "without network-host-loopback the host's loopback is out of reach (network-to-host opens its port only)" \
+	"$("$B" run --rootfs "$ROOTFS" -c network=pasta -c network-to-host=tcp:8002:8000 -- timeout 10 bash -c "$NET_FETCH" 192.0.2.254 8000 token 2>/dev/null)" ""
 check_eq "no pasta after run" "$(pgrep "$PASTA_RE" | wc -l)" 0
 
 # Without pasta in PATH, slirp4netns serves, with the host's loopback at 10.0.2.2.
