@@ -82,36 +82,51 @@ static int make_pair(struct mnl_socket *nl, struct net_records *recs, const stru
 	return 0;
 }
 
+/*
+ * Opens rtnetlink, the bridge and the records (under their lock), and
+ * counts the caller's ports on the bridge against rule: 0, or 1 with the
+ * reason printed. Root's rule has no limit.
+ */
+static int open_within_quota(const struct net_caller *caller, const struct net_args *a,
+			     const struct usernet_rule *rule, struct mnl_socket **nl,
+			     struct net_records *recs, struct rtnl_link *br, unsigned *used)
+{
+	int r;
+
+	r = rtnl_open(nl);
+	if (r < 0)
+		return net_fail("cannot open rtnetlink: %s", strerror(-r));
+	if (open_bridge(*nl, a->bridge, br) != 0)
+		return 1;
+	r = records_open(*nl, recs);
+	if (r < 0)
+		return net_fail("cannot open the records: %s", strerror(-r));
+	*used = records_count(recs, caller->uid, a->bridge);
+	if (*used >= rule->count)
+		return net_fail("quota used up: %u of %u interfaces on %s (%s line %u)", *used,
+				rule->count, a->bridge, BURROW_USERNET, rule->line);
+	return 0;
+}
+
 int cmd_add(const struct net_caller *caller, const struct net_args *a)
 {
 	_cleanup_rtnl_ struct mnl_socket *nl = NULL;
 	_cleanup_records_ struct net_records recs = { .dirfd = -1, .lockfd = -1 };
 	_cleanup_close_ int nsfd = -1;
 	struct net_record rec = { .uid = caller->uid };
-	struct usernet_rule rule = { 0 };
+	struct usernet_rule rule = { .count = NET_COUNT_MAX };
 	struct net_target t;
 	struct rtnl_link br;
 	uint8_t mac[6];
 	unsigned used;
-	int r;
 
 	if (caller->uid != 0 && quota_rule(caller, a->bridge, &rule) != 0)
 		return 1;
 	if (target_open(caller, a->pid, &t) < 0)
 		return net_fail(NOT_YOURS, (int)a->pid);
 	nsfd = t.fd;
-	r = rtnl_open(&nl);
-	if (r < 0)
-		return net_fail("cannot open rtnetlink: %s", strerror(-r));
-	if (open_bridge(nl, a->bridge, &br) != 0)
+	if (open_within_quota(caller, a, &rule, &nl, &recs, &br, &used) != 0)
 		return 1;
-	r = records_open(nl, &recs);
-	if (r < 0)
-		return net_fail("cannot open the records: %s", strerror(-r));
-	used = records_count(&recs, caller->uid, a->bridge);
-	if (caller->uid != 0 && used >= rule.count)
-		return net_fail("quota used up: %u of %u interfaces on %s (%s line %u)", used,
-				rule.count, a->bridge, BURROW_USERNET, rule.line);
 	if (pick_name(nl, &recs, caller->uid, rec.host) < 0)
 		return net_fail("no free interface name for uid %u", (unsigned)caller->uid);
 	snprintf(rec.bridge, sizeof(rec.bridge), "%s", a->bridge);
@@ -209,22 +224,11 @@ int cmd_quota(const struct net_caller *caller, const struct net_args *a)
 	struct usernet_rule rule = { .count = NET_COUNT_MAX };
 	struct rtnl_link br;
 	unsigned used;
-	int r;
 
 	if (caller->uid != 0 && quota_rule(caller, a->bridge, &rule) != 0)
 		return 1;
-	r = rtnl_open(&nl);
-	if (r < 0)
-		return net_fail("cannot open rtnetlink: %s", strerror(-r));
-	if (open_bridge(nl, a->bridge, &br) != 0)
+	if (open_within_quota(caller, a, &rule, &nl, &recs, &br, &used) != 0)
 		return 1;
-	r = records_open(nl, &recs);
-	if (r < 0)
-		return net_fail("cannot open the records: %s", strerror(-r));
-	used = records_count(&recs, caller->uid, a->bridge);
-	if (used >= rule.count)
-		return net_fail("quota used up: %u of %u interfaces on %s (%s line %u)", used,
-				rule.count, a->bridge, BURROW_USERNET, rule.line);
 	printf("%s %u/%u\n", a->bridge, used, rule.count);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
