@@ -84,18 +84,6 @@ static char **merged_settings(const struct create_args *a, const struct image_do
 	return v;
 }
 
-/* The command line's keys, checked before a download rather than after it. */
-static int settings_check(char **settings)
-{
-	struct container_config c;
-	int r;
-
-	config_init(&c);
-	r = config_apply_args(&c, settings);
-	config_done(&c);
-	return r;
-}
-
 static int create(const struct create_args *a, const struct ct *ct)
 {
 	struct image_download img = { .files = { -1, -1, false } };
@@ -109,7 +97,7 @@ static int create(const struct create_args *a, const struct ct *ct)
 		return r;
 	r = check_source(a);
 	if (r >= 0 && a->download)
-		r = settings_check(a->settings);
+		r = config_check_args(a->settings);
 	if (r >= 0 && access(ct->dir, F_OK) == 0)
 		r = log_error_errno(-EEXIST, "a container named '%s' already exists (%s)", ct->name,
 				    ct->dir);

@@ -112,6 +112,8 @@ int config_load(const char *container_config, struct container_config *ret);
 /* One "KEY=VALUE" or "GROUP.KEY=VALUE" from -c, checked like a file's. */
 int config_apply_arg(struct container_config *c, const char *arg);
 int config_apply_args(struct container_config *c, char **args);
+/* Checks -c settings on their own, before anything is fetched or made. */
+int config_check_args(char **args);
 
 /* Adds the -c settings to a container's config file, creating it. */
 int config_save_args(const char *path, char **args);

@@ -13,6 +13,7 @@
 #include "caps.h"
 #include "conf.h"
 #include "fileio.h"
+#include "launcher.h"
 #include "parse.h"
 #include "sc.h"
 
@@ -381,17 +382,6 @@ static void binds_clear(struct container_config *c)
 	c->n_binds = 0;
 }
 
-/* A ".." component of a bind destination would name a place outside what it seems to. */
-static bool has_dotdot(const char *path)
-{
-	g_auto(GStrv) parts = g_strsplit(path, "/", -1);
-
-	for (char **p = parts; *p; p++)
-		if (g_str_equal(*p, ".."))
-			return true;
-	return false;
-}
-
 static void binds_free(struct bind_mount *b, size_t n)
 {
 	for (size_t j = 0; j < n; j++) {
@@ -419,7 +409,7 @@ static int p_bind(struct container_config *c, const char *v, char *why, size_t w
 			binds_free(b, k);
 			return WHY("'%s' is not SOURCE:DEST[:ro|rw] with absolute paths", *i);
 		}
-		if (has_dotdot(f[1]) || !f[1][strspn(f[1], "/")]) {
+		if (path_has_dotdot(f[1]) || !f[1][strspn(f[1], "/")]) {
 			binds_free(b, k);
 			return WHY("'%s': the destination '%s' must name a path inside the "
 				   "container, without '..' components",

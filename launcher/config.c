@@ -204,6 +204,17 @@ int config_apply_args(struct container_config *c, char **args)
 	return 0;
 }
 
+int config_check_args(char **args)
+{
+	struct container_config c;
+	int r;
+
+	config_init(&c);
+	r = config_apply_args(&c, args);
+	config_done(&c);
+	return r;
+}
+
 int config_save_args(const char *path, char **args)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();

@@ -142,18 +142,6 @@ static int check_fields(const struct image_build_args *a)
 	return 0;
 }
 
-/* The image's default keys are checked as create would check them. */
-static int check_settings(char **settings)
-{
-	struct container_config c;
-	int r;
-
-	config_init(&c);
-	r = config_apply_args(&c, settings);
-	config_done(&c);
-	return r;
-}
-
 static int write_sums(int dir_fd, const char *tree_dir, const struct image_build_args *a,
 		      const struct minisign_seckey *k)
 {
@@ -247,19 +235,6 @@ static int write_archives(const struct image_build_args *a, int dir_fd)
 	return 0;
 }
 
-static void dir_remove(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *p = g_build_filename(dir, name, NULL);
-
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 /* The index with a's image in place of any build of the same dist, release, arch and variant. */
 static int update_index(const struct image_build_args *a, const char *rel)
 {
@@ -306,7 +281,7 @@ int image_build(const struct image_build_args *a)
 
 	r = check_fields(a);
 	if (r >= 0)
-		r = check_settings(a->settings);
+		r = config_check_args(a->settings); /* as create will check them */
 	if (r >= 0)
 		r = load_seckey(a->key, &k);
 	if (r < 0)
@@ -329,12 +304,12 @@ int image_build(const struct image_build_args *a)
 		r = write_sums(tmp_fd, tmp, a, &k);
 	sodium_memzero(&k, sizeof(k));
 	if (r >= 0) {
-		dir_remove(dir); /* the same build again replaces it */
+		dir_remove_flat(dir); /* the same build again replaces it */
 		if (rename(tmp, dir) < 0)
 			r = log_error_errno(-errno, "cannot move the image to %s: %m", dir);
 	}
 	if (r < 0) {
-		dir_remove(tmp);
+		dir_remove_flat(tmp);
 		return r;
 	}
 	return update_index(a, rel);

@@ -79,20 +79,6 @@ void image_files_done(struct image_files *f)
 	f->rootfs_fd = f->meta_fd = -1;
 }
 
-/* Empties and removes a cache entry or temporary directory: it holds plain files only. */
-static void entry_remove(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *p = g_build_filename(dir, name, NULL);
-
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 static int read_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -243,7 +229,7 @@ static int download_entry(const char *server, const struct image_ref *r, const c
 		image_files_done(ret);
 	}
 	if (k < 0)
-		entry_remove(tmp);
+		dir_remove_flat(tmp);
 	return k;
 }
 
@@ -262,7 +248,7 @@ int image_obtain(const char *server, const struct image_ref *want, struct image_
 		log_info("warning: the cached image %s failed verification (above); downloading "
 			 "it again",
 			 dir);
-		entry_remove(dir);
+		dir_remove_flat(dir);
 	}
 	return download_entry(server, want, dir, image, ret);
 }
@@ -291,7 +277,7 @@ static void prune_level(const char *dir, const struct image_index *idx, const ch
 		g_autofree char *p = g_build_filename(dir, name, NULL);
 
 		if (g_str_has_prefix(name, ".tmp-")) {
-			entry_remove(p); /* left by a download that was killed */
+			dir_remove_flat(p); /* left by a download that was killed */
 			continue;
 		}
 		if (!g_file_test(p, G_FILE_TEST_IS_DIR) || g_file_test(p, G_FILE_TEST_IS_SYMLINK))
@@ -300,7 +286,7 @@ static void prune_level(const char *dir, const struct image_index *idx, const ch
 		if (depth < 4)
 			prune_level(p, idx, f, depth + 1, n);
 		else if (!listed(idx, f)) {
-			entry_remove(p);
+			dir_remove_flat(p);
 			(*n)++;
 		}
 	}

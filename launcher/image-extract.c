@@ -65,15 +65,7 @@ static bool odd_bytes(const char *p)
 
 static bool escapes(const char *p)
 {
-	g_auto(GStrv) parts = NULL;
-
-	if (p[0] == '/')
-		return true;
-	parts = g_strsplit(p, "/", -1);
-	for (char **c = parts; *c; c++)
-		if (g_str_equal(*c, ".."))
-			return true;
-	return false;
+	return p[0] == '/' || path_has_dotdot(p);
 }
 
 struct budget {

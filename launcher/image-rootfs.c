@@ -32,15 +32,9 @@ static bool left_out(struct archive_entry *e)
 {
 	mode_t t = archive_entry_filetype(e);
 	const char *p = archive_entry_pathname(e);
-	g_auto(GStrv) parts = NULL;
 
-	if (t == AE_IFCHR || t == AE_IFBLK || t == AE_IFSOCK || !p || p[0] == '/')
-		return true;
-	parts = g_strsplit(p, "/", -1);
-	for (char **c = parts; *c; c++)
-		if (g_str_equal(*c, ".."))
-			return true;
-	return false;
+	return t == AE_IFCHR || t == AE_IFBLK || t == AE_IFSOCK || !p || p[0] == '/' ||
+	       path_has_dotdot(p);
 }
 
 /* Copies the current entry's data from in to out. */

@@ -39,6 +39,10 @@ int verb_image(int argc, char **argv);
 int write_file_at(int dir_fd, const char *path, const char *text, mode_t mode);
 int write_file_atomic(const char *path, const char *text, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
+/* Whether a component of path is "..": it names a place outside what it seems to. */
+bool path_has_dotdot(const char *path);
+/* Empties and removes dir, which holds plain files only (a cache entry, a build's temp dir). */
+void dir_remove_flat(const char *dir);
 /*
  * Marks every fd above 2 close-on-exec, so that nothing but stdio reaches
  * the guest, or a host program acting on a guest's tree (runc's
