@@ -270,7 +270,7 @@ static int recv_report(int sock, struct report *rep, int *ret_fd)
 /* After the maps: the cgroups, then let the child go and collect its reports. */
 static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 {
-	_cleanup_close_ int console = -1;
+	g_autofd int console = -1;
 	struct report rep;
 	char go = 1;
 	int r;
@@ -319,7 +319,7 @@ static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 	if ((l->console || l->tty_mask) && console < 0)
 		return log_error_errno(-EPROTO, "the container's console never arrived");
 	if (ret_console)
-		*ret_console = TAKE_FD(console);
+		*ret_console = g_steal_fd(&console);
 	return 0;
 }
 
@@ -518,7 +518,7 @@ void launch_done(struct launch *l)
 
 int rootfs_check_init(const char *rootfs, const char *init)
 {
-	_cleanup_close_ int root = -1, fd = -1;
+	g_autofd int root = -1, fd = -1;
 	struct stat st;
 
 	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -64,7 +64,7 @@ static void save_state(struct monitor *m)
 /* /run/host inside: os-release, container-manager and the notify socket. */
 static int prepare_host_dir(struct monitor *m)
 {
-	_cleanup_free_ char *osr = NULL;
+	g_autofree char *osr = NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int r;
 
@@ -532,7 +532,7 @@ int monitor_run(struct ct *ct, bool foreground, int status_fd, bool wait_ready)
 int ctl_connect(const struct ct *ct)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int dir = open(ct->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	g_autofd int dir = open(ct->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fd;
 
 	if (dir < 0)
