@@ -21,7 +21,7 @@ extern char **environ;
 #include "glib-macro.h"
 #include "guest-stdio.h"
 #include "launcher.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 /* User first: the others are owned by it, and joining them needs its capabilities. */
 static const struct {

@@ -14,7 +14,7 @@
 #include "conf.h"
 #include "fileio.h"
 #include "parse.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 /*
  * Each parser checks one value completely and stores it; on failure it

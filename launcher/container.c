@@ -23,7 +23,7 @@
 #include "guest-stdio.h"
 #include "idmap.h"
 #include "launcher.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 #define CHILD_STACK (256 * 1024)
 

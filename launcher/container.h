@@ -9,7 +9,7 @@
 #include "conf.h"
 #include "mounts.h"
 #include "net.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 /*
  * One boot of a container: what the parent prepares, then clone() and the

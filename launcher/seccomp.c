@@ -19,7 +19,7 @@
 #include "fileio.h"
 #include "glib-macro.h"
 #include "launcher.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 #define MAX_CONDS 6 /* one per syscall argument */
 
