@@ -186,12 +186,14 @@ static int child_main(void *arg)
 	if (r < 0)
 		fail(sock, PH_TREES, (int)step, r);
 	/*
-	 * Owned by the new userns, whose maps the parent wrote before "go":
-	 * see DESIGN.md. Made while we still have the caller's ids and are
-	 * dumpable: a tool the caller runs (pasta, burrow-net) may then open
-	 * our /proc/PID/ns entries with the kernel's ptrace check, and
-	 * burrow-net sees a process the caller owns. Becoming root of the
-	 * userns would make us the container's subordinate uid, undumpable.
+	 * Owned by the new userns, whose maps the parent wrote before "go"
+	 * (a netns belongs to its creator's userns): the guest's root must
+	 * own its netns, or the kernel refuses it a sysfs mount. Made while
+	 * we still have the caller's ids and are dumpable: a tool the caller
+	 * runs (pasta, burrow-net) may then open our /proc/PID/ns entries
+	 * with the kernel's ptrace check, and burrow-net sees a process the
+	 * caller owns. Becoming root of the userns would make us the
+	 * container's subordinate uid, undumpable.
 	 */
 	if (l->net.mode != NET_HOST && unshare(CLONE_NEWNET) < 0)
 		fail(sock, PH_UNSHARE, 0, errno);
