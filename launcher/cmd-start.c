@@ -10,6 +10,7 @@
 #include "idmap.h"
 #include "launcher.h"
 #include "monitor.h"
+#include "rootfs.h"
 #include "state.h"
 
 /* What can be refused before a monitor exists is refused here, on the caller's terminal. */

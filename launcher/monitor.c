@@ -23,6 +23,7 @@
 #include "glib-macro.h"
 #include "idmap.h"
 #include "launcher.h"
+#include "rootfs.h"
 
 #define MAX_CLIENTS	32
 #define CONSOLE_LOG_MAX (1u << 20)

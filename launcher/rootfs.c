@@ -313,3 +313,22 @@ int rootfs_set_hostname(const char *rootfs, const char *hostname, const struct c
 		return log_error_errno(r, "cannot write /etc/hostname in %s: %m", rootfs);
 	return 0;
 }
+
+int rootfs_check_init(const char *rootfs, const char *init)
+{
+	g_autofd int root = -1, fd = -1;
+	struct stat st;
+
+	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return log_error_errno(-errno, "the rootfs %s is missing: %m", rootfs);
+	fd = open_in_root(root, init, O_PATH);
+	if (fd < 0)
+		return log_error_errno(fd, "the rootfs %s has no %s (init): %m", rootfs, init);
+	if (fstat(fd, &st) < 0)
+		return log_error_errno(-errno, "cannot stat %s in %s: %m", init, rootfs);
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+		return log_error_errno(-ENOEXEC, "%s in the rootfs %s is not an executable file",
+				       init, rootfs);
+	return 0;
+}
