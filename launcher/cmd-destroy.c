@@ -8,6 +8,7 @@
 #include "launcher.h"
 #include "rootfs.h"
 #include "state.h"
+#include "stop.h"
 
 int verb_destroy(int argc, char **argv)
 {

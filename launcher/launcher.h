@@ -84,9 +84,6 @@ void format_bytes(uint64_t v, char *buf, size_t size);
 void format_duration(uint64_t usec, char *buf, size_t size);
 int read_text(const char *path, char **ret);
 
-struct ct;
-/* cmd-stop.c: stops a container and waits until its monitor is gone; 0 if not running. */
-int container_stop(const struct ct *ct, int timeout_s, bool force);
 int parse_pid(const char *s, pid_t *ret);
 
 /* main.c helpers for the verbs: GOptionContext with the verb's usage line. */
