@@ -96,10 +96,9 @@ int verb_start(int argc, char **argv)
 	r = parse_verb_options(&argc, &argv, "start", "NAME", entries);
 	if (r < 0)
 		return r;
-	if (!rest || g_strv_length(rest) != 1) {
-		log_error("start: give one container NAME");
-		return -EINVAL;
-	}
+	r = verb_one_name("start", rest, NULL);
+	if (r < 0)
+		return r;
 	r = ct_open(rest[0], &ct);
 	if (r < 0)
 		return r;

@@ -24,10 +24,10 @@ int verb_stop(int argc, char **argv)
 	r = parse_verb_options(&argc, &argv, "stop", "NAME", entries);
 	if (r < 0)
 		return r;
-	if (!rest || g_strv_length(rest) != 1 || timeout < 0) {
-		log_error("stop: give one container NAME (and a --timeout of 0 or more)");
-		return -EINVAL;
-	}
+	/* A negative --timeout gets the same line as a missing NAME. */
+	r = verb_one_name("stop", timeout >= 0 ? rest : NULL, " (and a --timeout of 0 or more)");
+	if (r < 0)
+		return r;
 	r = ct_open(rest[0], &ct);
 	if (r < 0)
 		return r;

@@ -90,3 +90,8 @@ int parse_pid(const char *s, pid_t *ret);
 struct _GOptionEntry;
 int parse_verb_options(int *argc, char ***argv, const char *verb, const char *params,
 		       const struct _GOptionEntry *entries);
+/*
+ * rest, the operands left after the options, is exactly one NAME; else
+ * "VERB: give one container NAME" and hint (NULL: none) is logged, -EINVAL.
+ */
+int verb_one_name(const char *verb, char **rest, const char *hint);
