@@ -130,23 +130,21 @@ static char *fd_path(int fd, char buf[static 32])
  */
 static unsigned long locked_flags(int fd)
 {
+	static const struct {
+		unsigned long st, ms;
+	} lockable[] = {
+		{ ST_NOSUID, MS_NOSUID },	  { ST_NODEV, MS_NODEV },
+		{ ST_NOEXEC, MS_NOEXEC },	  { ST_NOATIME, MS_NOATIME },
+		{ ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+	};
 	struct statvfs sv;
 	unsigned long f = 0;
 
 	if (fstatvfs(fd, &sv) < 0)
 		return 0;
-	if (sv.f_flag & ST_NOSUID)
-		f |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		f |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		f |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME)
-		f |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		f |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		f |= MS_RELATIME;
+	for (size_t i = 0; i < G_N_ELEMENTS(lockable); i++)
+		if (sv.f_flag & lockable[i].st)
+			f |= lockable[i].ms;
 	return f;
 }
 
