@@ -21,7 +21,7 @@ extern char **environ;
 #include "glib-macro.h"
 #include "guest-stdio.h"
 #include "launcher.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 /* User first: the others are owned by it, and joining them needs its capabilities. */
 static const struct {
@@ -310,7 +310,7 @@ int attach_run(const struct ct_status *st, const struct container_config *c, cha
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	if (p.tty_mask) {
-		_cleanup_close_ int master = recv_master(sv[0]), pidfd = guest_pidfd(pid);
+		g_autofd int master = recv_master(sv[0]), pidfd = guest_pidfd(pid);
 
 		if (master >= 0)
 			guest_pty_relay(master, p.tty_mask, pidfd);

@@ -194,7 +194,7 @@ static void no_delegation_hint(const struct cg_hier *h)
 
 int cg_discover(const char *name, const struct container_config *c, struct cg_set *ret)
 {
-	_cleanup_free_ char *self = NULL;
+	g_autofree char *self = NULL;
 	struct cg_set s = { 0 };
 	int r;
 

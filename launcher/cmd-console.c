@@ -48,10 +48,9 @@ int verb_console(int argc, char **argv)
 			       "NAME  (Ctrl-a q detaches; Ctrl-a Ctrl-a sends Ctrl-a)", entries);
 	if (r < 0)
 		return r;
-	if (!rest || g_strv_length(rest) != 1) {
-		log_error("console: give one container NAME");
-		return -EINVAL;
-	}
+	r = verb_one_name("console", rest, NULL);
+	if (r < 0)
+		return r;
 	r = ct_open(rest[0], &ct);
 	if (r < 0)
 		return r;

@@ -161,10 +161,8 @@ int verb_create(int argc, char **argv)
 			       "NAME (--from-dir DIR | --from-tar FILE | --debootstrap SUITE | "
 			       "--download DIST:RELEASE[:ARCH[:VARIANT]] [--server URL])",
 			       entries);
-	if (r >= 0 && (!a.rest || g_strv_length(a.rest) != 1)) {
-		log_error("create: give one container NAME");
-		r = -EINVAL;
-	}
+	if (r >= 0)
+		r = verb_one_name("create", a.rest, NULL);
 	if (r >= 0)
 		r = ct_init(a.rest[0], &ct);
 	if (r >= 0) {

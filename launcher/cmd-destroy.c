@@ -8,6 +8,7 @@
 #include "launcher.h"
 #include "rootfs.h"
 #include "state.h"
+#include "stop.h"
 
 int verb_destroy(int argc, char **argv)
 {
@@ -27,10 +28,9 @@ int verb_destroy(int argc, char **argv)
 	r = parse_verb_options(&argc, &argv, "destroy", "NAME", entries);
 	if (r < 0)
 		return r;
-	if (!rest || g_strv_length(rest) != 1) {
-		log_error("destroy: give one container NAME");
-		return -EINVAL;
-	}
+	r = verb_one_name("destroy", rest, NULL);
+	if (r < 0)
+		return r;
 	r = ct_open(rest[0], &ct);
 	if (r < 0)
 		return r;

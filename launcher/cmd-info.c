@@ -113,10 +113,9 @@ int verb_info(int argc, char **argv)
 	r = parse_verb_options(&argc, &argv, "info", "NAME", entries);
 	if (r < 0)
 		return r;
-	if (!rest || g_strv_length(rest) != 1) {
-		log_error("info: give one container NAME");
-		return -EINVAL;
-	}
+	r = verb_one_name("info", rest, NULL);
+	if (r < 0)
+		return r;
 	r = ct_open(rest[0], &ct);
 	if (r < 0)
 		return r;

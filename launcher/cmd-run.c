@@ -27,7 +27,7 @@ static char *resolve_command(const char *rootfs, const char *cmd)
 	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
 					    "/usr/bin",	       "/sbin",		 "/bin" };
 
-	_cleanup_close_ int root = -1;
+	g_autofd int root = -1;
 
 	if (cmd[0] == '/')
 		return g_strdup(cmd);
@@ -39,7 +39,7 @@ static char *resolve_command(const char *rootfs, const char *cmd)
 	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	for (size_t i = 0; root >= 0 && i < G_N_ELEMENTS(dirs); i++) {
 		g_autofree char *p = g_build_filename(dirs[i], cmd, NULL);
-		_cleanup_close_ int fd = open_in_root(root, p, O_PATH);
+		g_autofd int fd = open_in_root(root, p, O_PATH);
 
 		if (fd >= 0)
 			return g_steal_pointer(&p);
@@ -98,7 +98,7 @@ static int run(const char *rootfs, struct container_config *c)
 		signal(SIGINT, SIG_IGN);
 		signal(SIGQUIT, SIG_IGN);
 		if (master >= 0) {
-			_cleanup_close_ int pidfd = guest_pidfd(pid);
+			g_autofd int pidfd = guest_pidfd(pid);
 
 			guest_pty_relay(master, l.tty_mask, pidfd);
 			/* Hangs up the pty: a command still running gets SIGHUP. */

@@ -10,12 +10,16 @@
 #include "idmap.h"
 #include "launcher.h"
 #include "monitor.h"
+#include "rootfs.h"
 #include "state.h"
 
-/* What can be refused before a monitor exists is refused here, on the caller's terminal. */
-static int precheck(const struct ct *ct)
+/*
+ * What can be refused before a monitor exists is refused here, on the
+ * caller's terminal. The config loaded here, its ids resolved, is the one
+ * the monitor runs with (ret, to config_done() on success).
+ */
+static int precheck(const struct ct *ct, struct container_config *ret)
 {
-	struct container_config c;
 	struct ct_status st;
 	int r;
 
@@ -26,13 +30,14 @@ static int precheck(const struct ct *ct)
 		return -EBUSY;
 	}
 	status_done(&st);
-	r = config_load(ct->config, &c);
+	r = config_load(ct->config, ret);
 	if (r < 0)
 		return r;
-	r = idmap_resolve(&c);
+	r = idmap_resolve(ret);
 	if (r >= 0)
-		r = rootfs_check_init(ct->rootfs, c.init);
-	config_done(&c);
+		r = rootfs_check_init(ct->rootfs, ret->init);
+	if (r < 0)
+		config_done(ret);
 	return r;
 }
 
@@ -53,7 +58,8 @@ static int wait_status(int fd, int timeout_s)
 	return 0;
 }
 
-static int start_detached(struct ct *ct, bool wait_ready, int timeout_s)
+static int start_detached(struct ct *ct, const struct container_config *c, bool wait_ready,
+			  int timeout_s)
 {
 	int p[2], r;
 	pid_t pid;
@@ -66,7 +72,7 @@ static int start_detached(struct ct *ct, bool wait_ready, int timeout_s)
 	if (pid == 0) {
 		close(p[0]);
 		setsid();
-		_exit(monitor_run(ct, false, p[1], wait_ready) < 0 ? 1 : 0);
+		_exit(monitor_run(ct, c, false, p[1], wait_ready) < 0 ? 1 : 0);
 	}
 	close(p[1]);
 	r = wait_status(p[0], wait_ready ? timeout_s : 0);
@@ -89,23 +95,25 @@ int verb_start(int argc, char **argv)
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
 		{ NULL },
 	};
+	struct container_config c;
 	struct ct ct;
 	int r;
 
 	r = parse_verb_options(&argc, &argv, "start", "NAME", entries);
 	if (r < 0)
 		return r;
-	if (!rest || g_strv_length(rest) != 1) {
-		log_error("start: give one container NAME");
-		return -EINVAL;
-	}
+	r = verb_one_name("start", rest, NULL);
+	if (r < 0)
+		return r;
 	r = ct_open(rest[0], &ct);
 	if (r < 0)
 		return r;
-	r = precheck(&ct);
-	if (r >= 0)
-		r = foreground ? monitor_run(&ct, true, -1, false)
-			       : start_detached(&ct, wait_ready, timeout);
+	r = precheck(&ct, &c);
+	if (r >= 0) {
+		r = foreground ? monitor_run(&ct, &c, true, -1, false)
+			       : start_detached(&ct, &c, wait_ready, timeout);
+		config_done(&c);
+	}
 	ct_done(&ct);
 	return r < 0 ? r : 0;
 }

@@ -15,7 +15,7 @@
 #include "fileio.h"
 #include "launcher.h"
 #include "parse.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 /*
  * Each parser checks one value completely and stores it; on failure it

@@ -10,8 +10,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "glib-macro.h"
 #include "launcher.h"
-#include "macro.h"
 
 void console_sync_size(int tty, int master)
 {
@@ -102,7 +102,7 @@ static int proxy(const struct proxy *a)
 	int size_fd = is_tty ? a->in_fd : (a->out_fd >= 0 && isatty(a->out_fd) ? a->out_fd : -1);
 	int master = a->master, r = 0;
 	sigset_t mask;
-	_cleanup_close_ int sfd = -1;
+	g_autofd int sfd = -1;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGWINCH);

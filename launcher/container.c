@@ -23,7 +23,7 @@
 #include "guest-stdio.h"
 #include "idmap.h"
 #include "launcher.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 #define CHILD_STACK (256 * 1024)
 
@@ -186,12 +186,14 @@ static int child_main(void *arg)
 	if (r < 0)
 		fail(sock, PH_TREES, (int)step, r);
 	/*
-	 * Owned by the new userns, whose maps the parent wrote before "go":
-	 * see DESIGN.md. Made while we still have the caller's ids and are
-	 * dumpable: a tool the caller runs (pasta, burrow-net) may then open
-	 * our /proc/PID/ns entries with the kernel's ptrace check, and
-	 * burrow-net sees a process the caller owns. Becoming root of the
-	 * userns would make us the container's subordinate uid, undumpable.
+	 * Owned by the new userns, whose maps the parent wrote before "go"
+	 * (a netns belongs to its creator's userns): the guest's root must
+	 * own its netns, or the kernel refuses it a sysfs mount. Made while
+	 * we still have the caller's ids and are dumpable: a tool the caller
+	 * runs (pasta, burrow-net) may then open our /proc/PID/ns entries
+	 * with the kernel's ptrace check, and burrow-net sees a process the
+	 * caller owns. Becoming root of the userns would make us the
+	 * container's subordinate uid, undumpable.
 	 */
 	if (l->net.mode != NET_HOST && unshare(CLONE_NEWNET) < 0)
 		fail(sock, PH_UNSHARE, 0, errno);
@@ -270,7 +272,7 @@ static int recv_report(int sock, struct report *rep, int *ret_fd)
 /* After the maps: the cgroups, then let the child go and collect its reports. */
 static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 {
-	_cleanup_close_ int console = -1;
+	g_autofd int console = -1;
 	struct report rep;
 	char go = 1;
 	int r;
@@ -319,7 +321,7 @@ static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 	if ((l->console || l->tty_mask) && console < 0)
 		return log_error_errno(-EPROTO, "the container's console never arrived");
 	if (ret_console)
-		*ret_console = TAKE_FD(console);
+		*ret_console = g_steal_fd(&console);
 	return 0;
 }
 
@@ -514,23 +516,4 @@ void launch_done(struct launch *l)
 	trees_done(&l->trees);
 	l->argv = l->envp = NULL;
 	l->burrowfs = NULL;
-}
-
-int rootfs_check_init(const char *rootfs, const char *init)
-{
-	_cleanup_close_ int root = -1, fd = -1;
-	struct stat st;
-
-	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return log_error_errno(-errno, "the rootfs %s is missing: %m", rootfs);
-	fd = open_in_root(root, init, O_PATH);
-	if (fd < 0)
-		return log_error_errno(fd, "the rootfs %s has no %s (init): %m", rootfs, init);
-	if (fstat(fd, &st) < 0)
-		return log_error_errno(-errno, "cannot stat %s in %s: %m", init, rootfs);
-	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-		return log_error_errno(-ENOEXEC, "%s in the rootfs %s is not an executable file",
-				       init, rootfs);
-	return 0;
 }

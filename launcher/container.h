@@ -9,7 +9,7 @@
 #include "conf.h"
 #include "mounts.h"
 #include "net.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 /*
  * One boot of a container: what the parent prepares, then clone() and the
@@ -52,6 +52,3 @@ void launch_done(struct launch *l);
  * that fails is logged.
  */
 int launch_spawn(struct launch *l, pid_t *ret_pid, int *ret_console);
-
-/* Checks, through the rootfs's own symlinks, that init exists and is executable. */
-int rootfs_check_init(const char *rootfs, const char *init);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "dev.h"
+
 #include <glib.h>
 #include <sys/mount.h>
-
-#include "mounts.h"
 
 /*
  * The devices every container may use, bound from the host (a user

@@ -20,7 +20,7 @@
 
 static int subid_lookup(const char *file, const char *user, uid_t uid, struct idmap_range *ret)
 {
-	_cleanup_free_ char *text = NULL;
+	g_autofree char *text = NULL;
 	g_auto(GStrv) lines = NULL;
 	char uidstr[32];
 	int r;

@@ -22,8 +22,7 @@
 
 static int write_new(const char *path, const char *text, mode_t mode)
 {
-	_cleanup_close_ int fd =
-		open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	g_autofd int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	size_t len = strlen(text);
 
 	if (fd < 0)
@@ -154,7 +153,7 @@ static int write_sums(int dir_fd, const char *tree_dir, const struct image_build
 	int r;
 
 	for (int i = 0; i < 2; i++) {
-		_cleanup_close_ int fd = openat(dir_fd, names[i], O_RDONLY | O_CLOEXEC);
+		g_autofd int fd = openat(dir_fd, names[i], O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0 || (r = sha256_fd(fd, d)) < 0)
 			return log_error_errno(fd < 0 ? -errno : r, "cannot read %s: %m", names[i]);
@@ -204,9 +203,9 @@ static int rootfs_debootstrap_xz(const char *suite, int fd, int level)
 
 static int write_archives(const struct image_build_args *a, int dir_fd)
 {
-	_cleanup_close_ int rootfs =
+	g_autofd int rootfs =
 		openat(dir_fd, "rootfs.tar.xz", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	_cleanup_close_ int meta =
+	g_autofd int meta =
 		openat(dir_fd, "meta.tar.xz", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	g_autofree char *desc = NULL, *src = NULL;
 	int r;
@@ -275,7 +274,7 @@ static int update_index(const struct image_build_args *a, const char *rel)
 int image_build(const struct image_build_args *a)
 {
 	g_autofree char *rel = NULL, *dir = NULL, *parent = NULL, *tmp = NULL;
-	_cleanup_close_ int tmp_fd = -1;
+	g_autofd int tmp_fd = -1;
 	struct minisign_seckey k;
 	int r;
 

@@ -43,7 +43,7 @@ static char *server_key(const char *server)
 	while (g_str_has_suffix(s, "/"))
 		s[strlen(s) - 1] = 0;
 	g_strcanon(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-", '_');
-	return TAKE_PTR(s);
+	return g_steal_pointer(&s);
 }
 
 static char *entry_dir(const char *server, const struct image_ref *r)
@@ -81,7 +81,7 @@ void image_files_done(struct image_files *f)
 
 static int read_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	g_autofd int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	g_autofree char *buf = NULL;
 	struct stat st;
 	ssize_t n;
@@ -96,7 +96,7 @@ static int read_at(int dir_fd, const char *name, size_t max, char **ret, size_t 
 		return -EIO;
 	buf[n] = 0;
 	*ret_len = (size_t)n;
-	*ret = TAKE_PTR(buf);
+	*ret = g_steal_pointer(&buf);
 	return 0;
 }
 
@@ -128,7 +128,7 @@ static int check_digest(const char *what, const char *sums, const char *name, in
 static int verify_dir(const char *what, int dir_fd, const char *image, struct image_files *ret)
 {
 	g_autofree char *sums = NULL, *sig = NULL;
-	_cleanup_close_ int rootfs = -1, meta = -1;
+	g_autofd int rootfs = -1, meta = -1;
 	size_t len, sig_len;
 	int r;
 
@@ -150,7 +150,7 @@ static int verify_dir(const char *what, int dir_fd, const char *image, struct im
 		r = check_digest(what, sums, "rootfs.tar.xz", rootfs);
 	if (r < 0)
 		return r;
-	*ret = (struct image_files){ TAKE_FD(rootfs), TAKE_FD(meta), false };
+	*ret = (struct image_files){ g_steal_fd(&rootfs), g_steal_fd(&meta), false };
 	return 0;
 }
 
@@ -158,7 +158,7 @@ static int fetch_into(const char *base, int dir_fd, const char *name, uint64_t m
 		      const char *label)
 {
 	g_autofree char *url = g_strconcat(base, "/", name, NULL);
-	_cleanup_close_ int fd =
+	g_autofd int fd =
 		openat(dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 
 	if (fd < 0)
@@ -213,7 +213,7 @@ static int download_entry(const char *server, const struct image_ref *r, const c
 {
 	g_autofree char *parent = g_path_get_dirname(dir);
 	g_autofree char *tmp = g_build_filename(parent, ".tmp-XXXXXX", NULL);
-	_cleanup_close_ int tmp_fd = -1;
+	g_autofd int tmp_fd = -1;
 	int k;
 
 	k = mkdir_p(parent, 0755);
@@ -236,7 +236,7 @@ static int download_entry(const char *server, const struct image_ref *r, const c
 int image_obtain(const char *server, const struct image_ref *want, struct image_files *ret)
 {
 	g_autofree char *dir = entry_dir(server, want), *image = image_ref_id(want);
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	g_autofd int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int r;
 
 	if (fd >= 0) {

@@ -28,7 +28,7 @@
 
 int image_extract(int archive_fd, const char *dst, const struct container_config *c)
 {
-	_cleanup_close_ int dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	g_autofd int dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	char *argv[] = { "/proc/self/exe", IMAGE_EXTRACT_VERB, NULL };
 	int r;
 

@@ -31,7 +31,7 @@ static int read_entry(struct archive *a, struct archive_entry *e, char **ret)
 	buf[size] = 0;
 	if (strlen(buf) != (size_t)size || !g_utf8_validate(buf, -1, NULL))
 		return -EBADMSG;
-	*ret = TAKE_PTR(buf);
+	*ret = g_steal_pointer(&buf);
 	return 0;
 }
 

@@ -27,7 +27,7 @@ static int read_small(const char *path, size_t max, char **ret)
 		return -EIO;
 	if (len > max || strlen(text) != len)
 		return -EFBIG;
-	*ret = TAKE_PTR(text);
+	*ret = g_steal_pointer(&text);
 	return 0;
 }
 
@@ -55,7 +55,7 @@ static int find_key_in(const char *dir, const uint8_t id[MINISIGN_KEYID_LEN],
 		if (memcmp(k.id, id, MINISIGN_KEYID_LEN) != 0)
 			continue;
 		*ret = k;
-		*ret_path = TAKE_PTR(path);
+		*ret_path = g_steal_pointer(&path);
 		return 1;
 	}
 	return 0;

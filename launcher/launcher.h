@@ -8,9 +8,19 @@
 #include <sys/types.h>
 
 /*
- * Logging for the launcher: one line on stderr, "burrow: ...". The caller
- * with context logs once; helpers return negative errno values.
- * log_error_errno() sets errno from r so "%m" works, and returns r.
+ * Logging for the launcher: one line on stderr, "burrow: ...", each failure
+ * logged once. The function that meets a failure and can name what failed
+ * (the path, the key, the container) logs it there, with log_error_errno(),
+ * which sets errno from r so "%m" works and returns r; its callers pass r up
+ * unlogged, and a verb's negative return means "already logged" (main exits
+ * 1). Helpers that cannot name it (util.c, bindings/) log nothing and return
+ * -errno, and their caller logs with its context. log_error() is for a
+ * refusal with no errno, log_info() for a notice or "warning: ..." that
+ * does not stop the verb, log_debug() only under BURROW_DEBUG. Between clone() and exec the
+ * child logs nothing: it sends (phase, step, errno) to the parent, which
+ * describes the step (container.c); a forked child about to exec (attach.c)
+ * writes its last words to stderr itself. A detached monitor's stderr is
+ * the container's monitor.log.
  */
 int log_error_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -88,12 +98,14 @@ void format_bytes(uint64_t v, char *buf, size_t size);
 void format_duration(uint64_t usec, char *buf, size_t size);
 int read_text(const char *path, char **ret);
 
-struct ct;
-/* cmd-stop.c: stops a container and waits until its monitor is gone; 0 if not running. */
-int container_stop(const struct ct *ct, int timeout_s, bool force);
 int parse_pid(const char *s, pid_t *ret);
 
 /* main.c helpers for the verbs: GOptionContext with the verb's usage line. */
 struct _GOptionEntry;
 int parse_verb_options(int *argc, char ***argv, const char *verb, const char *params,
 		       const struct _GOptionEntry *entries);
+/*
+ * rest, the operands left after the options, is exactly one NAME; else
+ * "VERB: give one container NAME" and hint (NULL: none) is logged, -EINVAL.
+ */
+int verb_one_name(const char *verb, char **rest, const char *hint);

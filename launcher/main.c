@@ -77,3 +77,11 @@ int parse_verb_options(int *argc, char ***argv, const char *verb, const char *pa
 	}
 	return 0;
 }
+
+int verb_one_name(const char *verb, char **rest, const char *hint)
+{
+	if (rest && g_strv_length(rest) == 1)
+		return 0;
+	log_error("%s: give one container NAME%s", verb, hint ? hint : "");
+	return -EINVAL;
+}

@@ -23,13 +23,14 @@
 #include "glib-macro.h"
 #include "idmap.h"
 #include "launcher.h"
+#include "rootfs.h"
 
 #define MAX_CLIENTS	32
 #define CONSOLE_LOG_MAX (1u << 20)
 
 struct monitor {
 	struct ct *ct;
-	struct container_config config;
+	const struct container_config *config; /* the caller's, loaded once by start */
 	struct cg_set cg;
 	struct launch launch;
 	struct ct_status st;
@@ -64,7 +65,7 @@ static void save_state(struct monitor *m)
 /* /run/host inside: os-release, container-manager and the notify socket. */
 static int prepare_host_dir(struct monitor *m)
 {
-	_cleanup_free_ char *osr = NULL;
+	g_autofree char *osr = NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int r;
 
@@ -112,7 +113,7 @@ static void teardown(struct monitor *m)
 		close(m->console);
 	m->console = -1;
 	if (m->cg.n)
-		cg_destroy(&m->cg, &m->config);
+		cg_destroy(&m->cg, m->config);
 	cg_set_done(&m->cg);
 	launch_done(&m->launch);
 	g_strfreev(m->st.cgroups);
@@ -126,21 +127,21 @@ static int boot(struct monitor *m)
 	char map[512];
 	int r;
 
-	r = rootfs_check_init(m->ct->rootfs, m->config.init);
+	r = rootfs_check_init(m->ct->rootfs, m->config->init);
 	if (r < 0)
 		return r;
-	r = cg_discover(m->ct->name, &m->config, &m->cg);
+	r = cg_discover(m->ct->name, m->config, &m->cg);
 	if (r >= 0)
-		r = cg_create(&m->cg, &m->config);
+		r = cg_create(&m->cg, m->config);
 	if (r < 0) {
 		cg_set_done(&m->cg);
 		return r;
 	}
 	g_strlcpy(m->st.uuid, g_uuid_string_random(), sizeof(m->st.uuid));
 	m->launch = (struct launch){
-		.config = &m->config,
+		.config = m->config,
 		.rootfs = m->ct->rootfs,
-		.hostname = m->config.hostname ? m->config.hostname : m->ct->name,
+		.hostname = m->config->hostname ? m->config->hostname : m->ct->name,
 		.uuid = m->st.uuid,
 		.cg = &m->cg,
 		.host_dir = m->ct->host,
@@ -162,10 +163,10 @@ static int boot(struct monitor *m)
 	m->st.started_usec = now_usec(CLOCK_REALTIME);
 	m->st.boots++;
 	m->st.cgroups = cg_strv(&m->cg);
-	idmap_format(&m->config.uid_map, map, sizeof(map));
+	idmap_format(&m->config->uid_map, map, sizeof(map));
 	g_free(m->st.uid_map);
 	m->st.uid_map = g_strdup(g_strstrip(map));
-	idmap_format(&m->config.gid_map, map, sizeof(map));
+	idmap_format(&m->config->gid_map, map, sizeof(map));
 	g_free(m->st.gid_map);
 	m->st.gid_map = g_strdup(g_strstrip(map));
 	save_state(m);
@@ -440,11 +441,6 @@ static int setup(struct monitor *m)
 	m->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (m->sig < 0 || m->timer < 0)
 		return log_error_errno(-errno, "cannot set up the monitor: %m");
-	r = config_load(m->ct->config, &m->config);
-	if (r >= 0)
-		r = idmap_resolve(&m->config);
-	if (r < 0)
-		return r;
 	m->dir_fd = open(m->ct->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (m->dir_fd < 0 || fchdir(m->dir_fd) < 0)
 		return log_error_errno(-errno, "cannot open %s: %m", m->ct->dir);
@@ -477,10 +473,12 @@ static void detach_stdio(const struct ct *ct)
 	}
 }
 
-int monitor_run(struct ct *ct, bool foreground, int status_fd, bool wait_ready)
+int monitor_run(struct ct *ct, const struct container_config *c, bool foreground, int status_fd,
+		bool wait_ready)
 {
 	struct monitor m = {
 		.ct = ct,
+		.config = c,
 		.foreground = foreground,
 		.wait_ready = wait_ready,
 		.status_fd = status_fd,
@@ -503,7 +501,6 @@ int monitor_run(struct ct *ct, bool foreground, int status_fd, bool wait_ready)
 		report_status(&m, 1);
 		if (m.dir_fd >= 0)
 			remove_files(&m);
-		config_done(&m.config);
 		return r;
 	}
 	if (!wait_ready)
@@ -525,14 +522,13 @@ int monitor_run(struct ct *ct, bool foreground, int status_fd, bool wait_ready)
 	if (m.tty_raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &m.saved_tty);
 	remove_files(&m);
-	config_done(&m.config);
 	return 0;
 }
 
 int ctl_connect(const struct ct *ct)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int dir = open(ct->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	g_autofd int dir = open(ct->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int fd;
 
 	if (dir < 0)

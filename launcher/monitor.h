@@ -11,8 +11,12 @@
  * up after poweroff. status_fd (may be -1) gets one byte once the
  * container runs (0) or failed to (1); with wait_ready, only after the
  * guest's READY=1. In the foreground the console is the caller's terminal.
+ * c is the container's config, its ids resolved; the caller keeps it, and
+ * it serves every boot of this monitor.
  */
-int monitor_run(struct ct *ct, bool foreground, int status_fd, bool wait_ready);
+struct container_config;
+int monitor_run(struct ct *ct, const struct container_config *c, bool foreground, int status_fd,
+		bool wait_ready);
 
 /* Control requests, one SOCK_SEQPACKET message each. */
 #define CTL_STOP    "stop"    /* "stop TIMEOUT_MS KILL(0|1)": answers "ok", closes when gone */

@@ -91,7 +91,7 @@ static _Noreturn void addr_child(int pidfd, int out)
 
 int net_addresses(pid_t init, uint64_t init_start, char ***ret)
 {
-	_cleanup_close_ int pidfd = -1, rd = -1;
+	g_autofd int pidfd = -1, rd = -1;
 	GPtrArray *list;
 	char buf[ADDR_BYTES];
 	size_t len = 0;

@@ -176,7 +176,7 @@ static int wait_ready(int rd, const char *tool)
 int net_pasta_start(struct net_attach *n, const struct container_config *c, pid_t pid)
 {
 	g_auto(GStrv) argv = n->slirp ? slirp_argv(n, c, pid) : pasta_argv(n, c, pid);
-	_cleanup_close_ int rd = -1, log = memfd_create("burrow-net-log", MFD_CLOEXEC);
+	g_autofd int rd = -1, log = memfd_create("burrow-net-log", MFD_CLOEXEC);
 	pid_t self = getpid(), child;
 	int p[2], r;
 

@@ -31,7 +31,7 @@ void net_attach_init(struct net_attach *n)
 
 int net_run_tool(char *const argv[], char *out, size_t out_size, bool quiet)
 {
-	_cleanup_close_ int rd = -1;
+	g_autofd int rd = -1;
 	int p[2], status, r;
 	size_t len = 0;
 	pid_t pid;

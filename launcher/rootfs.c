@@ -15,7 +15,6 @@
 #include "glib-macro.h"
 #include "idmap.h"
 #include "launcher.h"
-#include "macro.h"
 
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
 
@@ -27,7 +26,7 @@
 static int unpack(int in_fd, const char *dst, const char *compress,
 		  const struct container_config *c)
 {
-	_cleanup_close_ int dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	g_autofd int dst_fd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	char *argv[16];
 	size_t n = 0;
 	int r;
@@ -115,7 +114,7 @@ static const char *compression_of(int fd)
 
 int rootfs_from_tar(const char *file, const char *dst, const struct container_config *c)
 {
-	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+	g_autofd int fd = open(file, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return log_error_errno(-errno, "cannot open %s: %m", file);
@@ -131,7 +130,7 @@ int rootfs_remove(const char *dir, const char *rootfs, const struct container_co
 {
 	char *const find[] = { "find", ".", "-xdev", "-mindepth", "1", "-delete", NULL };
 	char *const rm[] = { "rm", "-rf", "--one-file-system", (char *)dir, NULL };
-	_cleanup_close_ int fd = -1;
+	g_autofd int fd = -1;
 	int r;
 
 	if (rootfs)
@@ -188,7 +187,7 @@ static int debootstrap_exec(void *arg)
 static int debootstrap_userns(char *const argv[], const char *mnt, const char *target,
 			      const struct container_config *c)
 {
-	_cleanup_close_ int fd = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	g_autofd int fd = open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct debootstrap_args a = { argv, target, mnt };
 	int r;
 
@@ -301,7 +300,7 @@ static int write_hostname(void *arg)
 int rootfs_set_hostname(const char *rootfs, const char *hostname, const struct container_config *c)
 {
 	g_autofree char *text = g_strconcat(hostname, "\n", NULL);
-	_cleanup_close_ int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	g_autofd int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct hostname_args a = { fd, text, strlen(text) };
 	int r;
 
@@ -312,5 +311,24 @@ int rootfs_set_hostname(const char *rootfs, const char *hostname, const struct c
 		r = -r;
 	if (r < 0)
 		return log_error_errno(r, "cannot write /etc/hostname in %s: %m", rootfs);
+	return 0;
+}
+
+int rootfs_check_init(const char *rootfs, const char *init)
+{
+	g_autofd int root = -1, fd = -1;
+	struct stat st;
+
+	root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return log_error_errno(-errno, "the rootfs %s is missing: %m", rootfs);
+	fd = open_in_root(root, init, O_PATH);
+	if (fd < 0)
+		return log_error_errno(fd, "the rootfs %s has no %s (init): %m", rootfs, init);
+	if (fstat(fd, &st) < 0)
+		return log_error_errno(-errno, "cannot stat %s in %s: %m", init, rootfs);
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+		return log_error_errno(-ENOEXEC, "%s in the rootfs %s is not an executable file",
+				       init, rootfs);
 	return 0;
 }

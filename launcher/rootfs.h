@@ -32,3 +32,6 @@ int rootfs_set_hostname(const char *rootfs, const char *hostname, const struct c
  * container's root, resolved inside the rootfs.
  */
 int rootfs_set_network(const char *rootfs, const struct container_config *c);
+
+/* Checks, through the rootfs's own symlinks, that init exists and is executable. */
+int rootfs_check_init(const char *rootfs, const char *init);

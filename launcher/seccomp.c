@@ -19,7 +19,7 @@
 #include "fileio.h"
 #include "glib-macro.h"
 #include "launcher.h"
-#include "sc.h"
+#include "seccomp-policy.h"
 
 #define MAX_CONDS 6 /* one per syscall argument */
 
@@ -203,7 +203,7 @@ static int add_rules(scmp_filter_ctx ctx, GArray *rules)
 
 static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret)
 {
-	_cleanup_close_ int fd = -1;
+	g_autofd int fd = -1;
 	struct stat st;
 	void *buf;
 	int r;
@@ -233,7 +233,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret)
 int seccomp_compile(const char *path, bool notify_sysinfo, struct sock_fprog *ret)
 {
 	g_autoptr(GArray) rules = g_array_new(FALSE, FALSE, sizeof(struct rule));
-	_cleanup_free_ char *text = NULL;
+	g_autofree char *text = NULL;
 	scmp_filter_ctx ctx;
 	char why[512];
 	int r;

@@ -17,8 +17,8 @@
 
 #include "cgroup.h"
 #include "fileio.h"
+#include "glib-macro.h"
 #include "launcher.h"
-#include "macro.h"
 #include "parse.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -86,7 +86,7 @@ void log_debug(const char *fmt, ...)
 
 int write_file_at(int dir_fd, const char *path, const char *text, mode_t mode)
 {
-	_cleanup_close_ int fd = -1;
+	g_autofd int fd = -1;
 	size_t len = strlen(text);
 
 	fd = openat(dir_fd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, mode);

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+/*
+ * seccomp.c: the guest's seccomp policy (checked, compiled, installed) and
+ * the connection to burrowfs's notify agent. Not named seccomp.h, which
+ * would shadow libseccomp's <seccomp.h> on the launcher's include path.
+ */
+
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
