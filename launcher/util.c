@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -374,11 +373,13 @@ bool path_has_dotdot(const char *path)
 
 void dir_remove_flat(const char *dir)
 {
-	_cleanup_closedir_ DIR *d = opendir(dir);
-	struct dirent *e;
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
 
-	while (d && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			(void)unlinkat(dirfd(d), e->d_name, 0);
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *p = g_build_filename(dir, name, NULL);
+
+		(void)unlink(p);
+	}
 	(void)rmdir(dir);
 }
