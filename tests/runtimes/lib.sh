@@ -33,12 +33,13 @@ pm_need() {
 	PM_RUNC=$(command -v runc) || die "runc is not installed (apt-get install runc)"
 }
 
-# Global directories podman makes whatever it is told (the blob info cache of
-# image imports, netavark's run directory): removed again at exit when the
-# test made them, never when they were there before.
-pm_global_dirs() {
+# rt_global_dirs DIR...: directories outside the test's own that a runtime
+# makes whatever it is told (podman: the blob info cache of imports,
+# netavark's run directory; nspawn: its propagation directory) are removed
+# again at exit when the test made them, never when they were there before.
+rt_global_dirs() {
 	local d
-	for d in /var/lib/containers /run/containers; do
+	for d in "$@"; do
 		[ -e "$d" ] || defer "rm -rf --one-file-system '$d'"
 	done
 }
@@ -54,7 +55,7 @@ pm_init() {
 		--network-config-dir "$dir/net" --volumepath "$dir/vol"
 		--cgroup-manager cgroupfs --events-backend file --storage-driver overlay
 		--hooks-dir "$dir/hooks.d" --runtime "$PM_RUNC")
-	pm_global_dirs
+	rt_global_dirs /var/lib/containers /run/containers
 	defer cg_remove_every_hierarchy
 	defer "pm_cleanup '$dir'"
 	# The runtime's cgroups go below the test's base, made now in every hierarchy.
