@@ -68,7 +68,7 @@ PACKAGES=(
 	# runtime tests: podman (rootful and rootless, with runc of the hook tests),
 	# systemd-nspawn, and the DaemonSet's image (a static busybox); kubectl
 	# below, from kubernetes-client only when no kubectl is there
-	podman conmon uidmap systemd-container busybox-static
+	podman conmon uidmap systemd-container busybox-static python3-yaml
 )
 
 PASSED=0
