@@ -26,6 +26,9 @@ rt_global_dirs /run/systemd/nspawn
 defer "rm -rf --one-file-system '/run/systemd/nspawn/propagate/$MACHINE'"
 
 LIMIT=268435456
+# nspawn makes payload/ and supervisor/ below its cgroup in the name=systemd
+# hierarchy only, which cg_new's clean-up does not cover.
+defer cg_remove_every_hierarchy
 cg_new nspawn
 cg_set nspawn mem "$LIMIT" || die "cannot limit the memory of the test's cgroup"
 cg_set nspawn cpus 0 || die "cannot limit the cpuset of the test's cgroup"
