@@ -20,6 +20,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "ops.h"
+#include "print-binds.h"
 #include "resolve.h"
 
 #define DEFAULT_THREADS		   4
@@ -46,6 +47,7 @@ struct config {
 	const char *seccomp_lxc_socket; /* NULL: no LXC seccomp proxy */
 	bool debug;
 	bool stop;
+	bool print_binds;
 	struct burrow_opts opts;
 };
 
@@ -53,6 +55,7 @@ static void help(void)
 {
 	printf("Usage: burrowfs [OPTIONS] MOUNTPOINT\n"
 	       "       burrowfs --stop MOUNTPOINT\n"
+	       "       burrowfs --print-binds MOUNTPOINT\n"
 	       "\n"
 	       "Serves /proc and /sys/devices/system/cpu files rendered for the container\n"
 	       "of each process that reads them. Runs in the foreground until unmounted\n"
@@ -79,6 +82,8 @@ static void help(void)
 	       "                            (default %s\n"
 	       "                            on that MOUNTPOINT; none: no proxy)\n"
 	       "      --stop                end the burrowfs of MOUNTPOINT for good\n"
+	       "      --print-binds         print the systemd-nspawn --bind-ro= arguments\n"
+	       "                            that give a container MOUNTPOINT's files\n"
 	       "  -o OPTION[,OPTION...]     more FUSE mount options (allow_other is\n"
 	       "                            always set)\n"
 	       "  -f                        accepted for lxcfs compatibility (always foreground)\n"
@@ -119,6 +124,7 @@ enum {
 	ARG_DISABLE_LOADAVG,
 	ARG_SECCOMP_SOCKET,
 	ARG_SECCOMP_LXC_SOCKET,
+	ARG_PRINT_BINDS,
 };
 
 static const struct option longopts[] = {
@@ -133,6 +139,7 @@ static const struct option longopts[] = {
 	{ "max-containers", required_argument, NULL, ARG_MAX_CONTAINERS },
 	{ "restart-timeout", required_argument, NULL, ARG_RESTART_TIMEOUT },
 	{ "stop", no_argument, NULL, ARG_STOP },
+	{ "print-binds", no_argument, NULL, ARG_PRINT_BINDS },
 	{ "seccomp-socket", required_argument, NULL, ARG_SECCOMP_SOCKET },
 	{ "seccomp-lxc-socket", required_argument, NULL, ARG_SECCOMP_LXC_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
@@ -207,6 +214,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			break;
 		case ARG_STOP:
 			cfg->stop = true;
+			break;
+		case ARG_PRINT_BINDS:
+			cfg->print_binds = true;
 			break;
 		case ARG_SECCOMP_SOCKET:
 			if (optarg[0] != '/' && strcmp(optarg, "none") != 0) {
@@ -529,6 +539,8 @@ int main(int argc, char **argv)
 		log_init(&l, cfg.debug);
 		return conn_stop(cfg.mountpoint, &l) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	}
+	if (cfg.print_binds)
+		return print_binds(cfg.mountpoint) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	/*
 	 * Opening and reading a cached file allocates nothing; only renders do,
 	 * under their container's lock. Per-thread arenas would buy no speed and

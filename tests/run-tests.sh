@@ -71,6 +71,10 @@ PACKAGES=(
 	libmnl-dev iproute2 dnsmasq-base nftables
 	# network=pasta and its fallback (every launcher test gets network=auto)
 	passt slirp4netns
+	# runtime tests: podman (rootful and rootless, with runc of the hook tests),
+	# systemd-nspawn, and the DaemonSet's image (a static busybox); kubectl
+	# below, from kubernetes-client only when no kubectl is there
+	podman conmon uidmap systemd-container busybox-static python3-yaml
 )
 
 PASSED=0
@@ -177,7 +181,9 @@ if [ "$DEPS" -eq 1 ]; then
 		echo "not root: skipping apt-get; the root-only suites will skip"
 	else
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q && apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+		apt-get update -q && apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" &&
+			{ command -v kubectl >/dev/null ||
+				apt-get install -y -q --no-install-recommends kubernetes-client; }
 		record "dependencies" $?
 	fi
 fi

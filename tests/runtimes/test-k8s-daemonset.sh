@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# share/kubernetes/burrowfs-daemonset.yaml without a cluster: its image made
+# by share/kubernetes/mkimage.sh from the build, its init container and its
+# burrowfs container run by podman as a node's runtime would run them
+# (k8s-podman.py: privileged, the host's pid namespace, the same hostPath
+# mounts and propagation, the same env and command), with the node's paths in
+# the test's directory and its node cgroup below the test's own. Then:
+#
+# - the init container installed the hook and a hooks.d entry naming it;
+# - the burrowfs container's mount reached the host (Bidirectional), its
+#   keeper left the pod's cgroup for the node cgroup, and the container opted
+#   itself out of the hook;
+# - a workload container started by podman with the installed hooks.d entry
+#   sees its limits (free, nproc, cpuinfo, uptime);
+# - twice, a rolling update (a new pod while the old one serves, maxSurge)
+#   under the workload's reader (restart-lib): not one read fails, the keeper
+#   held on in the node cgroup, the new pod took the connection over.
+
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=../integration/restart-lib.sh
+. "$RT_DIR/../integration/restart-lib.sh"
+
+hooks_init
+pm_need
+SYSNO=$(rl_sysno) || skip "no clock_gettime syscall number for $(uname -m)"
+SRC=${SOURCE_ROOT:-$RT_DIR/../..}
+MANIFEST=$SRC/share/kubernetes/burrowfs-daemonset.yaml
+need_rootfs
+pm_init "$T_TMP/podman"
+
+NODE=$T_TMP/node
+MNT=$NODE/var/lib/burrowfs
+NODE_CG=/$CG_BASE/node
+DS_IMAGE=localhost/burrowfs-node:test
+mkdir -p "$MNT"
+# kubelet requires the host side of a Bidirectional mount to be shared.
+mount --bind "$MNT" "$MNT" && mount --make-shared "$MNT" || die "cannot make $MNT a shared mount"
+defer "umount -l '$MNT' 2>/dev/null; umount -l '$MNT' 2>/dev/null"
+# At exit, before the bind goes: the keeper's connection and mount, for good.
+defer "timeout 10 '$BURROWFS' --stop '$MNT' >/dev/null 2>&1"
+defer "timeout 60 $(printf '%q ' "${PM[@]}") rm -a -f -t 0 >/dev/null 2>&1"
+
+# ds_opts CONTAINER: DS_OPTS and DS_CMD, as the node would run CONTAINER.
+ds_opts() {
+	local all=() i
+	mapfile -d '' all < <("$PYTHON" "$RT_DIR/k8s-podman.py" "$MANIFEST" "$1" \
+		--map "/var/lib/burrowfs=$MNT" --map "/opt/burrow=$NODE/opt/burrow" \
+		--map "/usr/share/containers/oci/hooks.d=$PM_DIR/hooks.d" \
+		--env "BURROWFS_NODE_CGROUP=$NODE_CG") ||
+		die "k8s-podman.py cannot read $MANIFEST"
+	for ((i = 0; i < ${#all[@]}; i++)); do
+		[ "${all[i]}" = -- ] && break
+	done
+	DS_OPTS=("${all[@]:0:i}")
+	DS_CMD=("${all[@]:i+1}")
+}
+
+"$SRC/share/kubernetes/mkimage.sh" "$BURROWFS" "$HOOK_OCI" 2>"$T_TMP/mkimage.err" |
+	pm import - "$DS_IMAGE" >"$T_TMP/import-ds.log" 2>&1
+check_eq "mkimage.sh | podman import ($(cat "$T_TMP/mkimage.err"))" "$?" 0
+pm_image localhost/burrow-test:bookworm
+
+ds_opts install-hook
+pm run --rm --network none --cgroup-parent "$PM_CG" "${PM_ULIMITS[@]}" "${DS_OPTS[@]}" \
+	"$DS_IMAGE" "${DS_CMD[@]}" >"$T_TMP/init.log" 2>&1
+check_eq "the init container exits with 0 ($(tail -c 300 "$T_TMP/init.log"))" "$?" 0
+entry=$PM_DIR/hooks.d/burrow.json
+hook_path=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["hook"]["path"])' \
+	"$entry" 2>&1)
+check_eq "the installed hooks.d entry names the installed hook" \
+	"$hook_path" "$NODE/opt/burrow/bin/burrow-oci-hook"
+check_cmd "the installed hook runs on the node (with its own libraries)" \
+	bash -c "'$hook_path' --version | grep -q burrow-oci-hook"
+check_cmd "the entry gives the hook the mount (--burrowfs $MNT)" \
+	"$PYTHON" -c 'import json, sys; h = json.load(open(sys.argv[1]))
+assert h["hook"]["args"][1:] == ["--burrowfs", sys.argv[2]], h
+assert h["stages"] == ["createContainer"] and h["when"] == {"always": True}, h' "$entry" "$MNT"
+
+# ds_start: the burrowfs container; waits until its mount serves on the host.
+# Sets DS_PID (its burrowfs, by host pid).
+DS_N=0
+ds_start() {
+	local i
+	DS_N=$((DS_N + 1))
+	ds_opts burrowfs
+	pm run -d --name "burrowfs-ds-$DS_N" --network none --cgroup-parent "$PM_CG" \
+		"${PM_ULIMITS[@]}" "${DS_OPTS[@]}" "$DS_IMAGE" "${DS_CMD[@]}" >/dev/null 2>"$T_TMP/ds.err" ||
+		die "the burrowfs container did not start: $(cat "$T_TMP/ds.err")"
+	DS_SH=$(pm inspect --format '{{.State.Pid}}' "burrowfs-ds-$DS_N")
+	for ((i = 0; i < 100; i++)); do
+		DS_PID=$(pgrep -P "$DS_SH" -x burrowfs)
+		grep -q "^fuse" <<<"$(stat -f -c %T "$MNT" 2>/dev/null)" &&
+			timeout 2 test -e "$MNT/proc/meminfo" && [ -n "$DS_PID" ] && return 0
+		sleep 0.1
+	done
+	die "the burrowfs container does not serve $MNT: $(pm logs "burrowfs-ds-$DS_N" 2>&1 | tail -5)"
+}
+
+# ds_logs: what the current burrowfs container logged.
+ds_logs() {
+	pm logs "burrowfs-ds-$DS_N" 2>&1
+}
+
+ds_start
+check_cmd "the mount made in the pod reached the node (Bidirectional)" t_mounted "$MNT"
+check_cmd "burrowfs stays in the pod's cgroup (the runtime's signals reach it)" \
+	grep -q "memory:$PM_CG/libpod-" "/proc/$DS_PID/cgroup"
+check_eq "the burrowfs container opted out of the hook: nothing bound over its /proc/meminfo" \
+	"$(awk '$5 == "/proc/meminfo"' "/proc/$DS_PID/mountinfo")" ""
+
+LIMIT=268435456
+WANT=$((LIMIT / 1024))
+STOP=/run/burrow-restart-stop
+WL=workload-$$
+rl_fresh() {
+	timeout 30 "${PM[@]}" exec "$WL" awk '/^MemTotal:/ { print $2 }' /proc/meminfo
+}
+rl_stop_reader() {
+	timeout 30 "${PM[@]}" exec "$WL" touch "$STOP"
+}
+RL_LOG=$T_TMP/reader.log
+: >"$RL_LOG"
+# shellcheck disable=SC2086
+timeout -k 5 600 "${PM[@]}" run --name "$WL" --network none --cgroup-parent "$PM_CG" \
+	"${PM_ULIMITS[@]}" --memory 256m --cpuset-cpus 0 localhost/burrow-test:bookworm \
+	perl -e "$RL_READER" "$SYSNO" "$WANT" "$STOP" $RL_FILES \
+	</dev/null >"$RL_LOG" 2>"$T_TMP/workload.err" &
+RL_PID=$!
+defer "kill $RL_PID 2>/dev/null"
+rl_wait_ticks 0 || die "the workload's reader never read: $(cat "$T_TMP/workload.err")"
+WL_PID=$(pm inspect --format '{{.State.Pid}}' "$WL")
+sleep 2
+OUT=$(pm exec "$WL" sh -c "$RT_INSIDE" 2>&1)
+check_eq "podman exec in the workload: exit status" "$?" 0
+rt_check_limited "workload" "$OUT" "$LIMIT" 1 "$WL_PID"
+
+keeper() {
+	pgrep -f "^burrowfs-keeper --keeper $MNT " | head -n1
+}
+KEEPER=$(keeper)
+check_cmd "the keeper left the pod's cgroup for the node cgroup $NODE_CG" \
+	grep -q "memory:$NODE_CG\$" "/proc/${KEEPER:-0}/cgroup"
+
+# ds_surge: a rolling update as the manifest asks for it (maxSurge 1,
+# maxUnavailable 0): the new pod starts while the old one serves, its burrowfs
+# takes over (an upgrade, from the same keeper), the old one exits 0 and goes.
+# (Not a stop first and a start after: podman's statfs of the hostPath in the
+# gap ends the connection; see the README.)
+ds_surge() {
+	local t0 old=$DS_N old_pid=$DS_PID
+	t0=$(date +%s%N)
+	ds_start
+	check_cmd "surge: the new pod's burrowfs took the connection over" \
+		grep -q "Took over" <<<"$(ds_logs)"
+	check_eq "surge: the old pod exits with 0 (handed over; it logged: $(pm logs \
+		"burrowfs-ds-$old" 2>&1 | tail -3 | tr '\n' ' '))" \
+		"$(timeout 20 "${PM[@]}" wait "burrowfs-ds-$old")" 0
+	check_cmd "surge: the old pod's burrowfs is gone" bash -c "! kill -0 $old_pid 2>/dev/null"
+	pm rm -f "burrowfs-ds-$old" >/dev/null
+	check_cmd "surge: the node's mount stays" t_mounted "$MNT"
+	check_eq "surge: the same keeper holds on" "$(keeper)" "$KEEPER"
+	rl_phase_check "rolling update (surge)" "$t0" "$WANT"
+}
+sleep 1
+ds_surge
+ds_surge
+rl_finish
