@@ -27,6 +27,7 @@ PACKAGES=(
 	linux-image-amd64 initramfs-tools zstd kmod
 	procps util-linux fuse3 python3 uidmap e2fsprogs debootstrap bc
 	libfuse3-3 libcap2 libseccomp2 libglib2.0-0 libjson-glib-1.0-0
+	libsodium23 libcurl4 libarchive13 libmnl0
 )
 # The container the launcher's boot test starts inside the guest: the same
 # package set as the host-side rootfs cache of tests/hooks/lib.sh.
