@@ -51,8 +51,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 cd "$(dirname "$0")/.."
 
+# passt: the guest's network (network=auto takes pasta when there is no veth quota).
 PACKAGES=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libcap-dev libseccomp-dev
-	libglib2.0-dev libjson-glib-dev check procps util-linux uidmap debootstrap xz-utils)
+	libglib2.0-dev libjson-glib-dev libsodium-dev libcurl4-openssl-dev libarchive-dev libmnl-dev
+	check procps util-linux uidmap debootstrap xz-utils passt)
 MNT=/var/lib/burrowfs
 BURROWFS=$PWD/build/fs/burrowfs
 BURROW=$PWD/build/launcher/burrow
