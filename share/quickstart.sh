@@ -164,6 +164,7 @@ say "Inside $NAME (limits: 512 MiB, CPU 0, 500 tasks)"
 	echo "\$ free -m"; free -m
 	echo "\$ nproc"; nproc
 	echo "\$ uptime"; uptime
+	echo "\$ hostname -I"; hostname -I
 	echo "\$ systemctl is-system-running"; timeout 60 systemctl is-system-running --wait'
 
 say "On the host"
