@@ -682,6 +682,34 @@ static void release_mount(const struct keeper *k, int end)
 	(void)mount_detach_dev(k->mountpoint, k->dev);
 }
 
+/*
+ * Closes a listening socket held for daemons to come and, if no one else
+ * accepts on its path any more, removes the path: left behind, LXC or a
+ * runtime would take it for an agent or proxy that runs.
+ */
+static void release_listener(int *fd)
+{
+	struct sockaddr_un sa = { 0 };
+	socklen_t len = sizeof(sa);
+	_cleanup_close_ int probe = -1;
+	int type = 0;
+	socklen_t tlen = sizeof(type);
+
+	if (*fd < 0)
+		return;
+	if (getsockname(*fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+	    sa.sun_path[0] != '/' || getsockopt(*fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0) {
+		drop(fd);
+		return;
+	}
+	sa.sun_path[sizeof(sa.sun_path) - 1] = '\0';
+	drop(fd);
+	probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    errno == ECONNREFUSED)
+		(void)unlink(sa.sun_path);
+}
+
 static int parse_args(struct keeper *k, int argc, char **argv)
 {
 	uint64_t timeout_s, dev = 0;
@@ -744,6 +772,11 @@ int keeper_main(int argc, char **argv)
 	r = keeper_loop(&k, sig_fd);
 	if (r >= 0)
 		release_mount(&k, r);
+	/* The end, as for the mount: the agent's and the LXC proxy's paths go too. */
+	if (r >= 0 && k.cur < 0 && !(r == END_SIGNAL && k.fdstore)) {
+		release_listener(&k.agent_sock);
+		release_listener(&k.lxc_sock);
+	}
 	/* Only our own socket: a newer keeper may have taken the path. */
 	if (stat(k.sock, &st) == 0 && st.st_ino == k.sock_st.st_ino &&
 	    st.st_dev == k.sock_st.st_dev)

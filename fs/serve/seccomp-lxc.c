@@ -381,10 +381,14 @@ int lxcp_start(struct daemon *d, const char *path)
 /*
  * The socket stays, with the keeper: LXC reconnects to it when its
  * connection to us breaks, and waits in its backlog for the next daemon.
+ * At the end (a full stop, or no keeper) its path goes too: left behind, it
+ * would refuse LXC's connections while looking like a proxy that runs.
  */
 void lxcp_stop(struct daemon *d)
 {
 	struct lxcp *p = &d->lxcp;
+	bool end = d->conn.link_fd < 0 ||
+		   __atomic_load_n(&d->stop_mode, __ATOMIC_ACQUIRE) == STOP_FULL;
 
 	if (!p->running)
 		return;
@@ -397,8 +401,11 @@ void lxcp_stop(struct daemon *d)
 	if (p->n_workers)
 		log_full(&d->log, LOG_DEBUG, "LXC seccomp proxy: %llu answered, %llu refused",
 			 (unsigned long long)p->answered, (unsigned long long)p->refused);
-	if (p->sock_fd >= 0)
+	if (p->sock_fd >= 0) {
 		(void)close(TAKE_FD(p->sock_fd));
+		if (end && p->path[0])
+			(void)unlink(p->path);
+	}
 	if (p->epoll_fd >= 0)
 		(void)close(TAKE_FD(p->epoll_fd));
 	if (p->stop_fd >= 0)

@@ -96,3 +96,38 @@ keeper_sock=$(find /run/burrowfs -maxdepth 1 -name '*.sock' ! -name 'test-*' -ne
 if [ -n "$keeper_sock" ]; then
 	check_eq "but not to a keeper's" "$(connect_as_nobody "$keeper_sock" SOCK_SEQPACKET)" "Permission denied"
 fi
+
+# ---- the end of burrowfs takes its agent's and LXC proxy's paths along --------
+# Left behind, they refuse LXC's and runtimes' connections while looking like
+# an agent that runs (a restart keeps them, with the keeper).
+bfs_stop "$BFS_PID" "$BFS_MNT" "$BFS_LOG"
+lsock=/run/burrowfs/test-daemon-lxc-$$.sock
+defer "rm -f $lsock"
+sockets_gone() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ ! -e "$sock" ] && [ ! -e "$lsock" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+bfs_start --seccomp-socket "$sock" --seccomp-lxc-socket "$lsock"
+for ((i = 0; i < 50; i++)); do
+	[ -S "$sock" ] && [ -S "$lsock" ] && break
+	sleep 0.1
+done
+check_cmd "both sockets are there" test -S "$sock" -a -S "$lsock"
+timeout 10 "$BURROWFS" --stop "$BFS_MNT" >/dev/null 2>&1
+check_cmd "--stop while burrowfs serves removes both paths" sockets_gone
+bfs_stop "$BFS_PID" "$BFS_MNT" "$BFS_LOG"
+bfs_start --seccomp-socket "$sock" --seccomp-lxc-socket "$lsock"
+for ((i = 0; i < 50; i++)); do
+	[ -S "$sock" ] && [ -S "$lsock" ] && break
+	sleep 0.1
+done
+kill -TERM "$BFS_PID"
+wait "$BFS_PID" 2>/dev/null
+check_cmd "SIGTERM leaves both with the keeper" test -S "$sock" -a -S "$lsock"
+check_eq "and the keeper still accepts on the LXC path" "$(connect_as_nobody "$lsock" SOCK_SEQPACKET)" connected
+timeout 10 "$BURROWFS" --stop "$BFS_MNT" >/dev/null 2>&1
+check_cmd "--stop of the keeper alone removes both paths" sockets_gone
