@@ -76,7 +76,7 @@ if [ -d /run/burrowfs ] && [ "$(stat -c %u /run/burrowfs)" = 0 ]; then
 	chmod 0700 /run/burrowfs # as an older burrowfs left it
 fi
 bfs_start --seccomp-socket "$sock"
-for ((i = 0; i < 50; i++)); do
+for ((i = 0; i < 300; i++)); do
 	[ -S "$sock" ] && break
 	sleep 0.1
 done
@@ -98,21 +98,29 @@ if [ -n "$keeper_sock" ]; then
 fi
 
 # ---- the end of burrowfs takes its agent's and LXC proxy's paths along --------
+# (Waits up to 30 s: the leak check runs burrowfs under valgrind.)
 # Left behind, they refuse LXC's and runtimes' connections while looking like
 # an agent that runs (a restart keeps them, with the keeper).
+# Under valgrind (the leak check) the LXC proxy's socket never appears here
+# (the proxy asks seccomp(2) for its notification sizes first); the plain
+# and both ASan builds run this part.
+if [ -n "${BURROWFS_WRAPPER:-}" ]; then
+	note "skipped under ${BURROWFS_WRAPPER%% *}: the end of the agent's and the proxy's paths"
+	exit 0
+fi
 bfs_stop "$BFS_PID" "$BFS_MNT" "$BFS_LOG"
 lsock=/run/burrowfs/test-daemon-lxc-$$.sock
 defer "rm -f $lsock"
 sockets_gone() {
 	local i
-	for ((i = 0; i < 50; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		[ ! -e "$sock" ] && [ ! -e "$lsock" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
 bfs_start --seccomp-socket "$sock" --seccomp-lxc-socket "$lsock"
-for ((i = 0; i < 50; i++)); do
+for ((i = 0; i < 300; i++)); do
 	[ -S "$sock" ] && [ -S "$lsock" ] && break
 	sleep 0.1
 done
@@ -120,13 +128,13 @@ check_cmd "both sockets are there" test -S "$sock" -a -S "$lsock"
 timeout 10 "$BURROWFS" --stop "$BFS_MNT" >/dev/null 2>&1
 check_cmd "--stop while burrowfs serves removes both paths" sockets_gone
 # It is on its way out: a SIGTERM from bfs_stop now would meet it without its handler.
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 300; i++)); do
 	kill -0 "$BFS_PID" 2>/dev/null || break
 	sleep 0.1
 done
 bfs_stop "$BFS_PID" "$BFS_MNT" "$BFS_LOG"
 bfs_start --seccomp-socket "$sock" --seccomp-lxc-socket "$lsock"
-for ((i = 0; i < 50; i++)); do
+for ((i = 0; i < 300; i++)); do
 	[ -S "$sock" ] && [ -S "$lsock" ] && break
 	sleep 0.1
 done
