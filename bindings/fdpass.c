@@ -44,7 +44,21 @@ int fdpass_sendto(int sock, const struct sockaddr *addr, socklen_t addrlen, cons
 	return n < 0 ? -errno : 0;
 }
 
+static void drop_fd(const struct fdpass_opts *opts, int fd)
+{
+	if (opts && opts->drop)
+		opts->drop(fd, opts->userdata);
+	else
+		close(fd);
+}
+
 ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds, size_t *ret_nfds)
+{
+	return fdpass_recv_ex(sock, NULL, buf, size, fds, max_fds, ret_nfds);
+}
+
+ssize_t fdpass_recv_ex(int sock, const struct fdpass_opts *opts, void *buf, size_t size, int *fds,
+		       size_t max_fds, size_t *ret_nfds)
 {
 	union fdpass_cbuf u;
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
@@ -58,7 +72,7 @@ ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds, 
 
 	*ret_nfds = 0;
 	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (opts ? opts->flags : 0));
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -75,14 +89,14 @@ ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds, 
 			if (got < max_fds)
 				fds[got++] = fd;
 			else {
-				close(fd);
+				drop_fd(opts, fd);
 				lost = true;
 			}
 		}
 	}
 	if (lost || (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC))) {
 		for (size_t i = 0; i < got; i++)
-			close(fds[i]);
+			drop_fd(opts, fds[i]);
 		return -EMSGSIZE;
 	}
 	*ret_nfds = got;

@@ -37,3 +37,20 @@ static inline int fdpass_send(int sock, const void *buf, size_t len, const int *
  * the receiver that it does not expect.
  */
 ssize_t fdpass_recv(int sock, void *buf, size_t size, int *fds, size_t max_fds, size_t *ret_nfds);
+
+/*
+ * For a receiver whose peer may be hostile, or whose socket is polled
+ * elsewhere: flags go to recvmsg() (MSG_DONTWAIT: -EAGAIN when nothing is
+ * there), and each fd refused is handed to drop(fd, userdata) rather than
+ * close()d, because close() of a file on a FUSE filesystem that the sender
+ * serves waits for the sender's answer (fs/serve/fdcloser.h).
+ */
+struct fdpass_opts {
+	int flags;
+	void (*drop)(int fd, void *userdata);
+	void *userdata;
+};
+
+/* fdpass_recv() with opts (NULL: none); fdpass_recv() is this with NULL. */
+ssize_t fdpass_recv_ex(int sock, const struct fdpass_opts *opts, void *buf, size_t size, int *fds,
+		       size_t max_fds, size_t *ret_nfds);

@@ -75,9 +75,10 @@ int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status);
  */
 int send_with_fd(int sock, const void *buf, size_t len, int fd);
 /*
- * One message into buf, retried on EINTR. An fd it carries goes to *ret_fd,
- * close-on-exec (closed when ret_fd is NULL). Returns the bytes read, 0 at
- * end of file, or -errno.
+ * One message into buf, retried on EINTR. The one fd it may carry goes to
+ * *ret_fd, close-on-exec. Returns the bytes read, 0 at end of file, or
+ * -errno: -EMSGSIZE for a message longer than size (on a seqpacket socket),
+ * with more than one fd, or with one when ret_fd is NULL, its fds closed.
  */
 ssize_t recv_with_fd(int sock, void *buf, size_t size, int *ret_fd);
 int wait_pid(pid_t pid, int *ret_status);

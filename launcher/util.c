@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fdpass.h"
 #include "fileio.h"
 #include "glib-macro.h"
 #include "launcher.h"
@@ -216,50 +217,20 @@ int fork_exec_wait(char *const argv[], int stdin_fd, int *ret_status)
 
 int send_with_fd(int sock, const void *buf, size_t len, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	return fdpass_send(sock, buf, len, &fd, fd >= 0 ? 1 : 0);
 }
 
 ssize_t recv_with_fd(int sock, void *buf, size_t size, int *ret_fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { buf, size };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	size_t nfds;
 	ssize_t n;
+	int fd;
 
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		int fd;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-		if (ret_fd)
-			*ret_fd = fd;
-		else
-			close(fd);
-	}
+	n = fdpass_recv(sock, buf, size, &fd, ret_fd ? 1 : 0, &nfds);
+	if (n > 0 && nfds == 1)
+		*ret_fd = fd;
+	else if (nfds == 1)
+		close(fd);
 	return n;
 }
 

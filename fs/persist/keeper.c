@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdpass.h"
 #include "macro.h"
 #include "mount-stack.h"
-#include "notify.h"
 #include "parse.h"
 
 #define KMSG_MAGIC  0x4b525242u /* "BRRK" */
@@ -107,59 +107,18 @@ int kmsg_send(int fd, enum kmsg_type type, uint32_t flags, const int *fds, size_
 			  .type = (uint16_t)type,
 			  .pid = (int32_t)getpid(),
 			  .flags = flags };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
-	} u = { 0 };
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	if (nfds > MAX_FDS)
 		return -EINVAL;
-	msg_attach_fds(&mh, u.buf, fds, nfds);
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(m))
-		return errno ? -errno : -EIO;
-	return 0;
-}
-
-static void take_fds(struct msghdr *mh, int *fds, size_t *nfds)
-{
-	size_t max = nfds ? *nfds : 0, n = 0;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		size_t k;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			/* More than asked for are closed, never leaked. */
-			if (n < max)
-				fds[n++] = fd;
-			else
-				close(fd);
-		}
-	}
-	if (nfds)
-		*nfds = n;
+	return fdpass_send(fd, &m, sizeof(m), fds, nfds);
 }
 
 int kmsg_recv(int fd, struct kmsg *ret, int *fds, size_t *nfds, int timeout_ms)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
-	} u;
-	struct kmsg m;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	const struct fdpass_opts opts = { .flags = MSG_DONTWAIT };
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	struct kmsg m;
 	ssize_t n;
 	int r;
 
@@ -168,17 +127,20 @@ int kmsg_recv(int fd, struct kmsg *ret, int *fds, size_t *nfds, int timeout_ms)
 		return -errno;
 	if (r == 0)
 		return -ETIMEDOUT;
-	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0)
-		return errno == ECONNRESET ? -ECONNRESET : -errno;
-	take_fds(&mh, fds, nfds);
-	if (n == 0)
-		return -ECONNRESET;
-	if ((size_t)n != sizeof(m) || m.magic != KMSG_MAGIC || m.version != KEEPER_VERSION) {
-		for (size_t i = 0; nfds && i < *nfds; i++)
-			close(fds[i]);
+	n = fdpass_recv_ex(fd, &opts, &m, sizeof(m), fds, nfds ? *nfds : 0, &got);
+	/* Longer than ours, or more fds than asked for (all closed): not our protocol. */
+	if (n == -EMSGSIZE)
 		return -EPROTO;
+	if (n < 0)
+		return (int)n;
+	if (n == 0 || (size_t)n != sizeof(m) || m.magic != KMSG_MAGIC ||
+	    m.version != KEEPER_VERSION) {
+		for (size_t i = 0; i < got; i++)
+			close(fds[i]);
+		return n == 0 ? -ECONNRESET : -EPROTO;
 	}
+	if (nfds)
+		*nfds = got;
 	*ret = m;
 	return 0;
 }

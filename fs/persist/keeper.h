@@ -73,7 +73,8 @@ int kmsg_send(int fd, enum kmsg_type type, uint32_t flags, const int *fds, size_
 /*
  * One message, waiting at most timeout_ms (-1: forever). Received fds go to
  * fds (up to *nfds, which becomes the count). -ECONNRESET when the peer is
- * gone, -ETIMEDOUT.
+ * gone, -ETIMEDOUT, -EPROTO for a message not ours (its size, magic or
+ * version, or more fds than *nfds: all its fds closed).
  */
 int kmsg_recv(int fd, struct kmsg *ret, int *fds, size_t *nfds, int timeout_ms);
 

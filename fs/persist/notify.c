@@ -9,9 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "macro.h"
-
-#define NOTIFY_MAX_FDS 8
 
 bool notify_enabled(void)
 {
@@ -47,43 +46,18 @@ static int notify_address(struct sockaddr_un *sa, socklen_t *ret_len)
 	return 1;
 }
 
-void msg_attach_fds(struct msghdr *mh, void *buf, const int *fds, size_t nfds)
-{
-	struct cmsghdr *c;
-
-	if (nfds == 0)
-		return;
-	mh->msg_control = buf;
-	mh->msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-	c = CMSG_FIRSTHDR(mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-}
-
 int notify_send_fds(const char *state, const int *fds, size_t nfds)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * NOTIFY_MAX_FDS)];
-	} u = { 0 };
 	struct sockaddr_un sa;
-	struct iovec iov = { .iov_base = (char *)state, .iov_len = strlen(state) };
-	struct msghdr mh = { .msg_name = &sa, .msg_iov = &iov, .msg_iovlen = 1 };
+	socklen_t salen;
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = notify_address(&sa, &mh.msg_namelen);
+	r = notify_address(&sa, &salen);
 	if (r <= 0)
 		return r;
-	if (nfds > NOTIFY_MAX_FDS)
-		return -EINVAL;
-	msg_attach_fds(&mh, u.buf, fds, nfds);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-		return -errno;
-	return 0;
+	return fdpass_sendto(fd, (struct sockaddr *)&sa, salen, state, strlen(state), fds, nfds);
 }

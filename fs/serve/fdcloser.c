@@ -163,6 +163,14 @@ static bool over_locked(uid_t uid)
 	return uid != 0 && (closer.n >= FDCLOSER_MAX || pending_of(uid) >= FDCLOSER_PER_UID);
 }
 
+void fdcloser_drop(int fd, void *sender)
+{
+	struct fdcloser_sender *s = sender;
+
+	if (fdcloser_close(fd, s->uid) < 0)
+		s->over = true;
+}
+
 bool fdcloser_over(uid_t uid)
 {
 	bool over;

@@ -26,5 +26,16 @@ int fdcloser_start(void);
  */
 int fdcloser_close(int fd, uid_t uid);
 
+/*
+ * fdpass_recv_ex()'s drop for the fds a message from a local user brought
+ * and that were refused: fdcloser_close() them; sender points to a struct
+ * fdcloser_sender, whose over becomes true if that refused any.
+ */
+struct fdcloser_sender {
+	uid_t uid;
+	bool over;
+};
+void fdcloser_drop(int fd, void *sender);
+
 /* Is uid over its share: refuse its connections until its closes drain. */
 bool fdcloser_over(uid_t uid);

@@ -41,6 +41,7 @@
 #include "clock.h"
 #include "daemon.h"
 #include "fdcloser.h"
+#include "fdpass.h"
 #include "macro.h"
 #include "ocistate.h"
 
@@ -276,10 +277,9 @@ static void conn_finish(struct daemon *d, struct agent_conn *c)
 
 static void conn_read(struct daemon *d, struct agent_conn *c)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * AGENT_FDS_MAX)];
-	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	bool over = false;
+	struct fdcloser_sender sender = { .uid = c->uid };
+	const struct fdpass_opts opts = { MSG_DONTWAIT, fdcloser_drop, &sender };
+	size_t got;
 	ssize_t n;
 
 	if (!c->buf)
@@ -288,31 +288,16 @@ static void conn_read(struct daemon *d, struct agent_conn *c)
 		conn_free(&d->agent, c);
 		return;
 	}
-	iov = (struct iovec){ c->buf + c->len, AGENT_MSG_MAX - c->len };
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	n = fdpass_recv_ex(c->fd, &opts, c->buf + c->len, AGENT_MSG_MAX - c->len, c->fds + c->nfds,
+			   AGENT_FDS_MAX - c->nfds, &got);
+	if (n == -EAGAIN)
 		return;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n >= 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (c->nfds < AGENT_FDS_MAX)
-				c->fds[c->nfds++] = fd;
-			else
-				over |= fdcloser_close(fd, c->uid) < 0;
-		}
-	}
-	if (n < 0 || over || (mh.msg_flags & MSG_CTRUNC)) {
+	/* More than AGENT_FDS_MAX fds in all (-EMSGSIZE) is not runc. */
+	if (n < 0) {
 		conn_free(&d->agent, c);
 		return;
 	}
+	c->nfds += got;
 	c->len += (size_t)n;
 	c->buf[c->len] = '\0';
 	/*

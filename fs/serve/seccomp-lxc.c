@@ -41,6 +41,7 @@
 
 #include "daemon.h"
 #include "fdcloser.h"
+#include "fdpass.h"
 #include "keeper.h"
 #include "macro.h"
 
@@ -173,46 +174,33 @@ static int parse(const struct lxcp *p, const unsigned char *buf, size_t len,
 static int pconn_serve(struct daemon *d, struct lxcp_conn *c, unsigned char *buf)
 {
 	struct lxcp *p = &d->lxcp;
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * LXCP_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { buf, MSG_MAX };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf) };
+	struct fdcloser_sender sender = { .uid = c->uid };
+	const struct fdpass_opts opts = { MSG_DONTWAIT, fdcloser_drop, &sender };
 	int fds[LXCP_FDS] = { -1, -1, -1 };
 	struct seccomp_notif_resp resp = { 0 };
 	const struct lxcp_msg *h;
 	const struct seccomp_notif *n;
 	unsigned char reply[RESP_MAX] = { 0 };
 	struct iovec out[3];
+	struct msghdr mh;
 	size_t nfds = 0;
-	bool gone, checked = false, over = false;
+	bool gone, checked = false;
 	ssize_t len;
 	int r;
 
-	len = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	len = fdpass_recv_ex(c->fd, &opts, buf, MSG_MAX, fds, LXCP_FDS, &nfds);
+	if (len == -EAGAIN)
+		return 0;
+	/* -EMSGSIZE: longer than MSG_MAX, or more fds than LXC's three (all dropped). */
+	if (len == -EMSGSIZE)
+		return sender.over ? -EUSERS : -EBADMSG;
 	if (len < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		return (int)len;
+	/* An empty seqpacket message may still bring fds: they go by out. */
 	if (len == 0)
-		return -ECONNRESET;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (size_t i = 0; i < k; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (nfds < LXCP_FDS)
-					fds[nfds++] = fd;
-				else if (fdcloser_close(fd, c->uid) < 0)
-					over = true;
-			}
-		}
-	r = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds != LXCP_FDS ? -EBADMSG : 0;
+		r = -ECONNRESET;
+	else
+		r = nfds != LXCP_FDS ? -EBADMSG : 0;
 	if (r >= 0)
 		r = parse(p, buf, (size_t)len, &h, &n);
 	if (r < 0)
@@ -248,8 +236,8 @@ out:
 		if (checked && i < 2)
 			(void)close(fds[i]);
 		else
-			over |= fdcloser_close(fds[i], c->uid) < 0;
-	return over ? -EUSERS : r;
+			fdcloser_drop(fds[i], &sender);
+	return sender.over ? -EUSERS : r;
 }
 
 static void *worker_main(void *arg)

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "macro.h"
 
 /* Drop every id to the caller's, for good: what follows runs as the caller. */
@@ -73,45 +74,21 @@ static int open_as_caller(const struct net_caller *c, pid_t pid)
 	return TAKE_FD(nsfd);
 }
 
+/* r: the fd opened, or -errno; the fd travels along. */
 static void send_result(int sock, int r)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &r, .iov_len = sizeof(r) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (r >= 0) {
-		struct cmsghdr *cm;
-
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &r, sizeof(int));
-	}
-	(void)!sendmsg(sock, &msg, MSG_NOSIGNAL);
+	(void)fdpass_send(sock, &r, sizeof(r), &r, r >= 0 ? 1 : 0);
 }
 
 static int recv_result(int sock)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
 	int r = -EPERM, fd = -1;
-	struct iovec iov = { .iov_base = &r, .iov_len = sizeof(r) };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
+	size_t nfds;
+	ssize_t n;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != sizeof(r))
-		return -EPERM;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (r < 0 || fd < 0) {
-		if (fd >= 0)
+	n = fdpass_recv(sock, &r, sizeof(r), &fd, 1, &nfds);
+	if (n != sizeof(r) || r < 0 || nfds != 1) {
+		if (nfds == 1)
 			close(fd);
 		return -EPERM;
 	}
