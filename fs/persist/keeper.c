@@ -24,6 +24,7 @@
 #include "macro.h"
 #include "mount-stack.h"
 #include "parse.h"
+#include "sockpath.h"
 
 #define KMSG_MAGIC  0x4b525242u /* "BRRK" */
 #define MAX_FDS	    3
@@ -186,19 +187,18 @@ static bool keeper_sock_name(const char *name)
 }
 
 /*
- * A socket nobody listens on: connect() is refused. A keeper holds its
- * listening socket until it exits, so that proves the keeper gone; EAGAIN (a
- * full backlog) and anything else count as alive.
+ * A keeper holds its listening socket until it exits, so a socket nobody
+ * listens on proves the keeper gone; a full backlog, or anything else,
+ * counts as alive.
  */
 static bool sock_dead(const char *dir, const char *name)
 {
-	_cleanup_close_ int fd = -1;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return false;
-	return keeper_connect(path, &fd) == -ECONNREFUSED;
+	return sockpath_probe(path, SOCK_SEQPACKET) == SOCKPATH_STALE;
 }
 
 int keeper_sweep(const char *sock)
@@ -653,23 +653,18 @@ static void release_listener(int *fd)
 {
 	struct sockaddr_un sa = { 0 };
 	socklen_t len = sizeof(sa);
-	_cleanup_close_ int probe = -1;
 	int type = 0;
 	socklen_t tlen = sizeof(type);
+	bool named;
 
 	if (*fd < 0)
 		return;
-	if (getsockname(*fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
-	    sa.sun_path[0] != '/' || getsockopt(*fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0) {
-		drop(fd);
-		return;
-	}
+	named = getsockname(*fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+		sa.sun_path[0] == '/' && getsockopt(*fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0;
 	sa.sun_path[sizeof(sa.sun_path) - 1] = '\0';
 	drop(fd);
-	probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
-	    errno == ECONNREFUSED)
-		(void)unlink(sa.sun_path);
+	if (named)
+		(void)sockpath_unlink_stale(sa.sun_path, type);
 }
 
 static int parse_args(struct keeper *k, int argc, char **argv)

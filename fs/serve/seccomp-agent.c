@@ -44,6 +44,7 @@
 #include "fdpass.h"
 #include "macro.h"
 #include "ocistate.h"
+#include "sockpath.h"
 
 /* Cuts a worker's NOTIF_RECV short; no other code sends it. */
 #define AGENT_SIGNAL (SIGRTMIN + 2)
@@ -446,13 +447,10 @@ static void *worker_main(void *arg)
  */
 int seccomp_sock_listen(const char *path, int type, bool replace)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1, probe = -1;
-	char dir[sizeof(sa.sun_path)], *slash;
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(dir))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	strcpy(dir, path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -460,27 +458,7 @@ int seccomp_sock_listen(const char *path, int type, bool replace)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return -errno;
 	}
-	probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	if (probe < 0)
-		return -errno;
-	if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		if (!replace)
-			return -EADDRINUSE;
-		(void)unlink(path);
-	} else if (errno == ECONNREFUSED || errno == EPROTOTYPE)
-		(void)unlink(path);
-	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	if (chmod(path, 0666) < 0 || listen(fd, 64) < 0) {
-		int r = -errno;
-
-		(void)unlink(path);
-		return r;
-	}
-	return TAKE_FD(fd);
+	return sockpath_listen(path, type | SOCK_NONBLOCK, 0666, 64, replace);
 }
 
 static int agent_setup(struct daemon *d)
