@@ -355,11 +355,22 @@ int ctr_get(struct daemon *d, pid_t reader, struct ctr **ret)
 	return 0;
 }
 
+/*
+ * How long a container's cgroup paths (its init's /proc/PID/cgroup, read
+ * and parsed) are kept. They change only when the init is moved to another
+ * cgroup, which is rare, while renders expire every --cache-ms (100 ms): to
+ * re-read them at that pace would cost an open and a parse per container
+ * and render for nothing. The staleness this allows: a container moved to
+ * another cgroup shows the old cgroup's values (and cgroup/ tree) for up to
+ * a second. A longer --cache-ms wins, as nothing is fresher than it anyway.
+ */
+#define CTR_CGROUP_TTL_NS NSEC_PER_SEC
+
 int ctr_container_locked(struct daemon *d, struct ctr *x, const struct burrow_container **ret)
 {
 	int r;
 
-	if (now_ns() - x->c_time >= d->cache_ns) {
+	if (now_ns() - x->c_time >= MAX(d->cache_ns, CTR_CGROUP_TTL_NS)) {
 		r = ctr_reload_locked(d, x);
 		if (r < 0)
 			return r;
