@@ -12,6 +12,8 @@
 # --annotation io.burrow.disable=true they show the host's.
 
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/users.sh
+. "$RT_DIR/../lib/users.sh"
 
 hooks_init
 pm_need
@@ -24,48 +26,23 @@ command -v newuidmap >/dev/null || die "newuidmap is not installed (apt-get inst
 	skip "memory or cpuset not on cgroup v1: rootless podman sets its limits itself"
 mem_root=${CG_V1[memory]}
 cpuset_root=${CG_V1[cpuset]}
-fz_root=$(awk '$3 == "cgroup" && $4 ~ /(^|,)freezer(,|$)/ { print $2; exit }' /proc/mounts)
-sd_root=$(awk '$3 == "cgroup" && $4 ~ /name=systemd/ { print $2; exit }' /proc/mounts)
 
 bfs_start
-chmod 755 "$T_TMP"
 
-# The user, its subordinate ids and a pam_cgfs login that holds its cgroups.
+# The user, its subordinate ids and a pam_cgfs login that holds its cgroups;
+# all of it (podman's pause process too) goes at exit.
 U=burrowpr$$
-useradd -m -s /bin/bash -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$U" || die "useradd $U"
-# At exit, in this order: the user's processes (podman's pause process among
-# them), the cgroups pam_cgfs and runc made for the user, the user.
-defer "userdel -r -f $U >/dev/null 2>&1"
-defer "for h in '$mem_root' '$cpuset_root' '$fz_root' '$sd_root'; do [ -n \"\$h\" ] && [ -d \"\$h/user/$U\" ] && find \"\$h/user/$U\" -depth -type d -exec rmdir {} + 2>/dev/null; done"
-defer "for _k in 1 2 3 4 5 6 7 8 9 10; do pkill -KILL -u $U 2>/dev/null || break; sleep 0.1; done"
-usermod --add-subuids 400000-465535 --add-subgids 400000-465535 "$U" || die "usermod"
-defer "sed -i '/^$U:/d' /etc/subuid /etc/subgid"
-for f in /etc/pam.d/common-session /etc/pam.d/common-session-noninteractive; do
-	cp -p "$f" "$T_TMP/$(basename "$f").orig"
-	defer "cp -p '$T_TMP/$(basename "$f").orig' '$f'"
-	sed -i '/pam_cgfs.so/d' "$f"
-	printf 'session\toptional\tpam_cgfs.so -c freezer,memory,name=systemd,cpuset\n' >>"$f"
-done
-su -l "$U" -s /bin/bash -c 'exec sleep 100000' </dev/null &
-login=$!
-defer "kill $login 2>/dev/null; wait $login 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-	lpid=$(pgrep -P "$login" -x sleep) && grep -q "memory:/user/$U/" "/proc/$lpid/cgroup" && break
-	sleep 0.05
-done
-ucg=$(awk -F: '$2 == "memory" { print $3 }' "/proc/${lpid:-0}/cgroup")
+l_user "$U"
+l_subids "$U" 400000
+l_pam_cgfs
+l_login "$U"
+ucg=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$L_LOGIN_PID/cgroup")
 check_cmd "pam_cgfs gave the login a memory cgroup of the user's ($ucg)" \
 	test "$(stat -c %U "$mem_root$ucg" 2>/dev/null)" = "$U"
 
-# as_user CMD: CMD as the user, inside the login's cgroups, with its own runtime dir.
+# as_user CMD: CMD as the user, inside its login's cgroups, with its own runtime dir.
 as_user() {
-	(
-		for h in "$mem_root" "$cpuset_root" "$fz_root" "$sd_root"; do
-			[ -n "$h" ] && [ -e "$h$ucg/cgroup.procs" ] && echo "$BASHPID" >"$h$ucg/cgroup.procs"
-		done
-		exec setpriv --reuid="$U" --regid="$(id -g "$U")" --init-groups --reset-env \
-			env XDG_RUNTIME_DIR="/home/$U/run" bash -c 'cd && eval "$1"' bash "$1"
-	)
+	as "$U" "export XDG_RUNTIME_DIR=~/run; $1"
 }
 
 # The user limits a child of its login's cgroup and moves itself there.
