@@ -85,14 +85,10 @@ oci_state() {
 # hierarchy they know (devices, freezer, name=systemd...), not only the ones
 # lib.sh limits; remove what is left under the test's base in all of them.
 cg_remove_every_hierarchy() {
-	local root dir
-	while IFS= read -r root; do
-		[ -d "$root/$CG_BASE" ] || continue
-		while IFS= read -r dir; do
-			cg_rmdir_patient "$dir"
-		done < <(find "$root/$CG_BASE" -depth -type d)
-	done < <(awk '{ split($0, a, " - "); split(a[2], b, " ") }
+	local roots
+	mapfile -t roots < <(awk '{ split($0, a, " - "); split(a[2], b, " ") }
 		b[1] == "cgroup" || b[1] == "cgroup2" { print $5 }' /proc/self/mountinfo | sort -u)
+	cg_destroy_in "${roots[@]}"
 }
 
 # ---- a Debian 12 rootfs with systemd, shared with the launcher's tests --------
@@ -137,4 +133,16 @@ need_rootfs() {
 	*) die "could not make the Debian 12 rootfs cache (see $ROOTFS_CACHE_BASE/debootstrap.log)" ;;
 	esac
 	note "rootfs cache: $ROOTFS_SRC"
+}
+
+# rootfs_overlay TARGET SCRATCH: the cached rootfs (need_rootfs) at TARGET as
+# an overlay whose writes go to SCRATCH, so that the cache stays pristine and
+# each container has its own; unmounted at exit.
+rootfs_overlay() {
+	local target=$1 scratch=$2
+	mkdir -p "$target" "$scratch/upper" "$scratch/work"
+	mount -t overlay overlay \
+		-o "lowerdir=$ROOTFS_SRC,upperdir=$scratch/upper,workdir=$scratch/work" "$target" ||
+		die "cannot mount an overlay of $ROOTFS_SRC at $target"
+	defer "umount -l '$target'"
 }

@@ -44,10 +44,7 @@ include() {
 # rootfs, with the include (hook line + EXTRA).
 container() {
 	local ct=$LXCPATH/$1
-	mkdir -p "$ct/rootfs" "$ct/upper" "$ct/work"
-	mount -t overlay overlay -o "lowerdir=$ROOTFS_SRC,upperdir=$ct/upper,workdir=$ct/work" \
-		"$ct/rootfs" || die "cannot mount an overlay of $ROOTFS_SRC"
-	defer "umount -l '$ct/rootfs'"
+	rootfs_overlay "$ct/rootfs" "$ct"
 	include "$ct/burrow.conf" "$2"
 	cat >"$ct/config" <<-CONF
 		lxc.uts.name = $1

@@ -31,10 +31,7 @@ defer cg_remove_every_hierarchy
 # two at once), an overlay of the cached rootfs, the hook at createRuntime.
 bundle() {
 	local b=$T_TMP/$1
-	mkdir -p "$b/rootfs" "$b/upper" "$b/work"
-	mount -t overlay overlay -o "lowerdir=$ROOTFS_SRC,upperdir=$b/upper,workdir=$b/work" \
-		"$b/rootfs" || die "cannot mount an overlay of $ROOTFS_SRC"
-	defer "umount -l '$b/rootfs'"
+	rootfs_overlay "$b/rootfs" "$b"
 	(cd "$b" && "$RUNC" spec) || die "runc spec failed"
 	HOOK=$HOOK_OCI ARGS=$2 ANN=$3 LIMIT=$LIMIT CGPATH="/$CG_BASE/$1" \
 		"$PYTHON" - "$b/config.json" <<-'PY' || die "cannot write config.json"

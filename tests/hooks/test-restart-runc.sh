@@ -27,13 +27,8 @@ RUNC_ROOT=$T_TMP/runc-state
 ID=burrow-restart-$$
 mkdir -p "$RUNC_ROOT"
 
-# The cached rootfs stays pristine: runc gets an overlay with a private upper.
 BUNDLE=$T_TMP/bundle
-mkdir -p "$BUNDLE/rootfs" "$T_TMP/upper" "$T_TMP/work"
-mount -t overlay overlay \
-	-o "lowerdir=$ROOTFS_SRC,upperdir=$T_TMP/upper,workdir=$T_TMP/work" "$BUNDLE/rootfs" ||
-	die "cannot mount an overlay of $ROOTFS_SRC"
-defer "umount -l '$BUNDLE/rootfs'"
+rootfs_overlay "$BUNDLE/rootfs" "$T_TMP"
 defer cg_remove_every_hierarchy
 
 (cd "$BUNDLE" && "$RUNC" spec) || die "runc spec failed"

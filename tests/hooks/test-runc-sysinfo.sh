@@ -21,11 +21,7 @@ si_bfs
 RUNC_ROOT=$T_TMP/runc-state
 mkdir -p "$RUNC_ROOT"
 BUNDLE=$T_TMP/bundle
-mkdir -p "$BUNDLE/rootfs" "$T_TMP/upper" "$T_TMP/work"
-mount -t overlay overlay \
-	-o "lowerdir=$ROOTFS_SRC,upperdir=$T_TMP/upper,workdir=$T_TMP/work" "$BUNDLE/rootfs" ||
-	die "cannot mount an overlay of $ROOTFS_SRC"
-defer "umount -l '$BUNDLE/rootfs'"
+rootfs_overlay "$BUNDLE/rootfs" "$T_TMP"
 defer cg_remove_every_hierarchy
 
 # write_config LISTENER: config.json with the hook, the guest programs at

@@ -480,16 +480,23 @@ cg_rmdir_patient() {
 	return 1
 }
 
-# cg_destroy_all: remove the test's cgroups in every mounted hierarchy,
-# deepest first.
-cg_destroy_all() {
+# cg_destroy_in ROOT...: remove the test's cgroups below each hierarchy
+# ROOT, deepest first.
+cg_destroy_in() {
 	local root dir
-	while IFS= read -r root; do
+	for root in "$@"; do
 		[ -d "$root/$CG_BASE" ] || continue
 		while IFS= read -r dir; do
 			cg_rmdir_patient "$dir"
 		done < <(find "$root/$CG_BASE" -depth -type d)
-	done < <(cg_roots)
+	done
+}
+
+# cg_destroy_all: the same in every hierarchy the test's cgroups live in.
+cg_destroy_all() {
+	local roots
+	mapfile -t roots < <(cg_roots)
+	cg_destroy_in "${roots[@]}"
 }
 
 # ---- containers -------------------------------------------------------------

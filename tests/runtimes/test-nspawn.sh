@@ -33,13 +33,8 @@ cg_new nspawn
 cg_set nspawn mem "$LIMIT" || die "cannot limit the memory of the test's cgroup"
 cg_set nspawn cpus 0 || die "cannot limit the cpuset of the test's cgroup"
 
-# The cached rootfs stays pristine: nspawn gets an overlay with a private upper.
 ROOT=$T_TMP/root
-mkdir -p "$ROOT" "$T_TMP/upper" "$T_TMP/work"
-mount -t overlay overlay \
-	-o "lowerdir=$ROOTFS_SRC,upperdir=$T_TMP/upper,workdir=$T_TMP/work" "$ROOT" ||
-	die "cannot mount an overlay of $ROOTFS_SRC"
-defer "umount -l '$ROOT'"
+rootfs_overlay "$ROOT" "$T_TMP"
 leaks_before=$(host_leaks)
 
 mapfile -t BINDS < <("$BURROWFS" --print-binds "$BFS_MNT")
