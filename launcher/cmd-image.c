@@ -108,6 +108,28 @@ static void print_json(const char *server, const struct image_index *idx)
 	printf("%s]\n", idx->n ? "\n" : "");
 }
 
+/*
+ * How ls and prune begin: their options (entries, --server into *server_opt
+ * among them), then the index of that server (else $BURROW_IMAGE_SERVER's,
+ * else the default's) into ret_idx.
+ */
+static int index_verb_begin(int argc, char **argv, const char *verb, const char *usage,
+			    const GOptionEntry *entries, char *const *server_opt,
+			    const char **ret_server, struct image_index *ret_idx)
+{
+	const char *server;
+	int r = parse_verb_options(&argc, &argv, verb, usage, entries);
+
+	if (r < 0)
+		return r;
+	server = image_server(*server_opt);
+	r = image_index_fetch(server, ret_idx);
+	if (r < 0)
+		return r;
+	*ret_server = server;
+	return 0;
+}
+
 static int image_ls_verb(int argc, char **argv)
 {
 	g_autofree char *server_opt = NULL;
@@ -119,12 +141,9 @@ static int image_ls_verb(int argc, char **argv)
 	};
 	struct image_index idx;
 	const char *server;
-	int r = parse_verb_options(&argc, &argv, "image ls", "[--server URL] [--json]", entries);
+	int r = index_verb_begin(argc, argv, "image ls", "[--server URL] [--json]", entries,
+				 &server_opt, &server, &idx);
 
-	if (r < 0)
-		return r;
-	server = image_server(server_opt);
-	r = image_index_fetch(server, &idx);
 	if (r < 0)
 		return r;
 	if (json)
@@ -153,13 +172,10 @@ static int image_prune_verb(int argc, char **argv)
 	struct image_index idx;
 	const char *server;
 	unsigned n = 0;
-	int r = parse_verb_options(&argc, &argv, "image prune", "[--server URL]", entries);
-
-	if (r < 0)
-		return r;
-	server = image_server(server_opt);
 	/* Without the index nothing is known to be stale: nothing is removed. */
-	r = image_index_fetch(server, &idx);
+	int r = index_verb_begin(argc, argv, "image prune", "[--server URL]", entries, &server_opt,
+				 &server, &idx);
+
 	if (r < 0)
 		return r;
 	r = image_cache_prune(server, &idx, &n);
