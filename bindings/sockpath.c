@@ -79,12 +79,13 @@ int sockpath_listen(const char *path, int type, mode_t mode, int backlog, bool r
 	r = sockpath_probe(path, type & ~SOCK_NONBLOCK);
 	if (r == SOCKPATH_LIVE && !replace)
 		return -EADDRINUSE;
+	if (r == -ENOTSOCK)
+		return -EEXIST;
 	if (r >= 0 && unlink(path) < 0 && errno != ENOENT)
 		return -errno;
 	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* A non-socket left at path: bind() says EADDRINUSE, and it stays. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
 	if (chmod(path, mode) < 0 || listen(fd, backlog) < 0) {

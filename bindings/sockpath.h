@@ -31,7 +31,8 @@ int sockpath_unlink_stale(const char *path, int type);
  * A listening socket of type (SOCK_NONBLOCK may be or'ed in) bound at path,
  * made mode and with backlog; the fd, close-on-exec, or -errno. A stale
  * socket at path, or one of another type, is replaced; a live one gives
- * -EADDRINUSE unless replace (its owner is on its way out), anything else
- * at path -EADDRINUSE too. A path that fails halfway is removed again.
+ * -EADDRINUSE unless replace (its owner is on its way out), and anything
+ * but a socket -EEXIST (never removed). A path that fails halfway is
+ * removed again.
  */
 int sockpath_listen(const char *path, int type, mode_t mode, int backlog, bool replace);

@@ -138,7 +138,7 @@ START_TEST(test_listen)
 	/* Not a socket: never removed. */
 	ck_assert_int_ge(f = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600), 0);
 	close(f);
-	ck_assert_int_eq(sockpath_listen(file, SOCK_STREAM, 0600, 4, true), -EADDRINUSE);
+	ck_assert_int_eq(sockpath_listen(file, SOCK_STREAM, 0600, 4, true), -EEXIST);
 	ck_assert_int_eq(lstat(file, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
 	ck_assert_int_eq(unlink(file), 0);
