@@ -14,9 +14,13 @@
 #   itself out of the hook;
 # - a workload container started by podman with the installed hooks.d entry
 #   sees its limits (free, nproc, cpuinfo, uptime);
-# - twice, a rolling update (a new pod while the old one serves, maxSurge)
-#   under the workload's reader (restart-lib): not one read fails, the keeper
-#   held on in the node cgroup, the new pod took the connection over.
+# - under the workload's reader (restart-lib), a rolling update (a new pod
+#   while the old one serves, maxSurge), then the pod stopped first and the
+#   next one started after (a gap: a delete, a drain, maxUnavailable), then a
+#   rolling update again: not one read fails nor shows a wrong value, the
+#   keeper held on in the node cgroup, each new pod took the connection over;
+# - the pod's burrowfs serves the seccomp agent's socket the manifest names,
+#   across all three.
 
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=../integration/restart-lib.sh
@@ -31,24 +35,28 @@ need_rootfs
 pm_init "$T_TMP/podman"
 
 NODE=$T_TMP/node
-MNT=$NODE/var/lib/burrowfs
+# The manifest's Bidirectional hostPath, and burrowfs's mountpoint below it.
+VOL=$NODE/var/lib/burrowfs-node
+MNT=$VOL/mnt
 NODE_CG=/$CG_BASE/node
 DS_IMAGE=localhost/burrowfs-node:test
-mkdir -p "$MNT"
+# A name of the test's own in the node's (the host's) /run/burrowfs.
+AGENT=/run/burrowfs/test-k8s-daemonset-$$.sock
+mkdir -p "$VOL"
 # kubelet requires the host side of a Bidirectional mount to be shared.
-mount --bind "$MNT" "$MNT" && mount --make-shared "$MNT" || die "cannot make $MNT a shared mount"
-defer "umount -l '$MNT' 2>/dev/null; umount -l '$MNT' 2>/dev/null"
+mount --bind "$VOL" "$VOL" && mount --make-shared "$VOL" || die "cannot make $VOL a shared mount"
+defer "umount -l '$VOL' 2>/dev/null"
 # At exit, before the bind goes: the keeper's connection and mount, for good.
-defer "timeout 10 '$BURROWFS' --stop '$MNT' >/dev/null 2>&1"
+defer "timeout 10 '$BURROWFS' --stop '$MNT' >/dev/null 2>&1; rm -f '$AGENT'"
 defer "timeout 60 $(printf '%q ' "${PM[@]}") rm -a -f -t 0 >/dev/null 2>&1"
 
 # ds_opts CONTAINER: DS_OPTS and DS_CMD, as the node would run CONTAINER.
 ds_opts() {
 	local all=() i
 	mapfile -d '' all < <("$PYTHON" "$RT_DIR/k8s-podman.py" "$MANIFEST" "$1" \
-		--map "/var/lib/burrowfs=$MNT" --map "/opt/burrow=$NODE/opt/burrow" \
+		--map "/var/lib/burrowfs-node=$VOL" --map "/opt/burrow=$NODE/opt/burrow" \
 		--map "/usr/share/containers/oci/hooks.d=$PM_DIR/hooks.d" \
-		--env "BURROWFS_NODE_CGROUP=$NODE_CG") ||
+		--env "BURROWFS_NODE_CGROUP=$NODE_CG" --env "BURROWFS_SECCOMP_SOCKET=$AGENT") ||
 		die "k8s-podman.py cannot read $MANIFEST"
 	for ((i = 0; i < ${#all[@]}; i++)); do
 		[ "${all[i]}" = -- ] && break
@@ -78,6 +86,16 @@ check_cmd "the entry gives the hook the mount (--burrowfs $MNT)" \
 assert h["hook"]["args"][1:] == ["--burrowfs", sys.argv[2]], h
 assert h["stages"] == ["createContainer"] and h["when"] == {"always": True}, h' "$entry" "$MNT"
 
+# fs_at PATH: the type of the topmost mount at PATH, from mountinfo (a stat
+# of PATH would wait for a daemon while the keeper holds the mount there).
+fs_at() {
+	awk -v m="$1" '$5 == m { for (i = 7; i < NF; i++) if ($i == "-") { t = $(i + 1); break } }
+		END { print t }' /proc/self/mountinfo
+}
+fuse_at() {
+	[[ $(fs_at "$1") == fuse* ]]
+}
+
 # ds_start: the burrowfs container; waits until its mount serves on the host.
 # Sets DS_PID (its burrowfs, by host pid).
 DS_N=0
@@ -91,8 +109,7 @@ ds_start() {
 	DS_SH=$(pm inspect --format '{{.State.Pid}}' "burrowfs-ds-$DS_N")
 	for ((i = 0; i < 100; i++)); do
 		DS_PID=$(pgrep -P "$DS_SH" -x burrowfs)
-		grep -q "^fuse" <<<"$(stat -f -c %T "$MNT" 2>/dev/null)" &&
-			timeout 2 test -e "$MNT/proc/meminfo" && [ -n "$DS_PID" ] && return 0
+		fuse_at "$MNT" && timeout 2 test -e "$MNT/proc/meminfo" && [ -n "$DS_PID" ] && return 0
 		sleep 0.1
 	done
 	die "the burrowfs container does not serve $MNT: $(pm logs "burrowfs-ds-$DS_N" 2>&1 | tail -5)"
@@ -104,7 +121,9 @@ ds_logs() {
 }
 
 ds_start
-check_cmd "the mount made in the pod reached the node (Bidirectional)" t_mounted "$MNT"
+check_cmd "the mount made in the pod reached the node (Bidirectional)" fuse_at "$MNT"
+check_eq "below the hostPath volume, which stays the node's own directory (no FUSE)" \
+	"$(fs_at "$VOL")" "$(findmnt -n -o FSTYPE -T "$T_TMP")"
 check_cmd "burrowfs stays in the pod's cgroup (the runtime's signals reach it)" \
 	grep -q "memory:$PM_CG/libpod-" "/proc/$DS_PID/cgroup"
 check_eq "the burrowfs container opted out of the hook: nothing bound over its /proc/meminfo" \
@@ -159,11 +178,50 @@ ds_surge() {
 		"$(timeout 20 "${PM[@]}" wait "burrowfs-ds-$old")" 0
 	check_cmd "surge: the old pod's burrowfs is gone" bash -c "! kill -0 $old_pid 2>/dev/null"
 	pm rm -f "burrowfs-ds-$old" >/dev/null
-	check_cmd "surge: the node's mount stays" t_mounted "$MNT"
+	check_cmd "surge: the node's mount stays" fuse_at "$MNT"
 	check_eq "surge: the same keeper holds on" "$(keeper)" "$KEEPER"
+	check_cmd "surge: the new pod's burrowfs serves the seccomp agent's socket" agent_serves
 	rl_phase_check "rolling update (surge)" "$t0" "$WANT"
 }
+
+# ds_gap: the pod stopped first and the next one started after (a delete, a
+# drain, maxUnavailable): a gap with no burrowfs, in which podman stops the
+# old container (signalling every process of its cgroup, hostPID), and starts
+# the next one: it stats and statfs()es the hostPath source, the directory
+# above the mount (were it the mount, that would wait for the burrowfs it is
+# about to start). The keeper holds on; the new pod's burrowfs takes the
+# connection from it; the workload's reads wait across the gap.
+ds_gap() {
+	local t0 old=$DS_N old_pid=$DS_PID
+	t0=$(date +%s%N)
+	check_eq "gap: the pod stops with 0 (it logged: $(ds_logs | tail -3 | tr '\n' ' '))" \
+		"$(timeout 60 "${PM[@]}" stop -t 30 "burrowfs-ds-$old" >/dev/null 2>&1 &&
+			timeout 20 "${PM[@]}" wait "burrowfs-ds-$old")" 0
+	check_cmd "gap: the old pod's burrowfs is gone" bash -c "! kill -0 $old_pid 2>/dev/null"
+	pm rm -f "burrowfs-ds-$old" >/dev/null
+	check_eq "gap: no burrowfs serves $MNT" \
+		"$(pgrep -f "^/usr/sbin/burrowfs .*$MNT\$")" ""
+	sleep 1
+	check_eq "gap: the keeper holds on with no burrowfs" "$(keeper)" "$KEEPER"
+	check_cmd "gap: the node's mount stays, held" fuse_at "$MNT"
+	ds_start
+	check_cmd "gap: the new pod's burrowfs took the connection over" \
+		grep -q "Took over" <<<"$(ds_logs)"
+	check_eq "gap: the same keeper holds on" "$(keeper)" "$KEEPER"
+	check_cmd "gap: the new pod's burrowfs serves the seccomp agent's socket" agent_serves
+	rl_phase_check "stop, then start (gap)" "$t0" "$WANT"
+}
+
+# agent_serves: something listens on the agent's socket (a connection that
+# sends nothing is closed by the agent).
+agent_serves() {
+	"$PYTHON" -c 'import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$AGENT"
+}
+
+check_cmd "the pod's burrowfs serves the seccomp agent's socket $AGENT" agent_serves
 sleep 1
 ds_surge
+ds_gap
 ds_surge
 rl_finish
