@@ -184,15 +184,26 @@ ds_surge() {
 	rl_phase_check "rolling update (surge)" "$t0" "$WANT"
 }
 
+# wait_for SECS CMD...: CMD succeeds within SECS seconds.
+wait_for() {
+	local i
+	for ((i = 0; i < $1 * 10; i++)); do
+		"${@:2}" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ds_gap: the pod stopped first and the next one started after (a delete, a
 # drain, maxUnavailable): a gap with no burrowfs, in which podman stops the
 # old container (signalling every process of its cgroup, hostPID), and starts
 # the next one: it stats and statfs()es the hostPath source, the directory
 # above the mount (were it the mount, that would wait for the burrowfs it is
 # about to start). The keeper holds on; the new pod's burrowfs takes the
-# connection from it; the workload's reads wait across the gap.
+# connection from it; the workload's reads wait across the gap, and so does
+# the hook of a container created in it, which then gets its files.
 ds_gap() {
-	local t0 old=$DS_N old_pid=$DS_PID
+	local t0 old=$DS_N old_pid=$DS_PID gap_pid
 	t0=$(date +%s%N)
 	check_eq "gap: the pod stops with 0 (it logged: $(ds_logs | tail -3 | tr '\n' ' '))" \
 		"$(timeout 60 "${PM[@]}" stop -t 30 "burrowfs-ds-$old" >/dev/null 2>&1 &&
@@ -204,12 +215,23 @@ ds_gap() {
 	sleep 1
 	check_eq "gap: the keeper holds on with no burrowfs" "$(keeper)" "$KEEPER"
 	check_cmd "gap: the node's mount stays, held" fuse_at "$MNT"
+	timeout -k 5 120 "${PM[@]}" run --rm --network none --cgroup-parent "$PM_CG" \
+		"${PM_ULIMITS[@]}" --memory 192m localhost/burrow-test:bookworm \
+		awk '/^MemTotal:/ { print $2 }' /proc/meminfo </dev/null >"$T_TMP/gap.out" 2>"$T_TMP/gap.err" &
+	gap_pid=$!
+	# Its hook (the installed one, run by ld.so) waits in the kernel.
+	check_cmd "gap: the hook of a container created in the gap waits for burrowfs" \
+		wait_for 20 pgrep -f "^$NODE/opt/burrow/lib/ld.so .*/libexec/burrow-oci-hook"
 	ds_start
 	check_cmd "gap: the new pod's burrowfs took the connection over" \
 		grep -q "Took over" <<<"$(ds_logs)"
 	check_eq "gap: the same keeper holds on" "$(keeper)" "$KEEPER"
 	check_cmd "gap: the new pod's burrowfs serves the seccomp agent's socket" agent_serves
 	rl_phase_check "stop, then start (gap)" "$t0" "$WANT"
+	wait "$gap_pid"
+	check_eq "gap: a container created in the gap exits with 0 ($(tail -c 300 "$T_TMP/gap.err"))" \
+		"$?" 0
+	check_eq "gap: ... and reads its own MemTotal (192 MiB)" "$(cat "$T_TMP/gap.out")" 196608
 }
 
 # agent_serves: something listens on the agent's socket (a connection that
