@@ -50,10 +50,11 @@ defer "umount -l '$VOL' 2>/dev/null"
 defer "timeout 10 '$BURROWFS' --stop '$MNT' >/dev/null 2>&1; rm -f '$AGENT'"
 defer "timeout 60 $(printf '%q ' "${PM[@]}") rm -a -f -t 0 >/dev/null 2>&1"
 
-# ds_opts CONTAINER: DS_OPTS and DS_CMD, as the node would run CONTAINER.
+# ds_opts CONTAINER [--env K=V]...: DS_OPTS and DS_CMD, as the node would
+# run CONTAINER.
 ds_opts() {
 	local all=() i
-	mapfile -d '' all < <("$PYTHON" "$RT_DIR/k8s-podman.py" "$MANIFEST" "$1" \
+	mapfile -d '' all < <("$PYTHON" "$RT_DIR/k8s-podman.py" "$MANIFEST" "$@" \
 		--map "/var/lib/burrowfs-node=$VOL" --map "/opt/burrow=$NODE/opt/burrow" \
 		--map "/usr/share/containers/oci/hooks.d=$PM_DIR/hooks.d" \
 		--env "BURROWFS_NODE_CGROUP=$NODE_CG" --env "BURROWFS_SECCOMP_SOCKET=$AGENT") ||
@@ -67,13 +68,16 @@ ds_opts() {
 
 "$SRC/share/kubernetes/mkimage.sh" "$BURROWFS" "$HOOK_OCI" 2>"$T_TMP/mkimage.err" |
 	pm import - "$DS_IMAGE" >"$T_TMP/import-ds.log" 2>&1
-check_eq "mkimage.sh | podman import ($(cat "$T_TMP/mkimage.err"))" "$?" 0
+# (Each status taken before the message's $(...) would reset $?.)
+rc="${PIPESTATUS[*]}"
+check_eq "mkimage.sh | podman import ($(cat "$T_TMP/mkimage.err"))" "$rc" "0 0"
 pm_image localhost/burrow-test:bookworm
 
 ds_opts install-hook
 pm run --rm --network none --cgroup-parent "$PM_CG" "${PM_ULIMITS[@]}" "${DS_OPTS[@]}" \
 	"$DS_IMAGE" "${DS_CMD[@]}" >"$T_TMP/init.log" 2>&1
-check_eq "the init container exits with 0 ($(tail -c 300 "$T_TMP/init.log"))" "$?" 0
+rc=$?
+check_eq "the init container exits with 0 ($(tail -c 300 "$T_TMP/init.log"))" "$rc" 0
 entry=$PM_DIR/hooks.d/burrow.json
 hook_path=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["hook"]["path"])' \
 	"$entry" 2>&1)
@@ -203,7 +207,7 @@ wait_for() {
 # connection from it; the workload's reads wait across the gap, and so does
 # the hook of a container created in it, which then gets its files.
 ds_gap() {
-	local t0 old=$DS_N old_pid=$DS_PID gap_pid
+	local t0 old=$DS_N old_pid=$DS_PID gap_pid rc
 	t0=$(date +%s%N)
 	check_eq "gap: the pod stops with 0 (it logged: $(ds_logs | tail -3 | tr '\n' ' '))" \
 		"$(timeout 60 "${PM[@]}" stop -t 30 "burrowfs-ds-$old" >/dev/null 2>&1 &&
@@ -215,6 +219,15 @@ ds_gap() {
 	sleep 1
 	check_eq "gap: the keeper holds on with no burrowfs" "$(keeper)" "$KEEPER"
 	check_cmd "gap: the node's mount stays, held" fuse_at "$MNT"
+	# A pod whose burrowfs fails (here: a bad option) ends, with burrowfs's
+	# status, rather than look at the held mount until the keeper gives up.
+	ds_opts burrowfs --env BURROWFS_RESTART_TIMEOUT=never
+	timeout -k 5 60 "${PM[@]}" run --rm --network none --cgroup-parent "$PM_CG" "${PM_ULIMITS[@]}" \
+		"${DS_OPTS[@]}" "$DS_IMAGE" "${DS_CMD[@]}" >"$T_TMP/bad.log" 2>&1
+	rc=$?
+	check_eq "gap: a pod whose burrowfs fails ends with its status ($(tail -c 200 "$T_TMP/bad.log"))" \
+		"$rc" 1
+	check_eq "gap: ... and the keeper still holds on" "$(keeper)" "$KEEPER"
 	timeout -k 5 120 "${PM[@]}" run --rm --network none --cgroup-parent "$PM_CG" \
 		"${PM_ULIMITS[@]}" --memory 192m localhost/burrow-test:bookworm \
 		awk '/^MemTotal:/ { print $2 }' /proc/meminfo </dev/null >"$T_TMP/gap.out" 2>"$T_TMP/gap.err" &
@@ -229,8 +242,9 @@ ds_gap() {
 	check_cmd "gap: the new pod's burrowfs serves the seccomp agent's socket" agent_serves
 	rl_phase_check "stop, then start (gap)" "$t0" "$WANT"
 	wait "$gap_pid"
+	rc=$?
 	check_eq "gap: a container created in the gap exits with 0 ($(tail -c 300 "$T_TMP/gap.err"))" \
-		"$?" 0
+		"$rc" 0
 	check_eq "gap: ... and reads its own MemTotal (192 MiB)" "$(cat "$T_TMP/gap.out")" 196608
 }
 

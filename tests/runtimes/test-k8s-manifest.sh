@@ -27,7 +27,8 @@ KUBECTL=$(command -v kubectl) || die "kubectl is not installed (apt-get install 
 # No cluster, no kubeconfig of the user's.
 HOME=$T_TMP KUBECONFIG=/dev/null "$KUBECTL" set env --local -f "$MANIFEST" -o json \
 	-c burrowfs BURROW_MANIFEST_CHECK=1 >"$T_TMP/out.json" 2>"$T_TMP/err"
-check_eq "kubectl decodes the manifest offline ($(head -c 300 "$T_TMP/err"))" "$?" 0
+rc=$?
+check_eq "kubectl decodes the manifest offline ($(head -c 300 "$T_TMP/err"))" "$rc" 0
 
 # Debian 12's kubectl is 1.20, older than a DaemonSet's maxSurge (apps/v1
 # since Kubernetes 1.22, where rolling updates without a gap began): that
