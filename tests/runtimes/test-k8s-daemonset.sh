@@ -19,6 +19,8 @@
 #   next one started after (a gap: a delete, a drain, maxUnavailable), then a
 #   rolling update again: not one read fails nor shows a wrong value, the
 #   keeper held on in the node cgroup, each new pod took the connection over;
+#   in the gap, a container's hook waits and it then gets its files, and a
+#   pod whose burrowfs fails ends with its status at once;
 # - the pod's burrowfs serves the seccomp agent's socket the manifest names,
 #   across all three.
 
