@@ -34,9 +34,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 mkdir -p bin usr/sbin usr/bin opt/burrow/lib opt/burrow/libexec proc sys dev etc tmp run \
-	var/lib/burrowfs
+	var/lib/burrowfs-node
 cp "$busybox" bin/busybox
-for applet in sh cat cp mv mkdir rm ln chmod echo printf tr grep readlink sleep ls test; do
+for applet in sh cat cp mv mkdir rm ln chmod echo printf tr grep readlink sleep ls test timeout; do
 	ln -s busybox "bin/$applet"
 done
 

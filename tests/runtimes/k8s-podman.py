@@ -8,8 +8,8 @@ privileged, the host's pid namespace, the pod's annotations, each hostPath
 volume bound with its mountPropagation (Bidirectional: rshared), the env.
 A node path given by --map lives at PATH instead (on the host and, where the
 manifest mounts it at its own path, in the container), and env values naming
-it follow; --env overrides a variable. hostPath volumes of type
-DirectoryOrCreate are created. Prints the options, then "--", then the
+it or a path below it follow; --env overrides a variable. hostPath volumes of
+type DirectoryOrCreate are created. Prints the options, then "--", then the
 command, each argument ended by a NUL.
 """
 import os
@@ -41,7 +41,10 @@ def main():
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
 
     def node(p):
-        return maps.get(p, p)
+        for k in sorted(maps, key=len, reverse=True):
+            if p == k or p.startswith(k.rstrip("/") + "/"):
+                return maps[k] + p[len(k):]
+        return p
 
     opts = []
     if pod.get("hostPID"):
@@ -63,7 +66,7 @@ def main():
         dst = src if m["mountPath"] == hp["path"] else m["mountPath"]
         opts += ["-v", "%s:%s:%s" % (src, dst, PROPAGATION[m.get("mountPropagation")])]
     for e in c.get("env", []):
-        v = envs.get(e["name"], maps.get(e["value"], e["value"]))
+        v = envs.get(e["name"], node(e["value"]))
         opts += ["--env", "%s=%s" % (e["name"], v)]
     out = opts + ["--"] + c.get("command", []) + c.get("args", [])
     sys.stdout.write("".join(a + "\0" for a in out))

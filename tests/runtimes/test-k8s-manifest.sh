@@ -6,8 +6,11 @@
 # (kubectl create/apply --dry-run=client still ask the API server for its
 # resource list). kubectl drops fields it does not know, so every value of
 # the file must come back unchanged in kubectl's output. Also the manifest's
-# promises: privileged, hostPID, Bidirectional /var/lib/burrowfs, hostPath
-# /run/burrowfs and hooks.d, the opt-out annotation. Needs no root.
+# promises: privileged, hostPID, the Bidirectional hostPath
+# /var/lib/burrowfs-node with burrowfs's mountpoint one directory below it
+# (no volume's source, which the runtime stats as it starts a container, is
+# the mount or inside it), hostPath /run/burrowfs and hooks.d, the hook given
+# that mountpoint, the opt-out annotation. Needs no root.
 
 # shellcheck source=../lib/lib.sh
 . "$(cd "$(dirname "$0")" && pwd)/../lib/lib.sh"
@@ -24,7 +27,8 @@ KUBECTL=$(command -v kubectl) || die "kubectl is not installed (apt-get install 
 # No cluster, no kubeconfig of the user's.
 HOME=$T_TMP KUBECONFIG=/dev/null "$KUBECTL" set env --local -f "$MANIFEST" -o json \
 	-c burrowfs BURROW_MANIFEST_CHECK=1 >"$T_TMP/out.json" 2>"$T_TMP/err"
-check_eq "kubectl decodes the manifest offline ($(head -c 300 "$T_TMP/err"))" "$?" 0
+rc=$?
+check_eq "kubectl decodes the manifest offline ($(head -c 300 "$T_TMP/err"))" "$rc" 0
 
 # Debian 12's kubectl is 1.20, older than a DaemonSet's maxSurge (apps/v1
 # since Kubernetes 1.22, where rolling updates without a gap began): that
@@ -71,10 +75,23 @@ c = {x["name"]: x for x in p["containers"]}["burrowfs"]
 assert c["securityContext"]["privileged"] is True
 vols = {v["name"]: v["hostPath"]["path"] for v in p["volumes"]}
 mounts = {vols[m["name"]]: m for m in c["volumeMounts"]}
-assert mounts["/var/lib/burrowfs"]["mountPropagation"] == "Bidirectional"
+vol = mounts["/var/lib/burrowfs-node"]
+assert vol["mountPropagation"] == "Bidirectional" and vol["mountPath"] == "/var/lib/burrowfs-node"
 assert "/run/burrowfs" in mounts and "/sys/fs/cgroup" in mounts
 init = {x["name"]: x for x in p["initContainers"]}["install-hook"]
 assert "/usr/share/containers/oci/hooks.d" in [vols[m["name"]] for m in init["volumeMounts"]]
+env = lambda x: {e["name"]: e["value"] for e in x["env"]}
+mnt = env(c)["BURROWFS_MOUNT"]
+assert mnt == "/var/lib/burrowfs-node/mnt", mnt
+# The hooks.d entry the init container writes names the same mountpoint.
+assert env(init)["BURROWFS_MOUNT"] == mnt
+assert '"--burrowfs","%s"' in init["command"][-1]
+# Nothing the runtime stats at a container's start is the mount or below it.
+for x in p["initContainers"] + p["containers"]:
+    for m in x.get("volumeMounts", []):
+        src = vols[m["name"]] + "/" + m.get("subPath", "")
+        assert not (src.rstrip("/") + "/").startswith(mnt + "/"), (x["name"], m)
+assert not any((v + "/").startswith(mnt + "/") for v in vols.values())
 ru = d["spec"]["updateStrategy"]["rollingUpdate"]
 assert ru["maxSurge"] == 1 and ru["maxUnavailable"] == 0
 EOF2
