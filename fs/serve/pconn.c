@@ -215,9 +215,11 @@ static void *worker_main(void *arg)
 		c = pconn_find(p, ev.data.u64);
 		if (!c)
 			continue;
-		if ((ev.data.u64 & 1) == EV_END)
+		if ((ev.data.u64 & 1) == EV_END) {
 			pconn_end(d, c, "the container's init exited");
-		else if (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			/* Its renders and pidfd go now, not a sweep or more later (churn). */
+			ctr_table_drop(d, c->x);
+		} else if (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 			serve_one(d, c, buf, ev.events);
 		pconn_unref(c);
 	}
