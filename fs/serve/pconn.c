@@ -321,6 +321,8 @@ static int pconn_open(struct pconn *c)
 	if (c->fuse_fd < 0)
 		return -errno;
 	c->se = fuse_session_new(&args, &pconn_ops, sizeof(pconn_ops), c);
+	/* libfuse may have copied the arguments to add its own. */
+	fuse_opt_free_args(&args);
 	if (!c->se)
 		return -ENOMEM;
 	/* "/dev/fd/N": libfuse adopts the fd, mounts nothing, and closes it at the end. */

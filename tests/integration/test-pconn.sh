@@ -350,7 +350,12 @@ sleep 5.5
 fds=$(nfds "$MAIN_PID") thr=$(nthreads "$MAIN_PID") rss=$(rss_kb "$MAIN_PID")
 check_num "churn: fds within 10% of cycle 20's ($fds20)" "$fds" "<=" $((fds20 + fds20 / 10))
 check_num "churn: threads within 10% of cycle 20's ($thr20)" "$thr" "<=" $((thr20 + thr20 / 10))
-check_num "churn: RSS (kB) within 10% of cycle 20's ($rss20)" "$rss" "<=" $((rss20 + rss20 / 10))
+if grep -q -a -e __asan_init "$BURROWFS"; then
+	# ASan keeps freed memory in quarantine: its RSS says nothing; LeakSanitizer at exit does.
+	note "a sanitizer build: RSS $rss20 -> $rss kB not compared"
+else
+	check_num "churn: RSS (kB) within 10% of cycle 20's ($rss20)" "$rss" "<=" $((rss20 + rss20 / 10))
+fi
 check_num "churn: connections made" "$(stat_of "$SOCK" connections_made)" ">=" $((CHURN + 4))
 
 pc_stop "$A_UP"
