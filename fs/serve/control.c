@@ -42,6 +42,7 @@
 #include "clock.h"
 #include "ctlsock.h"
 #include "daemon.h"
+#include "fdcloser.h"
 #include "fdpass.h"
 #include "fileio.h"
 #include "macro.h"
@@ -348,7 +349,8 @@ static void conn_request(struct daemon *d, struct ctl_conn *c)
 {
 	char buf[64];
 	struct burrow_ctl_req q;
-	int fds[2];
+	/* Room for many: fdpass_recv() itself closes what does not fit, with close(). */
+	int fds[FDPASS_MAX];
 	size_t nfds = 0;
 	ssize_t n;
 	int r;
@@ -367,8 +369,12 @@ static void conn_request(struct daemon *d, struct ctl_conn *c)
 		do_stats(d, c->fd);
 	else
 		do_attach(d, c->fd, fds[0]);
+	/*
+	 * Not close(): a sender may slip in a file of a FUSE filesystem it
+	 * serves, whose FLUSH it never answers (fdcloser.h).
+	 */
 	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]);
+		(void)fdcloser_close(fds[i], c->uid);
 done:
 	c->since = 0; /* the loop frees it */
 }
@@ -407,7 +413,7 @@ static void conn_accept(struct daemon *d)
 	}
 	for (struct ctl_conn *o = s->conns; o; o = o->next)
 		mine += o->uid == cred.uid;
-	if (s->n_conns < CTL_CONNS_MAX && mine < CTL_CONNS_PER_UID)
+	if (s->n_conns < CTL_CONNS_MAX && mine < CTL_CONNS_PER_UID && !fdcloser_over(cred.uid))
 		c = calloc(1, sizeof(*c));
 	if (!c) {
 		log_ratelimited(&d->log, -EMFILE,
@@ -474,7 +480,9 @@ int ctlsock_start(struct daemon *d, const char *path)
 	s->running = true;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	/* A live socket is another daemon's unless we took the mount over from it (an upgrade). */
-	r = seccomp_sock_listen(path, SOCK_SEQPACKET, d->conn.attached);
+	r = fdcloser_start();
+	if (r >= 0)
+		r = seccomp_sock_listen(path, SOCK_SEQPACKET, d->conn.attached);
 	if (r >= 0) {
 		s->sock_fd = r;
 		if (stat(path, &st) == 0) {
