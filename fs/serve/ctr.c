@@ -223,6 +223,11 @@ static void table_remove(struct ctr_table *t, struct ctr *x)
 		ctr_unref(x);
 }
 
+void ctr_table_drop(struct daemon *d, struct ctr *x)
+{
+	table_remove(&d->table, x);
+}
+
 /* Makes room for one: a container whose init died if any, else the least recently used. */
 static struct ctr *evict_locked(struct daemon *d)
 {

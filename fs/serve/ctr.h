@@ -95,6 +95,13 @@ int ctr_reload_locked(struct daemon *d, struct ctr *x);
 bool ctr_error_gone(int r);
 
 /*
+ * Takes x out of the table now (its init died): the sweep would, but only
+ * some dead ones each tick, and a per-container connection that saw the
+ * init exit knows it first.
+ */
+void ctr_table_drop(struct daemon *d, struct ctr *x);
+
+/*
  * Housekeeping, from the sampler thread: drop containers whose init died and
  * cached renders past their TTL, so an idle daemon holds little memory.
  */
