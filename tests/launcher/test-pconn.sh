@@ -42,6 +42,8 @@ state=$(in_ct systemctl is-system-running --wait)
 check_cmd "is-system-running: $state" grep -Eqx 'running|degraded' <<<"$state"
 [ "$state" = running ] || note "failed: $(in_ct systemctl list-units --failed --no-legend --plain)"
 check_eq "one connection made" "$(stat_of connections_made)" $((made0 + 1))
+check_eq "burrow info says so" "$("$B" info "$CT" | awk '$1 == "Burrowfs:" { print $2 }')" \
+	per-container
 check_eq "one connection live" "$(stat_of connections_live)" $((live0 + 1))
 
 # The guest's own connection: a FUSE burrowfs mount, another superblock
