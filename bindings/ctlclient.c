@@ -19,7 +19,7 @@
  * A daemon that accepted the connection but never answers (stopped, or a
  * bug) must not hang a container's start: the caller falls back instead.
  */
-#define CTL_TIMEOUT_SEC 10
+#define CTL_TIMEOUT_SEC 10 /* recv_failed() says so */
 
 /* strlcpy: no formatting, safe in the launcher's child. */
 static void set_err(char *err, size_t errlen, const char *text)
@@ -31,6 +31,21 @@ static void set_err(char *err, size_t errlen, const char *text)
 	n = strnlen(text, errlen - 1);
 	memcpy(err, text, n);
 	err[n] = '\0';
+}
+
+/* text, ": ", and r's description (strerrordesc_np: a static string, no locale). */
+static void set_err_errno(char *err, size_t errlen, const char *text, int r)
+{
+	const char *d = strerrordesc_np(-r);
+	size_t n;
+
+	set_err(err, errlen, text);
+	if (!err || errlen == 0 || !d)
+		return;
+	n = strlen(err);
+	set_err(err + n, errlen - n, ": ");
+	n = strlen(err);
+	set_err(err + n, errlen - n, d);
 }
 
 void burrow_ctl_mounts_init(struct burrow_ctl_mounts *m)
@@ -89,6 +104,25 @@ int burrow_ctl_connect(const char *sock_path, char *err, size_t errlen)
 	return r;
 }
 
+/* What fdpass_recv()'s n <= 0 means for a reply: -errno and a line. */
+static int recv_failed(ssize_t n, char *err, size_t errlen)
+{
+	if (n == -EMSGSIZE) {
+		set_err(err, errlen, "burrowfs's reply is too large (too many fds or bytes)");
+		return -EPROTO;
+	}
+	if (n == -EAGAIN || n == -EWOULDBLOCK) {
+		set_err(err, errlen, "burrowfs did not answer on its control socket within 10 s");
+		return -ETIMEDOUT;
+	}
+	if (n == 0) {
+		set_err(err, errlen, "burrowfs closed the control connection without a reply");
+		return -ECONNRESET;
+	}
+	set_err_errno(err, errlen, "cannot receive burrowfs's reply", (int)n);
+	return (int)n;
+}
+
 int burrow_ctl_recv(int sock, struct burrow_ctl_mounts *ret, char *err, size_t errlen)
 {
 	struct burrow_ctl_reply h;
@@ -100,22 +134,8 @@ int burrow_ctl_recv(int sock, struct burrow_ctl_mounts *ret, char *err, size_t e
 	burrow_ctl_mounts_init(ret);
 	/* One byte kept back: burrow_ctl_reply_check() terminates an error's text in place. */
 	n = fdpass_recv(sock, ret->buf, sizeof(ret->buf) - 1, ret->fd, FDPASS_MAX, &nfds);
-	if (n == -EMSGSIZE) {
-		set_err(err, errlen, "burrowfs's reply is too large (too many fds or bytes)");
-		return -EPROTO;
-	}
-	if (n == -EAGAIN || n == -EWOULDBLOCK) {
-		set_err(err, errlen, "burrowfs did not answer on its control socket in time");
-		return -ETIMEDOUT;
-	}
-	if (n < 0) {
-		set_err(err, errlen, "cannot receive burrowfs's reply");
-		return (int)n;
-	}
-	if (n == 0) {
-		set_err(err, errlen, "burrowfs closed the control connection without a reply");
-		return -ECONNRESET;
-	}
+	if (n <= 0)
+		return recv_failed(n, err, errlen);
 	r = burrow_ctl_reply_check(ret->buf, (size_t)n, nfds, &h, &body, &blen);
 	/* An errno the kernel never uses is no error we could report either. */
 	if (r >= 0 && h.error < -4095)
@@ -207,13 +227,11 @@ int burrow_ctl_stats(const char *sock_path, char *buf, size_t size, char *err, s
 	if (fd < 0)
 		return fd;
 	n = fdpass_recv(fd, rbuf, sizeof(rbuf) - 1, NULL, 0, &nfds);
-	if (n <= 0 || burrow_ctl_reply_check(rbuf, (size_t)n, nfds, &h, &body, &blen) < 0 ||
-	    h.n != 0) {
-		set_err(err, errlen,
-			n == 0	? "burrowfs closed the control connection without a reply"
-			: n < 0 ? "cannot receive burrowfs's reply"
-				: "burrowfs's reply on its control socket is malformed");
-		return n < 0 ? (int)n : n == 0 ? -ECONNRESET : -EPROTO;
+	if (n <= 0)
+		return recv_failed(n, err, errlen);
+	if (burrow_ctl_reply_check(rbuf, (size_t)n, nfds, &h, &body, &blen) < 0 || h.n != 0) {
+		set_err(err, errlen, "burrowfs's reply on its control socket is malformed");
+		return -EPROTO;
 	}
 	if (h.error < 0) {
 		set_err(err, errlen, body);
