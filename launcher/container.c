@@ -329,7 +329,8 @@ static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 		r = ctl_handoff(l, pid, sock);
 	if (r < 0)
 		return r;
-	if (write(sock, &go, 1) != 1)
+	/* The child may have failed before "go" (PH_CTL): its report follows, not SIGPIPE. */
+	if (send(sock, &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
 		return log_error_errno(-errno, "cannot start the container's init: %m");
 	for (;;) {
 		int fd = -1;
