@@ -26,7 +26,8 @@ int hook_apply(const struct hook_opts *o, int64_t pid, int (*open_rootfs)(void *
 	_cleanup_close_ int rootfs_fd = -1;
 	struct hook_sources src;
 	struct hook_result res;
-	int r;
+	char own_note[80] = "";
+	int r, own = 0;
 
 	/*
 	 * While burrowfs restarts, its keeper holds the mount: the lookups below
@@ -59,7 +60,7 @@ int hook_apply(const struct hook_opts *o, int64_t pid, int (*open_rootfs)(void *
 	}
 
 	if (o->per_container)
-		hook_ctl_swap(o, pid, &src, what);
+		own = hook_ctl_swap(o, pid, &src, what);
 	rootfs_fd = open_rootfs(userdata);
 	if (rootfs_fd < 0) {
 		hook_sources_done(&src);
@@ -67,11 +68,15 @@ int hook_apply(const struct hook_opts *o, int64_t pid, int (*open_rootfs)(void *
 	}
 
 	hook_bind_all(rootfs_fd, &src, o->verbose, &res);
+	if (own > 0)
+		snprintf(own_note, sizeof(own_note),
+			 " (%d of them from the container's own connection)", own);
 	hook_sources_done(&src);
 
 	if (o->verbose || res.failed > 0)
-		hook_log("%s: %u bound from %s, %u already bound, %u skipped, %u failed", what,
-			 res.mounted, o->burrowfs_dir, res.already, res.skipped, res.failed);
+		hook_log("%s: %u bound from %s%s, %u already bound, %u skipped, %u failed", what,
+			 res.mounted, o->burrowfs_dir, own_note, res.already, res.skipped,
+			 res.failed);
 	if (o->require && (res.failed > 0 || res.mounted + res.already == 0)) {
 		hook_log("burrowfs is required (--require) but %s of its files from %s could be "
 			 "bound; %s does not start",

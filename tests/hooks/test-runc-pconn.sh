@@ -32,6 +32,11 @@ defer cg_remove_every_hierarchy
 leaks_before=$(host_leaks)
 shared_dev=$(stat -c %d "$BFS_MNT/proc/meminfo")
 
+# runc shows a hook's stderr only when it fails: the hook's lines go to a log.
+HOOKLOG=$T_TMP/hook.log
+printf '#!/bin/sh\nexec "%s" "$@" 2>>"%s"\n' "$HOOK_OCI" "$HOOKLOG" >"$T_TMP/hook-wrap"
+chmod 755 "$T_TMP/hook-wrap"
+
 stat_of() { "$CTL" --socket "$SOCK" stats | awk -v k="$1" '$1 == k { print $2 }'; }
 
 # The guest shows its files, then reads meminfo 500 times: the daemon's READ
@@ -49,7 +54,7 @@ i=0; while [ $i -lt 500 ]; do read -r l </proc/meminfo; i=$((i + 1)); done'
 write_config() {
 	rm -f "$BUNDLE/config.json"
 	(cd "$BUNDLE" && "$RUNC" spec) || die "runc spec failed"
-	STAGE=$1 SOCK=$2 HOOK=$HOOK_OCI BFS=$BFS_MNT SCRIPT=$INSIDE LIMIT=$LIMIT \
+	STAGE=$1 SOCK=$2 HOOK=$T_TMP/hook-wrap BFS=$BFS_MNT SCRIPT=$INSIDE LIMIT=$LIMIT \
 		CGPATH="/$CG_BASE/runc-pc-$1" "$PYTHON" - "$BUNDLE/config.json" <<-'EOF' ||
 		import json, os, sys
 		p = sys.argv[1]
@@ -72,16 +77,18 @@ write_config() {
 		die "cannot write config.json"
 }
 
-# run_ct STAGE SOCKET: sets OUT and RC; ERR is runc's (and the hook's) stderr.
+# run_ct STAGE SOCKET: sets OUT and RC; ERR is the hook's stderr.
 run_ct() {
 	local id="burrow-pc-$$-$1"
 	write_config "$1" "$2"
+	: >"$HOOKLOG"
 	defer "'$RUNC' --root '$RUNC_ROOT' delete -f '$id' >/dev/null 2>&1"
 	OUT=$(timeout -k 5 120 "$RUNC" --root "$RUNC_ROOT" run --bundle "$BUNDLE" "$id" \
 		</dev/null 2>"$T_TMP/runc-$1.err")
 	RC=$?
-	ERR=$(cat "$T_TMP/runc-$1.err")
+	ERR=$(cat "$HOOKLOG")
 	sed "s/^/# runc $1: /" "$T_TMP/runc-$1.err"
+	sed "s/^/# hook $1: /" "$HOOKLOG"
 	"$RUNC" --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1
 }
 
@@ -92,6 +99,8 @@ for stage in prestart createContainer; do
 	run_ct "$stage" "$SOCK"
 	r1=$(stat_of requests_read)
 	check_eq "$stage: runc exit status" "$RC" 0
+	check_eq "$stage: the hook took the container's own files" \
+		"$(grep -c "files come from the container's own connection" <<<"$ERR")" 1
 	check_eq "$stage: no fallback" "$(grep -c 'binding from the shared mount' <<<"$ERR")" 0
 	check_eq "$stage: MemTotal is the limit" \
 		"$(meminfo_kb "$(section "$OUT" meminfo)" MemTotal)" $((LIMIT / 1024))
