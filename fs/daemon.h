@@ -14,10 +14,12 @@
 #include "burrow.h"
 #include "caller.h"
 #include "conn.h"
+#include "ctlsock.h"
 #include "ctr.h"
 #include "fuse-ll.h"
 #include "handles.h"
 #include "log.h"
+#include "pconn.h"
 #include "sampler.h"
 #include "seccomp-agent.h"
 #include "seccomp-lxc.h"
@@ -64,7 +66,9 @@ struct daemon {
 	struct sessio sio;
 	struct watcher watcher;
 	struct agent agent;
-	struct lxcp lxcp; /* LXC's seccomp proxy */
+	struct lxcp lxcp;     /* LXC's seccomp proxy */
+	struct pconns pconns; /* per-container connections */
+	struct ctlsock ctl;   /* the control socket that asks for them */
 	struct fuse_session *se;
 	pthread_t main_thread;
 	int stop_mode;	/* enum stop_mode, atomic: the first reason to stop wins */

@@ -34,6 +34,7 @@
 #define DEFAULT_MOUNTPOINT	   "/var/lib/burrowfs"
 #define DEFAULT_SECCOMP_SOCKET	   "/run/burrowfs/seccomp.sock"
 #define DEFAULT_SECCOMP_LXC_SOCKET "/run/burrowfs/seccomp-lxc.sock"
+#define DEFAULT_CONTROL_SOCKET	   "/run/burrowfs/control.sock"
 
 struct config {
 	const char *mountpoint;
@@ -45,6 +46,7 @@ struct config {
 	unsigned restart_timeout;
 	const char *seccomp_socket;	/* NULL: no seccomp agent */
 	const char *seccomp_lxc_socket; /* NULL: no LXC seccomp proxy */
+	const char *control_socket;	/* NULL: no per-container connections */
 	bool debug;
 	bool stop;
 	bool print_binds;
@@ -81,6 +83,9 @@ static void help(void)
 	       "      --seccomp-lxc-socket PATH  the same for LXC's lxc.seccomp.notify.proxy\n"
 	       "                            (default %s\n"
 	       "                            on that MOUNTPOINT; none: no proxy)\n"
+	       "      --control-socket PATH where runtimes ask for a container's own\n"
+	       "                            connection (default %s\n"
+	       "                            on that MOUNTPOINT; none: no such connections)\n"
 	       "      --stop                end the burrowfs of MOUNTPOINT for good\n"
 	       "      --print-binds         print the systemd-nspawn --bind-ro= arguments\n"
 	       "                            that give a container MOUNTPOINT's files\n"
@@ -101,7 +106,7 @@ static void help(void)
 	       "ENOTCONN. --stop, or unmounting MOUNTPOINT, ends it all at once.\n",
 	       DEFAULT_THREADS, MAX_THREADS, DEFAULT_CACHE_MS, DEFAULT_MAX_CONTAINERS,
 	       DEFAULT_RESTART_TIMEOUT, DEFAULT_SECCOMP_SOCKET, DEFAULT_MOUNTPOINT,
-	       DEFAULT_SECCOMP_LXC_SOCKET);
+	       DEFAULT_SECCOMP_LXC_SOCKET, DEFAULT_CONTROL_SOCKET);
 }
 
 static int parse_unsigned(const char *s, unsigned min, unsigned max, unsigned *ret)
@@ -125,6 +130,7 @@ enum {
 	ARG_SECCOMP_SOCKET,
 	ARG_SECCOMP_LXC_SOCKET,
 	ARG_PRINT_BINDS,
+	ARG_CONTROL_SOCKET,
 };
 
 static const struct option longopts[] = {
@@ -142,6 +148,7 @@ static const struct option longopts[] = {
 	{ "print-binds", no_argument, NULL, ARG_PRINT_BINDS },
 	{ "seccomp-socket", required_argument, NULL, ARG_SECCOMP_SOCKET },
 	{ "seccomp-lxc-socket", required_argument, NULL, ARG_SECCOMP_LXC_SOCKET },
+	{ "control-socket", required_argument, NULL, ARG_CONTROL_SOCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
 	{},
@@ -150,7 +157,7 @@ static const struct option longopts[] = {
 /* 1: done (help, version), 0: run, <0: usage error. */
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
-	bool seccomp_set = false, lxc_set = false;
+	bool seccomp_set = false, lxc_set = false, control_set = false;
 	int c;
 
 	*cfg = (struct config){
@@ -236,6 +243,16 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 			cfg->seccomp_lxc_socket = optarg;
 			lxc_set = true;
 			break;
+		case ARG_CONTROL_SOCKET:
+			/* "" as the design's "none": either turns it off. */
+			if (optarg[0] && optarg[0] != '/' && strcmp(optarg, "none") != 0) {
+				fprintf(stderr, "burrowfs: --control-socket takes an absolute path "
+						"or none\n");
+				return -EINVAL;
+			}
+			cfg->control_socket = optarg;
+			control_set = true;
+			break;
 		case 'o':
 			cfg->mount_opts = optarg;
 			break;
@@ -265,6 +282,12 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		cfg->seccomp_lxc_socket = DEFAULT_SECCOMP_LXC_SOCKET;
 	if (cfg->seccomp_lxc_socket && strcmp(cfg->seccomp_lxc_socket, "none") == 0)
 		cfg->seccomp_lxc_socket = NULL;
+	/* Machine-wide like the agent's: a private burrowfs takes it only when told. */
+	if (!control_set && strcmp(cfg->mountpoint, DEFAULT_MOUNTPOINT) == 0)
+		cfg->control_socket = DEFAULT_CONTROL_SOCKET;
+	if (cfg->control_socket &&
+	    (!cfg->control_socket[0] || strcmp(cfg->control_socket, "none") == 0))
+		cfg->control_socket = NULL;
 	return 0;
 }
 
@@ -276,8 +299,10 @@ static int daemon_init(struct daemon *d, const struct config *cfg)
 	*d = (struct daemon){ .root_fd = -1, .opts = cfg->opts, .watcher = { .kick_fd = -1 } };
 	log_init(&d->log, cfg->debug);
 	handles_init(&d->handles);
-	/* Each container the table keeps holds its init's pidfd. */
+	/* Each container the table keeps holds its init's pidfd; each own connection a few more. */
 	d->handles.quota.reserve = FDQUOTA_RESERVE_MIN + cfg->max_containers;
+	if (cfg->control_socket)
+		d->handles.quota.reserve += PCONN_FDS * MIN(cfg->max_containers, PCONN_HARD_MAX);
 	d->cache_ns = (uint64_t)cfg->cache_ms * NSEC_PER_MSEC;
 	d->start_sec = (uint64_t)time(NULL);
 	tck = sysconf(_SC_CLK_TCK);
@@ -456,6 +481,18 @@ static int serve(struct daemon *d, const struct config *cfg)
 				  "sysinfo calls fail with ENOSYS: %m",
 				  cfg->seccomp_lxc_socket);
 	}
+	/* Like the agent: the shared mount is served without it, with one line saying so. */
+	if (r >= 0 && cfg->control_socket) {
+		int a = pconns_start(d, cfg->threads, cfg->max_containers);
+
+		if (a >= 0)
+			a = ctlsock_start(d, cfg->control_socket);
+		if (a < 0)
+			log_errno(&d->log, LOG_ERR, a,
+				  "Failed to start the control socket on %s, containers use the "
+				  "shared mount: %m",
+				  cfg->control_socket);
+	}
 	if (r >= 0) {
 		log_full(&d->log, LOG_DEBUG, "serving %s, %u threads, cache %u ms",
 			 d->conn.mountpoint, cfg->threads, cfg->cache_ms);
@@ -463,6 +500,8 @@ static int serve(struct daemon *d, const struct config *cfg)
 		r = loop(d, d->se, cfg);
 		(void)notify_send("STOPPING=1");
 	}
+	ctlsock_stop(d);
+	pconns_stop(d);
 	lxcp_stop(d);
 	agent_stop(d);
 	watcher_stop(d);

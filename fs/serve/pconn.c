@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Per-container connections: making one, the workers that serve them all,
+ * and their end. The operations are pconn-ops.c's; who may ask for one is
+ * control.c's.
+ */
+#include "pconn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fuse.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "macro.h"
+#include "strbuf.h"
+
+/* Which fd of a connection an epoll event is about: bit 0 of its data. */
+enum { EV_FUSE = 0, EV_END = 1 };
+#define EV_STOP UINT64_MAX
+
+static uint64_t ev_id(const struct pconn *c, unsigned kind)
+{
+	return (uint64_t)c->gen << 32 | (uint64_t)c->slot << 1 | kind;
+}
+
+/* ---- references ------------------------------------------------------------ */
+
+static void pconn_free(struct pconn *c)
+{
+	/* Closes the device: mounts still left get ENOTCONN from now on. */
+	if (c->se)
+		fuse_session_destroy(c->se);
+	else if (c->fuse_fd >= 0)
+		close(c->fuse_fd);
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	for (size_t k = 0; k < _VF_MAX; k++)
+		blob_unref(c->shown[k].blob);
+	ctr_unref(c->x);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void pconn_unref(struct pconn *c)
+{
+	if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		pconn_free(c);
+}
+
+/* The live connection of an event, with a reference; NULL when it has ended. */
+static struct pconn *pconn_find(struct pconns *p, uint64_t id)
+{
+	uint32_t slot = (uint32_t)id >> 1, gen = (uint32_t)(id >> 32);
+	struct pconn *c = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (slot < p->max && p->slots[slot] && p->slots[slot]->gen == gen) {
+		c = p->slots[slot];
+		__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return c;
+}
+
+/*
+ * Closes the device now, while workers or the control socket may still
+ * hold the connection: the kernel aborts it, and whatever waits on it (an
+ * open_tree() of ours in the middle of a lookup, a reader in the
+ * container) gets ENOTCONN instead of waiting for an answer that will not
+ * come. /dev/null takes the fd's number until the last reference goes, so
+ * the number is never reused under a worker.
+ */
+static void sever(struct pconn *c)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null < 0)
+		return;
+	(void)dup3(null, c->fuse_fd, O_CLOEXEC);
+	close(null);
+}
+
+/*
+ * The end of a connection: out of the table and the epoll set, and the
+ * table's reference dropped. Whatever a worker still holds keeps it until
+ * that worker is done; then the device closes.
+ */
+static void pconn_end(struct daemon *d, struct pconn *c, const char *why)
+{
+	struct pconns *p = &d->pconns;
+	bool was = false;
+
+	pthread_mutex_lock(&p->lock);
+	if (!c->dead) {
+		c->dead = was = true;
+		p->slots[c->slot] = NULL;
+		p->live--;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!was)
+		return;
+	(void)epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, c->fuse_fd, NULL);
+	(void)epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, c->pidfd, NULL);
+	sever(c);
+	__atomic_add_fetch(&p->ended, 1, __ATOMIC_RELAXED);
+	log_full(&d->log, LOG_DEBUG, "per-container connection of pid %d ended: %s",
+		 (int)c->x->init_pid, why);
+	pconn_unref(c);
+}
+
+/* ---- workers --------------------------------------------------------------- */
+
+static void count_request(struct pconns *p, const void *buf)
+{
+	const struct fuse_in_header *in = buf;
+	enum pconn_req k;
+
+	switch (in->opcode) {
+	case FUSE_LOOKUP:
+		k = PCONN_REQ_LOOKUP;
+		break;
+	case FUSE_GETATTR:
+		k = PCONN_REQ_GETATTR;
+		break;
+	case FUSE_READ:
+		k = PCONN_REQ_READ;
+		break;
+	default:
+		k = PCONN_REQ_OTHER;
+		break;
+	}
+	__atomic_add_fetch(&p->req[k], 1, __ATOMIC_RELAXED);
+}
+
+static int arm(struct pconns *p, struct pconn *c, int fd, unsigned kind, int op)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = ev_id(c, kind) };
+
+	return epoll_ctl(p->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+/*
+ * One request of c. The worker reads it into its own buffer rather than
+ * through fuse_session_receive_buf(): libfuse sizes that buffer by the
+ * session it first served, and a worker serves many sessions.
+ */
+static void serve_one(struct daemon *d, struct pconn *c, char *buf, uint32_t events)
+{
+	struct pconns *p = &d->pconns;
+	struct fuse_buf fb = { .mem = buf };
+	ssize_t n;
+
+	n = read(c->fuse_fd, buf, PCONN_BUF_SIZE);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ENOENT)) {
+		/* Another holder took it, or the kernel withdrew it (interrupted). */
+		if (!(events & (EPOLLHUP | EPOLLERR)))
+			(void)arm(p, c, c->fuse_fd, EV_FUSE, EPOLL_CTL_MOD);
+		return;
+	}
+	if (n < 0) {
+		/* ENODEV: the last mount of it is gone, or the connection was aborted. */
+		if (errno != ENODEV)
+			log_errno(&d->log, LOG_ERR, -errno,
+				  "per-container connection of pid %d: read failed: %m",
+				  (int)c->x->init_pid);
+		pconn_end(d, c, errno == ENODEV ? "unmounted" : "read error");
+		return;
+	}
+	if ((size_t)n < sizeof(struct fuse_in_header)) {
+		pconn_end(d, c, "short read");
+		return;
+	}
+	/* Back into the set at once: the next request of c may go to another worker. */
+	(void)arm(p, c, c->fuse_fd, EV_FUSE, EPOLL_CTL_MOD);
+	count_request(p, buf);
+	fb.size = (size_t)n;
+	fuse_session_process_buf(c->se, &fb);
+	/* libfuse refused the INIT (a kernel without what we want). */
+	if (fuse_session_exited(c->se))
+		pconn_end(d, c, "refused by libfuse");
+}
+
+static void *worker_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct pconns *p = &d->pconns;
+	_cleanup_free_ char *buf = malloc(PCONN_BUF_SIZE);
+
+	if (!buf) {
+		log_full(&d->log, LOG_ERR, "per-container connections: a worker has no memory");
+		return NULL;
+	}
+	for (;;) {
+		struct epoll_event ev;
+		struct pconn *c;
+		int r;
+
+		r = epoll_wait(p->epoll_fd, &ev, 1, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || ev.data.u64 == EV_STOP)
+			break;
+		c = pconn_find(p, ev.data.u64);
+		if (!c)
+			continue;
+		if ((ev.data.u64 & 1) == EV_END)
+			pconn_end(d, c, "the container's init exited");
+		else if (ev.events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			serve_one(d, c, buf, ev.events);
+		pconn_unref(c);
+	}
+	return NULL;
+}
+
+/* ---- making one ------------------------------------------------------------ */
+
+/* Into a free slot, with a new generation; -EBUSY when all are taken. */
+static int slot_take(struct pconns *p, struct pconn *c)
+{
+	int r = -EBUSY;
+
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; p->live < p->max && i < p->max; i++)
+		if (!p->slots[i]) {
+			c->slot = i;
+			/* Never 0 for a live one; a wrap after 2^32 connections is harmless. */
+			c->gen = ++p->next_gen ? p->next_gen : ++p->next_gen;
+			p->slots[i] = c;
+			p->live++;
+			r = 0;
+			break;
+		}
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+static int fsconfig_str(int fs, const char *key, const char *value)
+{
+	return fsconfig(fs, FSCONFIG_SET_STRING, key, value, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * The mount of c's device, detached. Made by us (host root), it may be
+ * moved into any mount namespace by whoever gets a clone of it; the client
+ * only ever calls move_mount(). default_permissions: the kernel checks
+ * modes from the attributes it caches (slabinfo stays 0400 root), so opens
+ * never need to come to us.
+ */
+static int mount_detached(struct pconn *c)
+{
+	_cleanup_close_ int fs = -1;
+	char num[16];
+	int r, m;
+
+	fs = fsopen("fuse", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	snprintf(num, sizeof(num), "%d", c->fuse_fd);
+	r = fsconfig_str(fs, "fd", num);
+	if (r >= 0)
+		r = fsconfig_str(fs, "rootmode", "40555");
+	if (r >= 0)
+		r = fsconfig_str(fs, "user_id", "0");
+	if (r >= 0)
+		r = fsconfig_str(fs, "group_id", "0");
+	if (r >= 0)
+		r = fsconfig_str(fs, "source", "burrowfs");
+	if (r >= 0)
+		r = fsconfig_str(fs, "subtype", "burrowfs");
+	if (r >= 0 && (fsconfig(fs, FSCONFIG_SET_FLAG, "allow_other", NULL, 0) < 0 ||
+		       fsconfig(fs, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) < 0))
+		r = -errno;
+	if (r >= 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	m = fsmount(fs, FSMOUNT_CLOEXEC,
+		    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY);
+	return m < 0 ? -errno : m;
+}
+
+static struct pconn *pconn_alloc(struct daemon *d, struct ctr *x)
+{
+	struct pconn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = (struct pconn){ .d = d, .x = ctr_ref(x), .fuse_fd = -1, .root_fd = -1, .pidfd = -1 };
+	c->refs = 1;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+/* The session, its device and the init's pidfd; not yet in the table. */
+static int pconn_open(struct pconn *c)
+{
+	char *argv[] = { "burrowfs", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	char dev[32];
+
+	if (c->x->pidfd < 0)
+		return -EOPNOTSUPP;
+	c->pidfd = fcntl(c->x->pidfd, F_DUPFD_CLOEXEC, 3);
+	if (c->pidfd < 0)
+		return -errno;
+	c->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (c->fuse_fd < 0)
+		return -errno;
+	c->se = fuse_session_new(&args, &pconn_ops, sizeof(pconn_ops), c);
+	if (!c->se)
+		return -ENOMEM;
+	/* "/dev/fd/N": libfuse adopts the fd, mounts nothing, and closes it at the end. */
+	snprintf(dev, sizeof(dev), "/dev/fd/%d", c->fuse_fd);
+	if (fuse_session_mount(c->se, dev) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* A new connection for x, served and mounted (detached); the caller gets a reference. */
+static int pconn_new(struct daemon *d, struct ctr *x, struct pconn **ret)
+{
+	struct pconns *p = &d->pconns;
+	struct pconn *c = pconn_alloc(d, x);
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	r = pconn_open(c);
+	if (r >= 0)
+		r = slot_take(p, c);
+	if (r < 0) {
+		pconn_unref(c);
+		return r;
+	}
+	/* From here the table holds the first reference; this is the caller's. */
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	/*
+	 * Served once the superblock exists (before it, the device reports
+	 * EPOLLERR and reads fail with EPERM), and before anything looks a
+	 * path up in it: the kernel's INIT and our own lookups wait on it.
+	 */
+	r = mount_detached(c);
+	if (r >= 0) {
+		c->root_fd = r;
+		r = arm(p, c, c->fuse_fd, EV_FUSE, EPOLL_CTL_ADD);
+	}
+	if (r >= 0)
+		r = arm(p, c, c->pidfd, EV_END, EPOLL_CTL_ADD);
+	if (r < 0) {
+		pconn_end(d, c, "could not be mounted");
+		pconn_unref(c);
+		return r;
+	}
+	__atomic_add_fetch(&p->made, 1, __ATOMIC_RELAXED);
+	log_full(&d->log, LOG_DEBUG, "per-container connection for pid %d (slot %u)",
+		 (int)x->init_pid, c->slot);
+	*ret = c;
+	return 0;
+}
+
+/* The live connection of x's pid namespace, with a reference; NULL when none. */
+static struct pconn *pconn_of(struct pconns *p, const struct ctr *x)
+{
+	struct pconn *c = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; i < p->max && !c; i++)
+		if (p->slots[i] && p->slots[i]->x->pidns == x->pidns &&
+		    p->slots[i]->x->init_start == x->init_start) {
+			c = p->slots[i];
+			__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+		}
+	pthread_mutex_unlock(&p->lock);
+	return c;
+}
+
+/* One detached clone per served proc file the host has (no PSI: no proc/pressure). */
+static int clone_files(struct daemon *d, struct pconn *c, int *fds, size_t max, char *paths,
+		       size_t size, size_t *ret_len)
+{
+	size_t n = 0, len = 0;
+
+	for (size_t i = 0; i < BURROW_SERVED_N; i++) {
+		const struct burrow_served *e = &burrow_served[i];
+		size_t l = strlen(e->path) + 1;
+		int fd;
+
+		if (e->type != S_IFREG || strncmp(e->path, "proc/", 5) != 0 ||
+		    faccessat(d->root_fd, e->path, F_OK, 0) < 0)
+			continue;
+		if (n == max || len + l > size)
+			return -E2BIG;
+		fd = open_tree(c->root_fd, e->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (fd < 0) {
+			int r = -errno;
+
+			while (n > 0)
+				close(fds[--n]);
+			return r;
+		}
+		fds[n++] = fd;
+		memcpy(paths + len, e->path, l);
+		len += l;
+	}
+	*ret_len = len;
+	return (int)n;
+}
+
+int pconn_attach(struct daemon *d, struct ctr *x, int *ret_fds, size_t max, char *paths,
+		 size_t size, size_t *ret_len, char *text, size_t text_size)
+{
+	struct pconns *p = &d->pconns;
+	struct pconn *c;
+	int r;
+
+	if (!p->running) {
+		snprintf(text, text_size, "burrowfs serves no per-container connections");
+		return -EOPNOTSUPP;
+	}
+	c = pconn_of(p, x);
+	if (!c) {
+		r = pconn_new(d, x, &c);
+		if (r == -EBUSY) {
+			__atomic_add_fetch(&p->busy, 1, __ATOMIC_RELAXED);
+			snprintf(text, text_size,
+				 "burrowfs already serves %u per-container connections "
+				 "(--max-containers); use the shared mount",
+				 p->max);
+			log_full(&d->log, LOG_WARNING,
+				 "per-container connection for pid %d refused: %u already "
+				 "(--max-containers); it falls back to the shared mount",
+				 (int)x->init_pid, p->max);
+			return r;
+		}
+		if (r < 0) {
+			snprintf(text, text_size, "burrowfs could not make a connection: %s",
+				 strerror(-r));
+			return r;
+		}
+	}
+	r = clone_files(d, c, ret_fds, max, paths, size, ret_len);
+	if (r < 0)
+		snprintf(text, text_size, "burrowfs could not clone its mount: %s", strerror(-r));
+	pconn_unref(c);
+	return r;
+}
+
+/* ---- start, stop, counters ---------------------------------------------------- */
+
+int pconns_start(struct daemon *d, unsigned n, unsigned max)
+{
+	struct pconns *p = &d->pconns;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_STOP };
+	sigset_t all, old;
+	int r = 0;
+
+	*p = (struct pconns){ .epoll_fd = -1, .stop_fd = -1, .max = MIN(max, PCONN_HARD_MAX) };
+	pthread_mutex_init(&p->lock, NULL);
+	p->running = true;
+	p->slots = calloc(p->max, sizeof(*p->slots));
+	p->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!p->slots)
+		r = -ENOMEM;
+	else if (p->epoll_fd < 0 || p->stop_fd < 0 ||
+		 epoll_ctl(p->epoll_fd, EPOLL_CTL_ADD, p->stop_fd, &ev) < 0)
+		r = -errno;
+	/* Signals stay with the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (; r >= 0 && p->n_workers < MIN(n, PCONN_MAX_WORKERS); p->n_workers++) {
+		r = -pthread_create(&p->workers[p->n_workers], NULL, worker_main, d);
+		if (r < 0)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		pconns_stop(d);
+	return r;
+}
+
+void pconns_stop(struct daemon *d)
+{
+	struct pconns *p = &d->pconns;
+
+	if (!p->running)
+		return;
+	if (p->stop_fd >= 0)
+		(void)eventfd_write(p->stop_fd, 1);
+	/* The stop eventfd stays readable (not one-shot): every worker sees it. */
+	for (unsigned i = 0; i < p->n_workers; i++)
+		pthread_join(p->workers[i], NULL);
+	for (uint32_t i = 0; p->slots && i < p->max; i++) {
+		struct pconn *c = p->slots[i];
+
+		if (c)
+			pconn_end(d, c, "burrowfs stops");
+	}
+	if (p->ended)
+		log_full(&d->log, LOG_DEBUG,
+			 "per-container connections: %" PRIu64 " made, %" PRIu64 " ended", p->made,
+			 p->ended);
+	free(p->slots);
+	if (p->epoll_fd >= 0)
+		close(p->epoll_fd);
+	if (p->stop_fd >= 0)
+		close(p->stop_fd);
+	pthread_mutex_destroy(&p->lock);
+	p->running = false;
+}
+
+int pconns_stats(struct daemon *d, struct strbuf *out)
+{
+	struct pconns *p = &d->pconns;
+	static const char *const req[_PCONN_REQ_MAX] = {
+		[PCONN_REQ_LOOKUP] = "lookup",
+		[PCONN_REQ_GETATTR] = "getattr",
+		[PCONN_REQ_READ] = "read",
+		[PCONN_REQ_OTHER] = "other",
+	};
+	uint32_t live;
+
+	pthread_mutex_lock(&p->lock);
+	live = p->live;
+	pthread_mutex_unlock(&p->lock);
+	strbuf_printf(out, "connections_max %u\n", p->max);
+	strbuf_printf(out, "connections_live %u\n", live);
+	strbuf_printf(out, "connections_made %" PRIu64 "\n",
+		      __atomic_load_n(&p->made, __ATOMIC_RELAXED));
+	strbuf_printf(out, "connections_ended %" PRIu64 "\n",
+		      __atomic_load_n(&p->ended, __ATOMIC_RELAXED));
+	strbuf_printf(out, "connections_refused %" PRIu64 "\n",
+		      __atomic_load_n(&p->refused, __ATOMIC_RELAXED));
+	strbuf_printf(out, "connections_busy %" PRIu64 "\n",
+		      __atomic_load_n(&p->busy, __ATOMIC_RELAXED));
+	for (size_t k = 0; k < _PCONN_REQ_MAX; k++)
+		strbuf_printf(out, "requests_%s %" PRIu64 "\n", req[k],
+			      __atomic_load_n(&p->req[k], __ATOMIC_RELAXED));
+	return strbuf_error(out);
+}

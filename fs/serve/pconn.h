@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "fuse-ll.h"
+#include "vfile.h"
+
+struct ctr;
+struct daemon;
+struct strbuf;
+
+/*
+ * Per-container FUSE connections (issue 14). Each is a superblock of its
+ * own that serves one container's rendered proc files, so the kernel may
+ * cache their pages and attributes: every reader of the connection is the
+ * same container, and no cached byte can reach another one.
+ *
+ * A fixed pool of workers (--threads) waits in one epoll set that holds
+ * every connection's /dev/fuse fd (EPOLLIN | EPOLLONESHOT: one request is
+ * with one worker at a time, and is re-armed as soon as it is read) and a
+ * pidfd of every container's init (its end ends the connection). Threads
+ * do not grow with containers.
+ *
+ * epoll events carry a connection's slot and generation, never a pointer:
+ * a worker looks the connection up under the lock and takes a reference,
+ * so an event that comes out of epoll_wait() after its connection ended
+ * finds nothing rather than freed memory.
+ */
+
+/*
+ * libfuse makes one pthread key per session (its splice pipe), and glibc
+ * has PTHREAD_KEYS_MAX (1024) keys in all: the daemon's own session and
+ * libfuse's other keys need some. So at most this many connections at once,
+ * whatever --max-containers says.
+ */
+#define PCONN_HARD_MAX	  960u
+/* fds each connection holds: the device, its detached root mount, the init's pidfd. */
+#define PCONN_FDS	  3u
+/* Largest request the kernel may send us; nothing is ever written here. */
+#define PCONN_MAX_WRITE	  (128u << 10)
+/* A worker's read buffer: the kernel wants max_write plus room for the headers. */
+#define PCONN_BUF_SIZE	  (PCONN_MAX_WRITE + 4096u)
+#define PCONN_MAX_WORKERS 64u
+
+enum pconn_req {
+	PCONN_REQ_LOOKUP,
+	PCONN_REQ_GETATTR,
+	PCONN_REQ_READ,
+	PCONN_REQ_OTHER,
+	_PCONN_REQ_MAX,
+};
+
+/* One connection. Fields above lock are fixed once it is made. */
+struct pconn {
+	struct daemon *d;
+	struct ctr *x; /* its container, for its whole life */
+	struct fuse_session *se;
+	int fuse_fd; /* the session's (closed by fuse_session_destroy()) */
+	int root_fd; /* the detached root mount: open_tree() clones come from it */
+	int pidfd;   /* the init's, a copy of x->pidfd for the epoll set */
+	uint32_t slot, gen;
+	unsigned refs; /* atomic: the table's, and each worker's or caller's */
+	bool dead;     /* under the table lock */
+	pthread_mutex_t lock;
+	/*
+	 * Per file, the render whose size and time the kernel was last told
+	 * (lookup, getattr): READ serves that one, so the bytes in the page
+	 * cache always belong to the attributes the kernel holds.
+	 */
+	struct pconn_shown {
+		struct blob *blob;
+		struct timespec mtime; /* distinct per render: auto_inval_data drops old pages */
+	} shown[_VF_MAX];
+};
+
+struct pconns {
+	bool running;
+	int epoll_fd;
+	int stop_fd; /* eventfd: the workers end */
+	pthread_t workers[PCONN_MAX_WORKERS];
+	unsigned n_workers;
+	pthread_mutex_t lock; /* the slots and live */
+	struct pconn **slots;
+	uint32_t max; /* slots: the bound */
+	uint32_t live;
+	uint32_t next_gen;
+	/* Counters for STATS (atomic). */
+	uint64_t made, ended, refused, busy;
+	uint64_t req[_PCONN_REQ_MAX];
+};
+
+/* The operations of a per-container connection (pconn-ops.c); userdata is its struct pconn. */
+extern const struct fuse_lowlevel_ops pconn_ops;
+
+/* Sets up the bound (at most max connections) and starts n workers. */
+int pconns_start(struct daemon *d, unsigned n, unsigned max);
+/* Ends every connection (their mounts get ENOTCONN) and joins the workers. */
+void pconns_stop(struct daemon *d);
+
+/*
+ * The served proc files of container x as detached mounts of its own
+ * connection, made now or the one it has: up to max fds into ret_fds, and
+ * each one's path ("proc/meminfo") NUL-terminated one after the other into
+ * paths (size bytes). Returns the number of fds, -EBUSY past the bound, or
+ * another -errno; text says why in one line on failure.
+ */
+int pconn_attach(struct daemon *d, struct ctr *x, int *ret_fds, size_t max, char *paths,
+		 size_t size, size_t *ret_len, char *text, size_t text_size);
+
+/* "name value\n" lines of the counters, for the control socket's STATS. */
+int pconns_stats(struct daemon *d, struct strbuf *out);
+
+void pconn_unref(struct pconn *c);
+/* Whether ino is a node that a per-container connection serves. */
+bool pconn_ino_served(fuse_ino_t ino);
