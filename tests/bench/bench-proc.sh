@@ -164,19 +164,23 @@ done
 # One attach of a new container, and the memory its connection takes: ATTACHES
 # containers (a pid and a mount namespace each) attached one after the other
 # and held, then let go. burrowfs-ctl's own exec is the anchor.
+# Each container's init is a sleep: only SIGKILL reaches a pid namespace's
+# init from outside, and unshare then ends with it.
 ct_wait=()
+ct_init=()
 RSS_C0=$(rss_kb "$BFS_PID")
 times=()
 for ((i = 0; i < ATTACHES; i++)); do
-	unshare --pid --fork --mount-proc --propagation private sleep 600 &
+	unshare --pid --fork --kill-child --mount-proc --propagation private sleep 600 &
 	ct_wait+=($!)
-	defer "kill ${ct_wait[-1]} 2>/dev/null"
 	inner=""
-	for ((k = 0; k < 50 && -z "$inner"; k++)); do
-		inner=$(pgrep -P "${ct_wait[-1]}" -x sleep)
-		[ -n "$inner" ] || sleep 0.02
+	for ((k = 0; k < 50; k++)); do
+		inner=$(pgrep -P "${ct_wait[-1]}" -x sleep) && break
+		sleep 0.02
 	done
 	[ -n "$inner" ] || die "container $i did not start"
+	ct_init+=("$inner")
+	defer "kill -KILL $inner 2>/dev/null"
 	t0=$(date +%s%N)
 	"$CTL" --socket "$SOCK" attach "$inner" >/dev/null || die "attach of container $i failed"
 	times+=($((($(date +%s%N) - t0) / 1000)))
@@ -184,7 +188,7 @@ done
 sleep 0.5
 RSS_C1=$(rss_kb "$BFS_PID")
 LIVE=$("$CTL" --socket "$SOCK" stats | awk '$1 == "connections_live" { print $2 }')
-kill "${ct_wait[@]}" 2>/dev/null
+kill -KILL "${ct_init[@]}" 2>/dev/null
 wait "${ct_wait[@]}" 2>/dev/null
 anchor=()
 for ((i = 0; i < 20; i++)); do
