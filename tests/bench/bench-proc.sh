@@ -158,7 +158,7 @@ for t in pconn shared; do
 		die "CPU run ($t) failed"
 	c1=$(cpu_ticks)
 	CPU_PM[$t]=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$reads" \
-		'BEGIN { printf "%.3f s per 10^6 reads (%d reads, %.2f s)", d / hz / n * 1e6, n, d / hz }')
+		'BEGIN { printf "%.3f s per 10^6 reads (%d reads, %d ticks of 1/%d s)", d / hz / n * 1e6, n, d, hz }')
 done
 
 # One attach of a new container, and the memory its connection takes: ATTACHES
@@ -171,7 +171,8 @@ ct_init=()
 RSS_C0=$(rss_kb "$BFS_PID")
 times=()
 for ((i = 0; i < ATTACHES; i++)); do
-	unshare --pid --fork --kill-child --mount-proc --propagation private sleep 600 &
+	unshare --pid --fork --kill-child --mount-proc --propagation private sleep 600 \
+		2>>"$T_TMP/unshare.log" &
 	ct_wait+=($!)
 	inner=""
 	for ((k = 0; k < 50; k++)); do
