@@ -135,3 +135,19 @@ check_eq "as $U: no fallback warning" "$(grep -c 'burrowfs-mount' "$T_TMP/user.e
 check_num "as $U: its own connection (dev)" "$(head -1 <<<"$out")" "!=" "$shared_dev"
 check_eq "as $U: MemTotal" "$(meminfo_kb "$(tail -1 <<<"$out")" MemTotal)" 262144
 check_eq "as $U: one connection made" "$(stat_of connections_made)" $((made1 + 1))
+
+# Another's container: refused by the daemon, whose line burrowfs-ctl shows as is.
+unshare --pid --fork --kill-child sleep 120 &
+ushare=$!
+for ((i = 0; i < 50; i++)); do
+	other=$(pgrep -P "$ushare" -x sleep) && break
+	sleep 0.05
+done
+[ -n "$other" ] || die "root's test container did not start"
+defer "kill -KILL $other 2>/dev/null"
+refused0=$(stat_of connections_refused)
+out=$(as_argv "$U" "$CTL" --socket "$SOCK" attach "$other" 2>&1)
+check_eq "as $U: attach of root's container fails (exit 1)" "$?" 1
+note "burrowfs-ctl: $out"
+check_eq "... with one line" "$(grep -c . <<<"$out")" 1
+check_eq "... counted as refused" "$(stat_of connections_refused)" $((refused0 + 1))
