@@ -117,7 +117,7 @@ static void bind_one(int rootfs_fd, const struct burrow_served *e, int *tree_fd,
 		     bool verbose, struct hook_result *res)
 {
 	_cleanup_close_ int target_fd = -1;
-	struct stat st;
+	struct stat st, from;
 
 	target_fd = open_target(rootfs_fd, e->path);
 	if (target_fd < 0) {
@@ -132,7 +132,8 @@ static void bind_one(int rootfs_fd, const struct burrow_served *e, int *tree_fd,
 		res->skipped++;
 		return;
 	}
-	if (st.st_dev == dev) {
+	/* The shared mount, or (--per-container) this container's own connection, is there. */
+	if (st.st_dev == dev || (fstat(*tree_fd, &from) == 0 && st.st_dev == from.st_dev)) {
 		res->already++;
 		return;
 	}

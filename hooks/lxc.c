@@ -49,5 +49,5 @@ int hook_run_lxc(const struct hook_opts *o)
 	}
 
 	snprintf(what, sizeof(what), "LXC container %s", name ? name : "(unnamed)");
-	return hook_apply(o, lxc_open_rootfs, (void *)rootfs, what);
+	return hook_apply(o, 0, lxc_open_rootfs, (void *)rootfs, what);
 }

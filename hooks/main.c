@@ -13,18 +13,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctlclient.h"
+#include "hook-ctl.h"
 #include "hook-mount.h"
 #include "hook-util.h"
 #include "hooks.h"
 #include "macro.h"
 
-int hook_apply(const struct hook_opts *o, int (*open_rootfs)(void *userdata), void *userdata,
-	       const char *what)
+int hook_apply(const struct hook_opts *o, int64_t pid, int (*open_rootfs)(void *userdata),
+	       void *userdata, const char *what)
 {
 	_cleanup_close_ int rootfs_fd = -1;
 	struct hook_sources src;
 	struct hook_result res;
-	int r;
+	char own_note[80] = "";
+	int r, own = 0;
 
 	/*
 	 * While burrowfs restarts, its keeper holds the mount: the lookups below
@@ -56,6 +59,8 @@ int hook_apply(const struct hook_opts *o, int (*open_rootfs)(void *userdata), vo
 		return HOOK_EXIT_OK;
 	}
 
+	if (o->per_container)
+		own = hook_ctl_swap(o, pid, &src, what);
 	rootfs_fd = open_rootfs(userdata);
 	if (rootfs_fd < 0) {
 		hook_sources_done(&src);
@@ -63,11 +68,15 @@ int hook_apply(const struct hook_opts *o, int (*open_rootfs)(void *userdata), vo
 	}
 
 	hook_bind_all(rootfs_fd, &src, o->verbose, &res);
+	if (own > 0)
+		snprintf(own_note, sizeof(own_note),
+			 " (%d of them from the container's own connection)", own);
 	hook_sources_done(&src);
 
 	if (o->verbose || res.failed > 0)
-		hook_log("%s: %u bound from %s, %u already bound, %u skipped, %u failed", what,
-			 res.mounted, o->burrowfs_dir, res.already, res.skipped, res.failed);
+		hook_log("%s: %u bound from %s%s, %u already bound, %u skipped, %u failed", what,
+			 res.mounted, o->burrowfs_dir, own_note, res.already, res.skipped,
+			 res.failed);
 	if (o->require && (res.failed > 0 || res.mounted + res.already == 0)) {
 		hook_log("burrowfs is required (--require) but %s of its files from %s could be "
 			 "bound; %s does not start",
@@ -79,7 +88,7 @@ int hook_apply(const struct hook_opts *o, int (*open_rootfs)(void *userdata), vo
 
 static void help(void)
 {
-	printf("Usage: %s [--burrowfs DIR] [--require] [--verbose] [ARGS...]\n"
+	printf("Usage: %s [--burrowfs DIR] [--require] [--per-container] [--verbose] [ARGS...]\n"
 	       "\n"
 	       "Bind-mount the burrowfs /proc and /sys files into a container.\n"
 	       "\n"
@@ -94,6 +103,13 @@ static void help(void)
 	       "  -r, --require       a container does not start without burrowfs's files\n"
 	       "                      (default: it starts with the host's, and a line\n"
 	       "                      says why)\n"
+	       "  -p, --per-container the container's own burrowfs connection, which\n"
+	       "                      the kernel caches, for the /proc files (else, or\n"
+	       "                      when burrowfs refuses: a line, and the shared\n"
+	       "                      mount's)\n"
+	       "  -c, --control-socket PATH\n"
+	       "                      burrowfs's control socket (default\n"
+	       "                      " BURROW_CTL_SOCKET ")\n"
 	       "  -v, --verbose       say what was bound and skipped\n"
 	       "  -h, --help          show this help\n"
 	       "      --version       show the version\n"
@@ -117,6 +133,8 @@ int main(int argc, char *argv[])
 		{ "burrowfs", required_argument, NULL, 'b' },
 		{ "require", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "per-container", no_argument, NULL, 'p' },
+		{ "control-socket", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{},
@@ -130,7 +148,7 @@ int main(int argc, char *argv[])
 	if (env && *env)
 		o.burrowfs_dir = env;
 
-	while ((c = getopt_long(argc, argv, "b:rvh", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "b:rvhpc:", options, NULL)) >= 0) {
 		switch (c) {
 		case 'b':
 			o.burrowfs_dir = optarg;
@@ -140,6 +158,12 @@ int main(int argc, char *argv[])
 			break;
 		case 'v':
 			o.verbose = true;
+			break;
+		case 'p':
+			o.per_container = true;
+			break;
+		case 'c':
+			o.control_socket = optarg;
 			break;
 		case 'h':
 			help();

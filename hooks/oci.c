@@ -300,5 +300,5 @@ int hook_run_oci(const struct hook_opts *o)
 	struct hook_opts eff = *o;
 
 	eff.require = o->require || state.required || config_required;
-	return hook_apply(&eff, oci_open_rootfs, &t, what);
+	return hook_apply(&eff, state.pid, oci_open_rootfs, &t, what);
 }

@@ -51,6 +51,12 @@ struct bind_mount {
 	bool ro;
 };
 
+/* Where the container's /proc files come from (key burrowfs-mount=). */
+enum burrowfs_mount {
+	BURROWFS_MOUNT_SHARED,	      /* bound from the shared mount at burrowfs-path */
+	BURROWFS_MOUNT_PER_CONTAINER, /* its own connection, from burrowfs-control */
+};
+
 /* How the container gets its /sys/fs/cgroup (key cgroup=). */
 enum cgroup_mode {
 	CGROUP_MODE_AUTO,
@@ -90,6 +96,8 @@ struct container_config {
 
 	enum tristate burrowfs;
 	char *burrowfs_path;
+	enum burrowfs_mount burrowfs_mount;
+	char *burrowfs_control;	 /* burrowfs's control socket (its --control-socket) */
 	enum cgroup_mode cgroup; /* CGROUP_MODE_AUTO: namespace when the kernel has them */
 };
 

@@ -535,6 +535,33 @@ static int p_burrowfs_path(struct container_config *c, const char *v, char *why,
 	return 0;
 }
 
+/*
+ * per-container: the container's own FUSE connection, which the kernel may
+ * cache (issue 14); shared stays the default while a burrowfs restart ends
+ * per-container connections.
+ */
+static int p_burrowfs_mount(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	if (g_str_equal(v, "shared"))
+		c->burrowfs_mount = BURROWFS_MOUNT_SHARED;
+	else if (g_str_equal(v, "per-container"))
+		c->burrowfs_mount = BURROWFS_MOUNT_PER_CONTAINER;
+	else
+		return WHY("'%s' is not 'shared' or 'per-container'", v);
+	return 0;
+}
+
+static int p_burrowfs_control(struct container_config *c, const char *v, char *why, size_t why_size)
+{
+	if (v[0] != '/')
+		return WHY("'%s' is not an absolute path", v);
+	if (strlen(v) >= 108)
+		return WHY("'%s' is too long for a unix socket", v);
+	g_free(c->burrowfs_control);
+	c->burrowfs_control = g_strdup(v);
+	return 0;
+}
+
 static const struct config_key keys[] = {
 	{ "container", "hostname", p_hostname },
 	{ "container", "init", p_init },
@@ -561,6 +588,8 @@ static const struct config_key keys[] = {
 	{ "security", "seccomp-agent", p_seccomp_agent },
 	{ "burrowfs", "burrowfs", p_burrowfs },
 	{ "burrowfs", "burrowfs-path", p_burrowfs_path },
+	{ "burrowfs", "burrowfs-mount", p_burrowfs_mount },
+	{ "burrowfs", "burrowfs-control", p_burrowfs_control },
 	{ "burrowfs", "cgroup", p_cgroup },
 };
 

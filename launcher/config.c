@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctlclient.h"
 #include "embedded.h"
 #include "launcher.h"
 
@@ -25,6 +26,7 @@ void config_init(struct container_config *c)
 	c->network = NET_AUTO;
 	c->net_bridge = g_strdup("burrowbr0");
 	c->burrowfs_path = g_strdup(BURROWFS_DEFAULT_MOUNT);
+	c->burrowfs_control = g_strdup(BURROW_CTL_SOCKET);
 	c->notify_sysinfo = true;
 	c->seccomp_agent = g_strdup(BURROW_SECCOMP_AGENT_DEFAULT);
 }
@@ -39,6 +41,7 @@ void config_done(struct container_config *c)
 	config_binds_clear(c);
 	g_free(c->seccomp);
 	g_free(c->burrowfs_path);
+	g_free(c->burrowfs_control);
 	g_free(c->seccomp_agent);
 	g_free(c->net_bridge);
 	g_free(c->net_hwaddr);

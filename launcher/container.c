@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 /* The child's phases; a report names the phase, the step within it and errno. */
 enum child_phase {
 	PH_SYNC,
+	PH_CTL,
 	PH_IDS,
 	PH_ROOTFS,
 	PH_TREES,
@@ -48,6 +50,7 @@ enum child_phase {
 
 static const char *const phase_names[] = {
 	[PH_SYNC] = "wait for the parent",
+	[PH_CTL] = "receive the container's own burrowfs mounts",
 	[PH_IDS] = "become root of the user namespace",
 	[PH_ROOTFS] = "make the rootfs a mount point",
 	[PH_TREES] = "clone a host directory for the container",
@@ -170,6 +173,9 @@ static int child_main(void *arg)
 	size_t step = 0;
 	char go = 0;
 
+	/* Always one message before "go" with per-container: the mounts, or none. */
+	if (l->trees.ctl && (r = burrow_ctl_recv(sock, l->trees.ctl, NULL, 0)) < 0)
+		fail(sock, PH_CTL, 0, r);
 	if (read(sock, &go, 1) != 1 || go != 1)
 		_exit(127);
 	/*
@@ -269,6 +275,41 @@ static int recv_report(int sock, struct report *rep, int *ret_fd)
 	return (size_t)n == sizeof(*rep) ? 1 : -EPROTO;
 }
 
+/*
+ * burrowfs-mount=per-container: ask burrowfs for the container's own
+ * connection, naming it by init's pidfd, and relay the mounts to the child,
+ * which places them once its /proc is mounted. Asked here, in the caller's
+ * user namespace with the caller's ids, after the cgroups are set: burrowfs
+ * lets the user that created the container's user namespace ask, and takes
+ * the container's cgroups once. When burrowfs refuses or has no control
+ * socket, the child gets no mounts and binds the shared ones: one warning.
+ */
+static int ctl_handoff(struct launch *l, pid_t pid, int sock)
+{
+	struct burrow_ctl_mounts m;
+	g_autofd int pidfd = -1;
+	char err[512];
+	int r;
+
+	burrow_ctl_mounts_init(&m);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		r = -errno;
+		snprintf(err, sizeof(err), "cannot open the container's init: %s", g_strerror(-r));
+	} else
+		r = burrow_ctl_attach(l->config->burrowfs_control, pidfd, &m, err, sizeof(err));
+	if (r < 0)
+		log_info("warning: burrowfs-mount=per-container: %s; the container's /proc files "
+			 "come from the shared mount at %s",
+			 err, l->burrowfs);
+	r = burrow_ctl_send(sock, &m);
+	l->ctl_used = r >= 0 && m.n > 0;
+	burrow_ctl_mounts_close(&m);
+	if (r < 0)
+		return log_error_errno(r, "cannot hand the container its burrowfs mounts: %m");
+	return 0;
+}
+
 /* After the maps: the cgroups, then let the child go and collect its reports. */
 static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 {
@@ -284,9 +325,12 @@ static int parent_side(struct launch *l, pid_t pid, int sock, int *ret_console)
 		if (r >= 0)
 			r = cg_delegate(l->cg, l->config);
 	}
+	if (r >= 0 && l->trees.ctl)
+		r = ctl_handoff(l, pid, sock);
 	if (r < 0)
 		return r;
-	if (write(sock, &go, 1) != 1)
+	/* The child may have failed before "go" (PH_CTL): its report follows, not SIGPIPE. */
+	if (send(sock, &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
 		return log_error_errno(-errno, "cannot start the container's init: %m");
 	for (;;) {
 		int fd = -1;
@@ -488,6 +532,12 @@ int launch_prepare(struct launch *l)
 			return log_error_errno(-E2BIG, "bind: too many bind mounts");
 	}
 	in.burrowfs = l->burrowfs;
+	/* Placed beside the shared mount's other binds: without it, there is no burrowfs. */
+	if (c->burrowfs_mount == BURROWFS_MOUNT_PER_CONTAINER && l->burrowfs) {
+		burrow_ctl_mounts_init(&l->ctl);
+		l->trees.ctl = &l->ctl;
+		in.ctl = true;
+	}
 	r = cgroup_mode(c, l->burrowfs, l->cg, &in.cg_burrowfs);
 	if (r < 0)
 		return r;
@@ -514,6 +564,8 @@ void launch_done(struct launch *l)
 	g_strfreev(l->envp);
 	g_free(l->burrowfs);
 	trees_done(&l->trees);
+	burrow_ctl_mounts_close(&l->ctl);
+	l->trees.ctl = NULL;
 	l->argv = l->envp = NULL;
 	l->burrowfs = NULL;
 }

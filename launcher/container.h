@@ -7,6 +7,7 @@
 
 #include "cgroups.h"
 #include "conf.h"
+#include "ctlclient.h"
 #include "mounts.h"
 #include "net.h"
 #include "seccomp-policy.h"
@@ -36,7 +37,10 @@ struct launch {
 	bool cgroup_ns; /* unshare a cgroup namespace (not with cgroup=burrowfs) */
 	struct trees trees;
 	struct net_attach net; /* network= resolved; pasta runs as long as the launch */
-	bool exec_failed;      /* set by launch_spawn(): init itself could not be executed */
+	/* burrowfs-mount=per-container: the child's copy of what the parent relayed (trees.ctl). */
+	struct burrow_ctl_mounts ctl;
+	bool ctl_used;	  /* set by launch_spawn(): the container got its own connection */
+	bool exec_failed; /* set by launch_spawn(): init itself could not be executed */
 };
 
 /* Resolves burrowfs, builds the mount plan, compiles seccomp: all before clone(). */

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ctlclient.h"
 #include "fileio.h"
 
 void plan_add(struct mount_plan *p, const struct mop *op)
@@ -285,11 +286,24 @@ static int mount_on(const struct mop *o, int fd, const struct trees *t)
 	}
 }
 
+/* The container's own connection, placed in the rootfs (the working directory). */
+static int place_ctl(const struct trees *t)
+{
+	uint32_t failed;
+
+	return t->ctl ? burrow_ctl_place(t->ctl, AT_FDCWD, NULL, &failed) : 0;
+}
+
 static int run_one(const struct mop *o, const struct trees *t)
 {
 	int fd, r;
 
+	/* The container's own connection has this file: its shared bind would only hide it. */
+	if (o->ctl && t->ctl && burrow_ctl_mounts_find(t->ctl, o->dst) >= 0)
+		return 0;
 	switch (o->kind) {
+	case MOP_CTL:
+		return place_ctl(t);
 	case MOP_MKDIR:
 	case MOP_TOUCH:
 	case MOP_SYMLINK:
@@ -359,6 +373,9 @@ char *plan_describe(const struct mount_plan *p, size_t step)
 	case MOP_ATTACH:
 		return g_strdup_printf("bind a copy of the host's tree #%d on %s%s", o->tree,
 				       o->dst, o->ro ? " read-only" : "");
+	case MOP_CTL:
+		return g_strdup("place the container's own burrowfs files (burrowfs-mount="
+				"per-container) over its /proc files");
 	default:
 		return g_strdup("an unknown step");
 	}

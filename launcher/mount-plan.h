@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct burrow_ctl_mounts;
+
 /*
  * Everything the child does to its mount namespace is decided by the parent
  * as a list of steps, so the child (between clone() and exec, where it must
@@ -28,6 +30,7 @@ enum mop_kind {
 	MOP_RO,	     /* dst bound on itself read-only */
 	MOP_PIVOT,   /* pivot_root into the working directory */
 	MOP_ATTACH,  /* attach detached tree number tree on dst; ro makes it read-only */
+	MOP_CTL,     /* place the container's own burrowfs connection (trees.ctl), if any */
 };
 
 struct mop {
@@ -40,6 +43,7 @@ struct mop {
 	mode_t mode;
 	bool ro;
 	bool optional; /* a missing dst (ENOENT) is not an error */
+	bool ctl;      /* a bind skipped when trees.ctl has a mount for dst */
 	int tree;
 	char *dir, *name; /* dst split by plan_add(), for the child */
 };
@@ -58,6 +62,13 @@ struct trees {
 	bool rec[MAX_TREES];
 	int fd[MAX_TREES];
 	size_t n;
+	/*
+	 * burrowfs-mount=per-container: the detached mounts of the container's
+	 * own burrowfs connection, which the parent asked for with the child's
+	 * pidfd and relayed before "go" (none when burrowfs refused); NULL for
+	 * shared.
+	 */
+	struct burrow_ctl_mounts *ctl;
 };
 
 int trees_add(struct trees *t, const char *src, bool rec);

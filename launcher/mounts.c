@@ -19,8 +19,14 @@
  * lacks (slabinfo without SLUB debug, pressure/ without PSI) has no target
  * in the guest's procfs: its step is optional and skipped there. sysfs
  * always has the cpu directory: a failure to bind it is one.
+ *
+ * burrowfs-mount=per-container: each bind is skipped in the child when the
+ * container got a mount of its own connection for that path, and those are
+ * placed after the binds. Which ones it gets is known only then (burrowfs
+ * may refuse, or serve some files per container and not others): what
+ * comes from neither is bound from the shared mount, as before.
  */
-static void plan_burrowfs(struct mount_plan *pre, const char *fs)
+static void plan_burrowfs(struct mount_plan *pre, const char *fs, bool ctl)
 {
 	for (size_t i = 0; i < BURROW_SERVED_N; i++) {
 		const struct burrow_served *e = &burrow_served[i];
@@ -31,8 +37,11 @@ static void plan_burrowfs(struct mount_plan *pre, const char *fs)
 		plan_add(pre, &(struct mop){ .kind = MOP_BIND,
 					     .src = src,
 					     .dst = (char *)e->path,
-					     .optional = e->type == S_IFREG });
+					     .optional = e->type == S_IFREG,
+					     .ctl = ctl });
 	}
+	if (ctl)
+		plan_add(pre, &(struct mop){ .kind = MOP_CTL });
 }
 
 /*
@@ -175,7 +184,7 @@ void mounts_plan(const struct mount_inputs *in, struct mount_plan *pre, struct m
 					     .ro = true });
 	}
 	if (in->burrowfs)
-		plan_burrowfs(pre, in->burrowfs);
+		plan_burrowfs(pre, in->burrowfs, in->ctl);
 	plan_user_binds(pre, in);
 	plan_add(pre, &(struct mop){ .kind = MOP_PIVOT });
 

@@ -18,6 +18,7 @@ struct mount_inputs {
 	int bind_tree;		 /* config->binds[i] is tree bind_tree + i */
 	bool console;		 /* /dev/console becomes a pty */
 	bool cg_burrowfs;	 /* /sys/fs/cgroup from burrowfs's cgroup/ (cgroup=burrowfs) */
+	bool ctl;		 /* burrowfs-mount=per-container: see plan_burrowfs() */
 };
 
 /* The steps before pivot_root (relative to the rootfs) and after it. */

@@ -130,6 +130,7 @@ int status_write(const struct ct *ct, const struct ct_status *s)
 	g_key_file_set_uint64(kf, "state", "init-start", s->init_start);
 	g_key_file_set_uint64(kf, "state", "started", s->started_usec);
 	g_key_file_set_integer(kf, "state", "boots", (gint)s->boots);
+	g_key_file_set_boolean(kf, "state", "burrowfs-own", s->burrowfs_own);
 	g_key_file_set_string(kf, "state", "uuid", s->uuid);
 	g_key_file_set_string(kf, "state", "uid-map", s->uid_map ? s->uid_map : "");
 	g_key_file_set_string(kf, "state", "gid-map", s->gid_map ? s->gid_map : "");
@@ -166,6 +167,7 @@ int status_read(const struct ct *ct, struct ct_status *ret)
 	s.init_start = g_key_file_get_uint64(kf, "state", "init-start", NULL);
 	s.started_usec = g_key_file_get_uint64(kf, "state", "started", NULL);
 	s.boots = (unsigned)g_key_file_get_integer(kf, "state", "boots", NULL);
+	s.burrowfs_own = g_key_file_get_boolean(kf, "state", "burrowfs-own", NULL);
 	g_autofree char *uuid = g_key_file_get_string(kf, "state", "uuid", NULL);
 	g_strlcpy(s.uuid, uuid ? uuid : "", sizeof(s.uuid));
 	s.uid_map = g_key_file_get_string(kf, "state", "uid-map", NULL);

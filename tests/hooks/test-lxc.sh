@@ -5,13 +5,25 @@
 # Debian 12 rootfs of the test's own, with a 256 MiB memory limit and a
 # one-CPU cpuset, started by lxc-start with the burrow mount hook and no lxcfs.
 # systemd must reach "running"; inside, free -b and nproc show the limits.
+# With LXC_PER_CONTAINER=1 (test-lxc-pconn.sh) the hook runs with
+# --per-container: the /proc files come from the container's own burrowfs
+# connection (issue 14), asked for by the hook as the container's root.
 
 . "$(dirname "$0")/lib.sh"
 
 hooks_init
 command -v lxc-start >/dev/null || skip "LXC is not installed (apt-get install lxc)"
 need_rootfs
-bfs_start
+PC=${LXC_PER_CONTAINER:-0}
+CTL=${BURROWFS_CTL:-$HOOKS_DIR/../../build/hooks/burrowfs-ctl}
+if [ "$PC" = 1 ]; then
+	[ -x "$CTL" ] || die "burrowfs-ctl not built at $CTL"
+	bfs_start --control-socket "$T_TMP/control.sock"
+	HOOK_ARGS="--per-container --control-socket $T_TMP/control.sock"
+else
+	bfs_start
+	HOOK_ARGS=
+fi
 
 LIMIT=268435456
 # A range apart from the launcher tests' users, so the two never share ids.
@@ -78,7 +90,7 @@ lxc.cgroup.memory.limit_in_bytes = $LIMIT
 lxc.cgroup.cpuset.cpus = 0
 lxc.cgroup2.memory.max = $LIMIT
 lxc.cgroup2.cpuset.cpus = 0
-lxc.hook.mount = $T_TMP/burrow-lxc-hook --burrowfs $BFS_MNT --verbose
+lxc.hook.mount = $T_TMP/burrow-lxc-hook --burrowfs $BFS_MNT --verbose $HOOK_ARGS
 EOF
 
 # v1 and v2 keys are both given; LXC applies those of the hierarchy it finds
@@ -129,8 +141,20 @@ check_eq "/sys/devices/system/cpu/online" \
 
 # Served by this test's burrowfs (same device), and no lxcfs anywhere inside.
 inside_mi=$("${ATTACH[@]}" cat /proc/self/mountinfo)
-check_eq "/proc/meminfo comes from the test's burrowfs" \
-	"$(awk '$5 == "/proc/meminfo" { print $3 }' <<<"$inside_mi" | tail -n1)" "$(bfs_dev)"
+if [ "$PC" = 1 ]; then
+	top=$(awk '$5 == "/proc/meminfo" { print $3, $(NF - 2) }' <<<"$inside_mi" | tail -n1)
+	check_cmd "/proc/meminfo is a burrowfs mount ($top)" grep -q ' fuse.burrowfs$' <<<"$top"
+	check_cmd "... the container's own connection (${top%% *}), not the shared mount ($(bfs_dev))" \
+		test "${top%% *}" != "$(bfs_dev)"
+	check_eq "... which burrowfs made" \
+		"$("$CTL" --socket "$T_TMP/control.sock" stats | awk '$1 == "connections_live" { print $2 }')" 1
+	check_eq "/sys/devices/system/cpu/online still from the shared mount" \
+		"$(awk '$5 == "/sys/devices/system/cpu" { print $3 }' <<<"$inside_mi" | tail -n1)" \
+		"$(bfs_dev)"
+else
+	check_eq "/proc/meminfo comes from the test's burrowfs" \
+		"$(awk '$5 == "/proc/meminfo" { print $3 }' <<<"$inside_mi" | tail -n1)" "$(bfs_dev)"
+fi
 check_eq "no lxcfs mount inside" "$(grep -c lxcfs <<<"$inside_mi")" 0
 
 lxc-stop -P "$LXCPATH" -n "$NAME" -t 60 >/dev/null 2>&1 ||
