@@ -349,13 +349,15 @@ static void conn_request(struct daemon *d, struct ctl_conn *c)
 {
 	char buf[64];
 	struct burrow_ctl_req q;
-	/* Room for many: fdpass_recv() itself closes what does not fit, with close(). */
 	int fds[FDPASS_MAX];
 	size_t nfds = 0;
+	struct fdcloser_sender sender = { .uid = c->uid };
+	/* What does not fit goes to the fdcloser too, never a blocking close(). */
+	const struct fdpass_opts opts = { MSG_DONTWAIT, fdcloser_drop, &sender };
 	ssize_t n;
 	int r;
 
-	n = fdpass_recv(c->fd, buf, sizeof(buf), fds, ELEMENTSOF(fds), &nfds);
+	n = fdpass_recv_ex(c->fd, &opts, buf, sizeof(buf), fds, ELEMENTSOF(fds), &nfds);
 	if (n == -EAGAIN)
 		return;
 	if (n == 0 || n == -ECONNRESET)
