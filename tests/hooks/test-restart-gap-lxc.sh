@@ -83,7 +83,8 @@ rl_gap_start() {
 }
 
 run_ct plain "$T_TMP/first.out"
-check_eq "before any restart: lxc-execute exits with 0 ($(tail -c 300 "$T_TMP/first.out.err"))" "$?" 0
+status=$? # before the message's $(...) resets it
+check_eq "before any restart: lxc-execute exits with 0 ($(tail -c 300 "$T_TMP/first.out.err"))" "$status" 0
 check_eq "before any restart: MemTotal in the guest is the limit" "$(cat "$T_TMP/first.out")" "$WANT"
 rl_gap_kinds "$MNT" "$WANT" "$HOST" "include: lxc-execute" "$T_TMP/gap-plain.out" \
 	"include with --require: lxc-execute" "$T_TMP/gap-req.out"

@@ -36,7 +36,8 @@ check_cmd "create with burrowfs-mount=per-container" "$B" create "$CT" --from-di
 	-c memory=256M -c cpus=0 -c burrowfs=yes -c burrowfs-path="$BFS_MNT" \
 	-c burrowfs-mount=per-container -c burrowfs-control="$SOCK" -c seccomp-notify=none
 "$B" start --wait "$CT" 2>"$T_TMP/start.err"
-check_eq "start --wait ($(head -c 300 "$T_TMP/start.err"))" "$?" 0
+status=$? # before the message's $(...) resets it
+check_eq "start --wait ($(head -c 300 "$T_TMP/start.err"))" "$status" 0
 check_eq "no fallback warning" "$(grep -c 'burrowfs-mount' "$T_TMP/start.err")" 0
 state=$(in_ct systemctl is-system-running --wait)
 check_cmd "is-system-running: $state" grep -Eqx 'running|degraded' <<<"$state"
@@ -130,7 +131,8 @@ out=$(as_argv "$U" "$B" run --rootfs "$ROOTFS" -c memory=256M -c burrowfs=yes \
 	-c burrowfs-path="$BFS_MNT" -c burrowfs-mount=per-container -c burrowfs-control="$SOCK" \
 	-c seccomp-notify=none -c network=none -- \
 	sh -c 'stat -c %d /proc/meminfo; grep ^MemTotal /proc/meminfo' 2>"$T_TMP/user.err")
-check_eq "as $U: run ($(head -c 300 "$T_TMP/user.err"))" "$?" 0
+status=$? # before the message's $(...) resets it
+check_eq "as $U: run ($(head -c 300 "$T_TMP/user.err"))" "$status" 0
 check_eq "as $U: no fallback warning" "$(grep -c 'burrowfs-mount' "$T_TMP/user.err")" 0
 check_num "as $U: its own connection (dev)" "$(head -1 <<<"$out")" "!=" "$shared_dev"
 check_eq "as $U: MemTotal" "$(meminfo_kb "$(tail -1 <<<"$out")" MemTotal)" 262144

@@ -55,7 +55,8 @@ as_user "mkdir -p ~/run ~/pm/hooks.d && chmod 700 ~/run &&
 	cat '$cpuset_root$ucg/cpuset.mems' > '$cpuset_root$lim/cpuset.mems' &&
 	echo 0 > '$cpuset_root$lim/cpuset.cpus' &&
 	echo $LIMIT > '$mem_root$lim/memory.limit_in_bytes'" 2>"$T_TMP/lim.err"
-check_eq "the user limits a child of its cgroup ($(tail -c 200 "$T_TMP/lim.err"))" "$?" 0
+status=$? # before the message's $(...) resets it
+check_eq "the user limits a child of its cgroup ($(tail -c 200 "$T_TMP/lim.err"))" "$status" 0
 check_eq "memory.limit_in_bytes the user wrote" "$(cat "$mem_root$lim/memory.limit_in_bytes")" "$LIMIT"
 check_eq "cpuset.cpus the user wrote" "$(cat "$cpuset_root$lim/cpuset.cpus")" 0
 
@@ -66,7 +67,8 @@ install -o "$U" -m 644 "$PM_DIR/hooks.d/burrow.json" "/home/$U/pm/hooks.d/burrow
 tar --numeric-owner -C "$ROOTFS_SRC" "${PM_EXCLUDES[@]}" -c . >"$T_TMP/image.tar" || die "tar"
 chmod 644 "$T_TMP/image.tar"
 as_user "$PMU import $T_TMP/image.tar localhost/burrow-test:bookworm" >"$T_TMP/import.log" 2>&1
-check_eq "rootless podman import ($(tail -c 200 "$T_TMP/import.log"))" "$?" 0
+status=$? # before the message's $(...) resets it
+check_eq "rootless podman import ($(tail -c 200 "$T_TMP/import.log"))" "$status" 0
 defer "as_user '$PMU rm -a -f -t 0; $PMU rmi -a -f' >/dev/null 2>&1"
 
 # in_lim CMD: CMD as the user from the limited cgroup.
@@ -75,7 +77,8 @@ in_lim() {
 }
 
 ID=$(in_lim "$PMU run -d --network none ${PM_ULIMITS[*]} localhost/burrow-test:bookworm sleep 600" 2>"$T_TMP/run.err")
-check_eq "rootless podman run -d ($(tail -c 300 "$T_TMP/run.err"))" "$?" 0
+status=$? # before the message's $(...) resets it
+check_eq "rootless podman run -d ($(tail -c 300 "$T_TMP/run.err"))" "$status" 0
 ID=$(tail -n1 <<<"$ID")
 PID=$(as_user "$PMU inspect --format '{{.State.Pid}}' $ID")
 check_num "the container's init has a host pid" "${PID:-x}" ">" 1

@@ -26,7 +26,8 @@ LIMIT=268435456
 # A container that lives while the test looks at it from both sides.
 ID=$(pm run -d --network none --cgroup-parent "$PM_CG" "${PM_ULIMITS[@]}" \
 	--memory 256m --cpuset-cpus 0 localhost/burrow-test:bookworm sleep 600 2>"$T_TMP/run.err")
-check_eq "podman run -d exit status ($(tail -c 300 "$T_TMP/run.err"))" "$?" 0
+status=$? # before the message's $(...) resets it
+check_eq "podman run -d exit status ($(tail -c 300 "$T_TMP/run.err"))" "$status" 0
 ID=$(tail -n1 <<<"$ID")
 PID=$(pm inspect --format '{{.State.Pid}}' "$ID")
 check_num "the container's init has a host pid" "${PID:-x}" ">" 1
