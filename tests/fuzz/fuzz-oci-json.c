@@ -18,10 +18,11 @@
  * hook_run_oci() binds through hook_apply(), which lives in hooks/main.c
  * beside the hook's main(). Only the parsers run here: it is never called.
  */
-int hook_apply(const struct hook_opts *o, int (*open_rootfs)(void *userdata), void *userdata,
-	       const char *what)
+int hook_apply(const struct hook_opts *o, int64_t pid, int (*open_rootfs)(void *userdata),
+	       void *userdata, const char *what)
 {
 	(void)o;
+	(void)pid;
 	(void)open_rootfs;
 	(void)userdata;
 	(void)what;
