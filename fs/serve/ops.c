@@ -91,7 +91,7 @@ void vfile_attrs_load(struct daemon *d)
 	}
 }
 
-static void static_attr(const struct daemon *d, fuse_ino_t ino, size_t size, struct stat *st)
+void static_attr(const struct daemon *d, fuse_ino_t ino, size_t size, struct stat *st)
 {
 	const struct snode *s = snode_get(ino);
 

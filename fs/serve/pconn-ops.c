@@ -23,6 +23,7 @@
 #include "content.h"
 #include "daemon.h"
 #include "macro.h"
+#include "ops.h"
 #include "pconn.h"
 #include "reply.h"
 
@@ -95,25 +96,10 @@ static int show(struct pconn *c, enum vfile k, size_t *ret_len, struct timespec 
 static void attr_of(struct pconn *c, fuse_ino_t ino, size_t size, const struct timespec *mtime,
 		    struct stat *st)
 {
-	const struct snode *s = snode_get(ino);
-	struct daemon *d = c->d;
-
-	*st = (struct stat){ .st_ino = ino };
-	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = (time_t)d->start_sec;
-	if (s->vfile < 0) {
-		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
-		return;
-	}
-	const struct vfile_attr *a = &d->vfile_attr[s->vfile];
-
 	/* The host file's owner and mode: the kernel checks them (default_permissions). */
-	st->st_mode = S_IFREG | a->mode;
-	st->st_uid = a->uid;
-	st->st_gid = a->gid;
-	st->st_nlink = 1;
-	st->st_size = (off_t)size;
-	if (mtime)
+	static_attr(c->d, ino, size, st);
+	/* A file's mtime is its render's, for auto_inval_data; a directory keeps the mount's. */
+	if (mtime && S_ISREG(st->st_mode))
 		st->st_mtim = st->st_ctim = *mtime;
 }
 
