@@ -30,30 +30,40 @@ static int open_ro_at(int dir_fd, const char *path)
 	return fd;
 }
 
+/*
+ * Reads fd into buf[len..size-1) until EOF or the buffer is full (one byte
+ * kept for the NUL). A cgroup removed under us reads as ENODEV: -ENODATA.
+ */
+static int read_into(int fd, char *buf, size_t size, size_t *len)
+{
+	while (*len + 1 < size) {
+		ssize_t n = read(fd, buf + *len, size - *len - 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == ENODEV ? -ENODATA : -errno;
+		if (n == 0)
+			return 0;
+		*len += (size_t)n;
+	}
+	return 1; /* full: there may be more */
+}
+
 int read_small_at(int dir_fd, const char *path, char *buf, size_t size, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	size_t len = 0;
+	int r;
 
 	fd = open_ro_at(dir_fd, path);
 	if (fd < 0)
 		return fd;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= size)
-			return -EFBIG;
-		n = read(fd, buf + len, size - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* A cgroup removed under us reads as ENODEV. */
-			return errno == ENODEV ? -ENODATA : -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = read_into(fd, buf, size, &len);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return -EFBIG;
 	buf[len] = '\0';
 	if (ret_len)
 		*ret_len = len;
@@ -65,6 +75,7 @@ int read_full_at(int dir_fd, const char *path, char **ret, size_t *ret_len)
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 4096;
+	int r;
 
 	fd = open_ro_at(dir_fd, path);
 	if (fd < 0)
@@ -72,31 +83,20 @@ int read_full_at(int dir_fd, const char *path, char **ret, size_t *ret_len)
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
+	while ((r = read_into(fd, buf, cap, &len)) > 0) {
+		char *p;
 
-		if (cap - len < 2) {
-			char *p;
-
-			/* Kernel text files are small; refuse anything absurd. */
-			if (cap >= 64u << 20)
-				return -EFBIG;
-			p = realloc(buf, cap * 2);
-			if (!p)
-				return -ENOMEM;
-			buf = p;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == ENODEV ? -ENODATA : -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+		/* Kernel text files are small; refuse anything absurd. */
+		if (cap >= 64u << 20)
+			return -EFBIG;
+		p = realloc(buf, cap * 2);
+		if (!p)
+			return -ENOMEM;
+		buf = p;
+		cap *= 2;
 	}
+	if (r < 0)
+		return r;
 	buf[len] = '\0';
 	if (ret_len)
 		*ret_len = len;
