@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -343,6 +344,13 @@ struct kept_listener {
 	uint32_t id;
 };
 
+/* A per-container connection's fds: device, root mount, record (KMSG_PCONN). */
+#define PCONN_KEPT_FDS 3
+struct kept_pconn {
+	int fds[PCONN_KEPT_FDS];
+	uint32_t id;
+};
+
 struct keeper {
 	const char *sock;
 	const char *mountpoint;
@@ -352,6 +360,8 @@ struct keeper {
 	int lxc_sock; /* LXC's seccomp proxy: connects while no daemon runs wait in its backlog */
 	struct kept_listener *listeners;
 	size_t n_listeners, cap_listeners;
+	struct kept_pconn *pconns;
+	size_t n_pconns, cap_pconns;
 	uint64_t timeout_ns;
 	int tree;
 	int cur;	   /* the serving daemon's link */
@@ -382,6 +392,8 @@ static int give_agent(struct keeper *k, int c)
 		r = kmsg_send(c, KMSG_LISTENER, k->listeners[i].id, &k->listeners[i].fd, 1);
 	if (r >= 0 && k->lxc_sock >= 0)
 		r = kmsg_send(c, KMSG_LXC_SOCK, 0, &k->lxc_sock, 1);
+	for (size_t i = 0; r >= 0 && i < k->n_pconns; i++)
+		r = kmsg_send(c, KMSG_PCONN, k->pconns[i].id, k->pconns[i].fds, PCONN_KEPT_FDS);
 	if (r >= 0)
 		r = kmsg_send(c, KMSG_AGENT_END, 0, NULL, 0);
 	return r;
@@ -477,6 +489,42 @@ static void drop_listener(struct keeper *k, uint32_t id)
 		}
 }
 
+static void drop_pconn(struct keeper *k, uint32_t id)
+{
+	for (size_t i = 0; i < k->n_pconns; i++)
+		if (k->pconns[i].id == id) {
+			for (size_t j = 0; j < PCONN_KEPT_FDS; j++)
+				close(k->pconns[i].fds[j]);
+			k->pconns[i] = k->pconns[--k->n_pconns];
+			return;
+		}
+}
+
+/*
+ * The keeper's copy keeps the connection alive between daemons (the kernel
+ * ends it with its device's last holder). One id, one entry: a daemon that
+ * hands over again what it adopted replaces the older copy.
+ */
+static void keep_pconn(struct keeper *k, const int *fds, uint32_t id)
+{
+	drop_pconn(k, id);
+	if (k->n_pconns == k->cap_pconns) {
+		size_t cap = k->cap_pconns ? k->cap_pconns * 2 : 16;
+		struct kept_pconn *v = realloc(k->pconns, cap * sizeof(*v));
+
+		/* Without room it is not kept: a restart ends it (ENOTCONN), nothing hangs. */
+		if (!v) {
+			for (size_t j = 0; j < PCONN_KEPT_FDS; j++)
+				close(fds[j]);
+			return;
+		}
+		k->pconns = v;
+		k->cap_pconns = cap;
+	}
+	k->pconns[k->n_pconns] = (struct kept_pconn){ .id = id };
+	memcpy(k->pconns[k->n_pconns++].fds, fds, sizeof(k->pconns->fds));
+}
+
 /* 1: a message of the seccomp agent's, taken (its fds now ours, or closed). */
 static int on_agent_msg(struct keeper *k, const struct kmsg *m, int *fds, size_t nfds)
 {
@@ -502,6 +550,14 @@ static int on_agent_msg(struct keeper *k, const struct kmsg *m, int *fds, size_t
 		return 1;
 	case KMSG_UNLISTEN:
 		drop_listener(k, m->flags);
+		break;
+	case KMSG_PCONN:
+		if (nfds != PCONN_KEPT_FDS)
+			break;
+		keep_pconn(k, fds, m->flags);
+		return 1;
+	case KMSG_UNPCONN:
+		drop_pconn(k, m->flags);
 		break;
 	default:
 		return 0;
@@ -695,6 +751,7 @@ int keeper_main(int argc, char **argv)
 			    .agent_sock = -1,
 			    .agent_journal = -1,
 			    .lxc_sock = -1 };
+	struct rlimit rl;
 	sigset_t ss;
 	struct stat st;
 	int sig_fd, r;
@@ -702,6 +759,11 @@ int keeper_main(int argc, char **argv)
 	if (parse_args(&k, argc, argv) < 0)
 		return EXIT_FAILURE;
 	(void)prctl(PR_SET_NAME, "burrowfs-keeper");
+	/* Three fds per kept per-container connection, up to PCONN_HARD_MAX of them. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (stat(k.sock, &k.sock_st) < 0)
 		return EXIT_FAILURE;
 

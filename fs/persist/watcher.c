@@ -112,6 +112,7 @@ static bool on_link(struct daemon *d)
 	} else {
 		agent_keep_all(d); /* the new keeper holds nothing of the agent's yet */
 		lxcp_keep(d);
+		pconns_keep_all(d);
 	}
 	return true;
 }
