@@ -1,0 +1,357 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Issue 14: restarts stay invisible on every per-container connection.
+# Three containers (unshare, each in a cgroup of the test's own with its own
+# memory limit) get their own connections from a burrowfs control socket
+# (pconn-attach), and each reads in a loop through it: /proc/meminfo
+# (MemTotal must be its own limit, the text whole), /proc/stat (whole: the
+# "cpu " row first, "softirq" last) and a /proc/meminfo handle held open
+# across everything. A fourth container reads the same through the shared
+# mount, for the stall a restart costs there. Then burrowfs is
+#   - keeper: ended by SIGTERM and started again, killed with -9 and started
+#     again, and upgraded (a copy of the binary takes over while it serves);
+#   - under systemd (test-restart-helper.py's stand-in: the fd store,
+#     KillMode=control-group, so the keeper dies too): restarted, and
+#     crashed (kill -9, Restart=on-failure);
+# and after each: 0 failed reads and 0 wrong values in every container, the
+# new daemon took over all three connections (made none) and serves their
+# requests, connections_live stays 3. The longest read across each restart
+# is printed for the connections and for the shared mount. At the end the
+# containers stop: no connection is left, the keeper's fds are back where
+# they were before the first attach, and the fd store holds none of them.
+source "$(dirname "$0")/../lib/lib.sh"
+source "$(dirname "$0")/pconn-lib.sh"
+t_init
+[ -n "$PYTHON" ] || die "needs python3"
+[ -x "$PCONN_ATTACH" ] || die "pconn-attach not built at $PCONN_ATTACH"
+for tool in unshare nsenter pgrep mkfifo; do
+	command -v "$tool" >/dev/null || die "needs $tool"
+done
+[ -n "$(cg_ctrl_dir memory x)" ] || die "needs the memory controller"
+HELPER=$T_DIR/test-restart-helper.py
+CT_TIMEOUT=120
+CACHE_MS=100
+# Readers end by themselves after this long, should the test not stop them.
+READ_SECS=100
+
+# The reader: READER_PY STOPFILE LOG MEMTOTAL_KB SECS. LOG gets "TICK ns n"
+# five times a second, "ERR ns what errno text" for a failed read,
+# "WRONG ns what tail" for a wrong one, "SLOW ns ms what" for one over 2 ms,
+# and "COUNT n", "DONE" at the end.
+# shellcheck disable=SC2016
+READER_PY='
+import os, sys, time
+stop, logp, want, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+log = open(logp, "a", buffering=1)
+def whole(p):
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        out = b""
+        while True:
+            c = os.read(fd, 65536)
+            if not c:
+                return out
+            out += c
+    finally:
+        os.close(fd)
+held = os.open("/proc/meminfo", os.O_RDONLY)
+reads = [("meminfo", lambda: whole("/proc/meminfo")), ("stat", lambda: whole("/proc/stat")),
+         ("held", lambda: os.pread(held, 1 << 16, 0))]
+rows = None
+def right(what, text):
+    global rows
+    if not text.endswith(b"\n"):
+        return False
+    lines = text.decode().splitlines()
+    if what == "stat":
+        return lines[0].startswith("cpu ") and lines[-1].startswith("softirq ")
+    if rows is None:
+        rows = len(lines)
+    return len(lines) == rows and lines[0].split()[:2] == ["MemTotal:", want]
+n, tick = 0, time.monotonic()
+end = tick + secs
+while not os.path.exists(stop) and time.monotonic() < end:
+    for what, fn in reads:
+        t0 = time.time_ns()
+        try:
+            text = fn()
+        except OSError as e:
+            log.write("ERR %d %s %d %s\n" % (t0, what, e.errno, e.strerror))
+            continue
+        ms = (time.time_ns() - t0) / 1e6
+        if ms > 2:
+            log.write("SLOW %d %.1f %s\n" % (t0, ms, what))
+        if not right(what, text):
+            log.write("WRONG %d %s %r\n" % (t0, what, text[-60:]))
+    n += 1
+    if time.monotonic() - tick > 0.2:
+        tick = time.monotonic()
+        log.write("TICK %d %d\n" % (time.time_ns(), n))
+    time.sleep(0.001)
+log.write("COUNT %d\nDONE\n" % n)
+'
+
+# ---- readers ------------------------------------------------------------------------
+READERS=()   # name:pid
+STOP=""
+
+# reader_in NAME PID WANT: the reader in container PID, through whatever is on its /proc.
+reader_in() {
+	: >"$T_TMP/$1.log"
+	timeout $((READ_SECS + 20)) nsenter -t "$2" -U -m -p -- \
+		"$PYTHON" -c "$READER_PY" "$STOP" "$T_TMP/$1.log" "$3" "$READ_SECS" \
+		>"$T_TMP/$1.out" 2>&1 &
+	READERS+=("$1:$!")
+}
+
+# reader_shared NAME MNT REL WANT: the reader in a new container in REL bound to MNT's files.
+reader_shared() {
+	: >"$T_TMP/$1.log"
+	ct_run "$2" "$3" "$PYTHON" -c "$READER_PY" "$STOP" "$T_TMP/$1.log" "$4" "$READ_SECS" \
+		>"$T_TMP/$1.out" 2>&1 &
+	READERS+=("$1:$!")
+}
+
+# ticks_after LOG NS: the reader of LOG made progress after NS.
+ticks_after() {
+	awk -v t="$2" '$1 == "TICK" && $2 > t { f = 1 } END { exit !f }' "$1"
+}
+
+# wait_ticks LOG PID NS: wait up to 20 s for it while the reader (PID) lives.
+wait_ticks() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		ticks_after "$1" "$3" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# gap LOG T0 T1: the longest read (ms) that began in [T0 - 100 ms, T1].
+gap() {
+	awk -v t="$(($2 - 100000000))" -v e="$3" '$1 == "SLOW" && $2 >= t && $2 <= e &&
+		$3 > m { m = $3 } END { printf "%.1f", m + 0 }' "$1"
+}
+
+# readers_check KIND T0: since T0 (the restart began) every reader goes on,
+# none failed a read or saw a wrong value; notes the longest stalls.
+readers_check() {
+	local kind=$1 t0=$2 t1 r name pid log nerr nwrong g pmax=0 smax=0
+	t1=$(date +%s%N)
+	for r in "${READERS[@]}"; do
+		name=${r%%:*} pid=${r#*:} log=$T_TMP/${r%%:*}.log
+		check_cmd "$kind, $name: the reader goes on" wait_ticks "$log" "$pid" "$t1"
+		nerr=$(awk -v t="$t0" '$1 == "ERR" && $2 >= t' "$log" | wc -l)
+		nwrong=$(awk -v t="$t0" '$1 == "WRONG" && $2 >= t' "$log" | wc -l)
+		check_num "$kind, $name: failed reads ($(awk -v t="$t0" '$1 == "ERR" && $2 >= t' "$log" | head -2))" \
+			"$nerr" == 0
+		check_num "$kind, $name: wrong values ($(awk -v t="$t0" '$1 == "WRONG" && $2 >= t' "$log" | head -2))" \
+			"$nwrong" == 0
+		g=$(gap "$log" "$t0" "$t1")
+		if [ "$name" == shared ]; then
+			smax=$g
+		elif awk -v a="$g" -v b="$pmax" 'BEGIN { exit !(a > b) }'; then
+			pmax=$g
+		fi
+	done
+	note "$kind: longest read across the restart: $pmax ms per-container, $smax ms shared mount"
+	STALLS+="$kind: $pmax ms per-container, $smax ms shared; "
+}
+
+# daemon_check KIND SOCK LOG N: the new daemon took the three connections
+# over and serves them; LOG says so for the Nth time.
+daemon_check() {
+	local kind=$1 sock=$2 log=$3 n=$4 r0 i
+	check_num "$kind: connections_live" "$(pc_stat "$sock" connections_live)" == 3
+	check_num "$kind: connections_adopted by the new daemon" \
+		"$(pc_stat "$sock" connections_adopted)" == 3
+	check_num "$kind: connections_made by the new daemon (none needed)" \
+		"$(pc_stat "$sock" connections_made)" == 0
+	check_num "$kind: the new daemon says so" \
+		"$(grep -c "Took over 3 per-container connection(s) of an earlier burrowfs; 0 ended" "$log")" \
+		== "$n"
+	r0=$(pc_requests "$sock")
+	for ((i = 0; i < 50; i++)); do
+		[ "$(pc_requests "$sock")" -gt "$r0" ] && break
+		sleep 0.1
+	done
+	check_num "$kind: the new daemon serves the connections' requests" \
+		"$(pc_requests "$sock")" ">" "$r0"
+}
+
+# readers_finish: stop the readers; each ended cleanly, read often, and never failed.
+readers_finish() {
+	local r name pid log
+	touch "$STOP"
+	for r in "${READERS[@]}"; do
+		name=${r%%:*} pid=${r#*:} log=$T_TMP/${r%%:*}.log
+		wait "$pid"
+		check_num "$name: the reader exited with 0 ($(tail -c 200 "$T_TMP/$name.out"))" $? == 0
+		check_cmd "$name: the reader finished" grep -q "^DONE" "$log"
+		check_num "$name: reads" "$(awk '$1 == "COUNT" { print $2 }' "$log")" ">" 100
+		check_eq "$name: not one read failed or was wrong" \
+			"$(grep -E '^(ERR|WRONG)' "$log" | head -3)" ""
+	done
+	READERS=()
+}
+
+# containers SOCK SET: three containers in cgroups SET-a, -b, -c, attached to
+# SOCK, each with its reader; sets UPS and WANTS.
+containers() {
+	local sock=$1 set=$2 i mb out
+	UPS=() WANTS=()
+	for i in a b c; do
+		case $i in a) mb=160 ;; b) mb=224 ;; c) mb=288 ;; esac
+		cg_new "$set-$i"
+		cg_set "$set-$i" mem $((mb << 20)) || die "cannot set a memory limit"
+		pc_start "$set-$i"
+		out=$(timeout 20 "$PCONN_ATTACH" attach "$sock" "$PC_PID" 2>&1)
+		[[ "$out" == placed\ * ]] || die "cannot attach $set-$i: $out"
+		UPS+=("$PC_UP") WANTS+=($((mb << 10)))
+		reader_in "$set-$i" "$PC_PID" $((mb << 10))
+	done
+}
+
+keeper_pid() {
+	pgrep -f -- "--keeper $1 " | head -n1
+}
+nfds() { ls "/proc/$1/fd" | wc -l; }
+live_is() { [ "$(pc_stat "$1" connections_live)" == "$2" ]; }
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cg_new shared
+cg_set shared mem $((128 << 20)) || die "cannot set a memory limit"
+STALLS=""
+
+# ==== 1. the keeper ====================================================================
+SOCK=$T_TMP/ctl.sock
+OPTS=(--control-socket "$SOCK" --cache-ms "$CACHE_MS")
+bfs_start "${OPTS[@]}"
+MNT=$BFS_MNT
+KEEPER=$(keeper_pid "$MNT")
+[ -n "$KEEPER" ] || die "no keeper for $MNT"
+KFDS0=$(nfds "$KEEPER")
+STOP=$T_TMP/stop1
+containers "$SOCK" k
+reader_shared shared "$MNT" shared $((128 << 10))
+for r in "${READERS[@]}"; do
+	wait_ticks "$T_TMP/${r%%:*}.log" "${r#*:}" 0 ||
+		die "reader ${r%%:*} never read: $(cat "$T_TMP/${r%%:*}.out")"
+done
+check_num "three connections" "$(pc_stat "$SOCK" connections_live)" == 3
+KFDS=$(nfds "$KEEPER")
+note "the keeper holds $(((KFDS - KFDS0) / 3)) fds per kept connection ($KFDS0 before, $KFDS with 3)"
+check_num "the keeper holds 3 fds per kept connection (device, root mount, record)" \
+	$((KFDS - KFDS0)) == 9
+sleep 0.5
+
+t0=$(date +%s%N)
+old=$BFS_PID
+kill -TERM "$old"
+wait "$old"
+check_num "SIGTERM: burrowfs exits with 0" $? == 0
+bfs_forget "$old"
+check_cmd "SIGTERM: it left the connections to the keeper" \
+	grep -q "3 per-container connection(s) left to the keeper" "$BFS_LOG"
+bfs_start_on "$MNT" "$BURROWFS" "${OPTS[@]}"
+readers_check "SIGTERM and start" "$t0"
+daemon_check "SIGTERM and start" "$SOCK" "$BFS_LOG" 1
+
+t0=$(date +%s%N)
+old=$BFS_PID
+kill -KILL "$old"
+wait "$old" 2>/dev/null
+bfs_forget "$old"
+bfs_start_on "$MNT" "$BURROWFS" "${OPTS[@]}"
+readers_check "kill -9 and start" "$t0"
+daemon_check "kill -9 and start" "$SOCK" "$BFS_LOG" 1
+
+cp "$BURROWFS" "$T_TMP/burrowfs-upgrade"
+t0=$(date +%s%N)
+old=$BFS_PID
+bfs_start_on "$MNT" "$T_TMP/burrowfs-upgrade" "${OPTS[@]}"
+wait "$old"
+check_num "upgrade: the old burrowfs handed over and exited with 0" $? == 0
+bfs_forget "$old"
+check_cmd "upgrade: the copy serves" bash -c "readlink /proc/$BFS_PID/exe | grep -q burrowfs-upgrade"
+readers_check "upgrade" "$t0"
+daemon_check "upgrade" "$SOCK" "$BFS_LOG" 1
+
+check_eq "the same keeper throughout" "$(keeper_pid "$MNT")" "$KEEPER"
+check_num "the keeper still holds 3 fds per connection, no more" "$(nfds "$KEEPER")" == "$KFDS"
+readers_finish
+for up in "${UPS[@]}"; do
+	pc_stop "$up"
+done
+check_cmd "the containers ended: no connection left" wait_for 10 live_is "$SOCK" 0
+check_cmd "... and the keeper's fds are back to $KFDS0" \
+	wait_for 10 bash -c "[ \$(ls /proc/$KEEPER/fd | wc -l) -eq $KFDS0 ]"
+check_cmd "the daemon logged no error" bash -c "! grep -q -e ERROR -e 'read failed' '$BFS_LOG'"
+
+# ==== 2. systemd: the fd store ============================================================
+cg_new unit
+PROCS=$(cg_ctrl_dir pids unit || cg_ctrl_dir memory unit)/cgroup.procs
+[ -e "$PROCS" ] || die "no cgroup.procs for the unit at $PROCS"
+MNT2=$T_TMP/mnt-unit
+SOCK2=$T_TMP/ctl2.sock
+mkdir "$MNT2"
+CTL=$T_TMP/unit.ctl
+STATUS=$T_TMP/unit.status
+mkfifo "$CTL"
+: >"$STATUS"
+"$PYTHON" "$HELPER" systemd "$PROCS" "$MNT2" "$BURROWFS" "$CTL" "$STATUS" \
+	--control-socket "$SOCK2" --cache-ms "$CACHE_MS" >"$T_TMP/unit.out" 2>&1 &
+UNIT=$!
+defer "kill $UNIT 2>/dev/null; timeout 10 '$BURROWFS' --stop '$MNT2' >/dev/null 2>&1; rmdir '$MNT2' 2>/dev/null"
+
+# pconn_names: how many of the fd store's names are per-container connections'.
+pconn_names() {
+	awk '$1 == "STORE" { s = $2 } END { print s }' "$STATUS" | tr ',' '\n' | grep -c '^pconn-'
+}
+store_has() { [ "$(pconn_names)" == "$1" ]; }
+
+check_cmd "burrowfs gets ready under the fake systemd" wait_for 10 grep -q "^READY" "$STATUS"
+STOP=$T_TMP/stop2
+containers "$SOCK2" s
+reader_shared shared "$MNT2" shared $((128 << 10))
+for r in "${READERS[@]}"; do
+	wait_ticks "$T_TMP/${r%%:*}.log" "${r#*:}" 0 ||
+		die "reader ${r%%:*} never read: $(cat "$T_TMP/${r%%:*}.out")"
+done
+check_cmd "the fd store holds 3 fds of each of the 3 connections" wait_for 5 store_has 9
+sleep 0.5
+k=0
+for cmd in restart crash; do
+	k=$((k + 1))
+	n=$(grep -c "^DID" "$STATUS")
+	t0=$(date +%s%N)
+	echo "$cmd" >"$CTL"
+	wait_for 20 bash -c "[ \$(grep -c '^DID' '$STATUS') -gt $n ]" ||
+		die "systemd $cmd did not finish: $(tail -3 "$STATUS")"
+	readers_check "systemd $cmd" "$t0"
+	# The unit's daemons share one log: the kth restart's daemon says it the kth time.
+	daemon_check "systemd $cmd" "$SOCK2" "$T_TMP/unit.out" "$k"
+	check_num "systemd $cmd: the fd store still holds the 3 connections" "$(pconn_names)" == 9
+done
+readers_finish
+for up in "${UPS[@]}"; do
+	pc_stop "$up"
+done
+check_cmd "systemd: the containers ended, no connection left" wait_for 10 live_is "$SOCK2" 0
+check_cmd "... and the fd store holds none of them" wait_for 10 store_has 0
+echo stop >"$CTL"
+check_cmd "systemd stop: done" wait_for 15 grep -q "^STOPPED" "$STATUS"
+check_cmd "no daemon under the unit logged an error" \
+	bash -c "! grep -q -e ERROR -e 'read failed' '$T_TMP/unit.out'"
+
+note "longest read across each restart: $STALLS"
