@@ -9,6 +9,7 @@
 #include <linux/fuse.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -20,7 +21,12 @@
 #include "notify.h"
 #include "tree.h"
 
-#define REC_MAGIC	  0x31524350u /* "PCR1" */
+#define REC_MAGIC    0x31524350u /* "PCR1" */
+/* Where the files' slots begin in the record (sparse: only what is written takes memory). */
+#define REC_DATA_OFF ((off_t)1 << 16)
+enum { REC_NONE, REC_WRITING, REC_KEPT };
+_Static_assert(sizeof(struct pconn_rec) <= REC_DATA_OFF, "the record's head fits before the slots");
+_Static_assert(_VF_MAX <= PCONN_REC_FILES, "every served file has a slot in the record");
 /* As sessio.c's: the kernel's uniques are even, so 1 is never a real request. */
 #define SYNTH_INIT_UNIQUE 1
 /* Linux 6.9: requeue every request read but not answered. */
@@ -69,12 +75,38 @@ int pconn_rec_read(int fd, struct pconn_rec *ret)
 
 	if (pread(fd, &rec, sizeof(rec), 0) != (ssize_t)sizeof(rec))
 		return -EPROTO;
-	if (rec.magic != REC_MAGIC || rec.size != sizeof(rec) ||
-	    rec.init_len > PCONN_REC_INIT_MAX ||
+	/* A newer daemon's record may be longer (fields are only ever added at its end). */
+	if (rec.magic != REC_MAGIC || rec.size < sizeof(rec) || rec.init_len > PCONN_REC_INIT_MAX ||
 	    (rec.init_len && rec.init_len < sizeof(struct fuse_in_header)))
 		return -EPROTO;
 	*ret = rec;
 	return 0;
+}
+
+void pconn_rec_shown(struct pconn *c, unsigned k)
+{
+	const struct pconn_shown *s = &c->shown[k];
+	off_t at = (off_t)(offsetof(struct pconn_rec, files) + k * sizeof(struct pconn_rec_file));
+	struct pconn_rec_file f = { .state = REC_WRITING };
+
+	if (c->rec_fd < 0 || k >= PCONN_REC_FILES)
+		return;
+	/*
+	 * Marked unusable first: a daemon killed while the bytes are half
+	 * written leaves a file the next one does not serve from (it has the
+	 * kernel forget its attributes instead).
+	 */
+	snprintf(f.path, sizeof(f.path), "%s", vfile_host_path((enum vfile)k));
+	if (pwrite(c->rec_fd, &f, sizeof(f), at) != (ssize_t)sizeof(f) ||
+	    s->blob->len > PCONN_REC_SLOT ||
+	    pwrite(c->rec_fd, s->blob->data, s->blob->len,
+		   REC_DATA_OFF + (off_t)k * PCONN_REC_SLOT) != (ssize_t)s->blob->len)
+		return;
+	f.state = REC_KEPT;
+	f.len = (uint32_t)s->blob->len;
+	f.sec = s->mtime.tv_sec;
+	f.nsec = s->mtime.tv_nsec;
+	(void)pwrite(c->rec_fd, &f, sizeof(f), at);
 }
 
 /* ---- its holders ------------------------------------------------------------- */
@@ -116,6 +148,42 @@ void pconn_unkeep(struct daemon *d, uint32_t id)
 			 fd_names[i]);
 		(void)notify_send(state);
 	}
+}
+
+/*
+ * Whether the connections outlive this daemon: as the shared mount does
+ * (conn_close()), whenever a keeper or the fd store holds them and the stop
+ * is not for good. A failed start (STOP_NONE) keeps them too.
+ */
+bool pconns_stop_keeps(struct daemon *d)
+{
+	int mode = __atomic_load_n(&d->stop_mode, __ATOMIC_ACQUIRE);
+
+	return mode != STOP_FULL && (d->conn.link_fd >= 0 || d->conn.fdstore);
+}
+
+/*
+ * The container of a kept connection, proven the one it was made for: the
+ * recorded init pid may name another process by now, so its pid namespace
+ * and start time must match the record.
+ */
+int pconn_rec_ctr(struct daemon *d, const struct pconn_rec *rec, struct ctr **ret)
+{
+	struct ctr *x = NULL;
+	int r;
+
+	if (rec->init_pid <= 0)
+		return -ESRCH;
+	r = ctr_get(d, rec->init_pid, &x);
+	if (r >= 0 && (ctr_is_host(x) || x->pidns != rec->pidns ||
+		       x->init_start != rec->init_start || x->pidfd < 0))
+		r = -ESRCH;
+	if (r < 0) {
+		ctr_unref(x);
+		return r;
+	}
+	*ret = x;
+	return 0;
 }
 
 /* ---- taking one over ----------------------------------------------------------- */
@@ -175,18 +243,61 @@ static int replay_init(struct pconn *c, const struct pconn_rec *rec)
 	return c->replay_error == 1 ? 0 : -EPROTO;
 }
 
-/*
- * Attributes only (offset -1): no page is waited for, so this cannot block
- * on a read that waits for us. The pages the kernel keeps go at the next
- * getattr, which sees a new mtime (auto_inval_data).
- */
-static void forget_attrs(struct pconn *c)
+/* This daemon's number of the file at path, or -1. */
+static int vfile_of(const char *path)
 {
-	for (size_t i = 1; i < SNODES_N; i++) {
-		fuse_ino_t ino = snode_slot_ino(i);
-		const struct snode *s = snode_get(ino);
+	for (unsigned k = 0; k < _VF_MAX; k++)
+		if (strcmp(vfile_host_path((enum vfile)k), path) == 0)
+			return (int)k;
+	return -1;
+}
 
-		if (s && s->vfile >= 0 && pconn_ino_served(ino))
+/* The recorded render of entry i as c's shown file; false when there is none. */
+static bool restore_one(struct pconn *c, const struct pconn_rec *rec, unsigned i)
+{
+	const struct pconn_rec_file *f = &rec->files[i];
+	char path[sizeof(f->path) + 1] = { 0 };
+	struct blob *b;
+	char *data;
+	int k;
+
+	memcpy(path, f->path, sizeof(f->path));
+	k = vfile_of(path);
+	if (f->state != REC_KEPT || f->len > PCONN_REC_SLOT || k < 0 || c->shown[k].blob)
+		return false;
+	data = malloc(f->len ? f->len : 1);
+	if (!data)
+		return false;
+	if (pread(c->rec_fd, data, f->len, REC_DATA_OFF + (off_t)i * PCONN_REC_SLOT) !=
+		    (ssize_t)f->len ||
+	    !(b = blob_new(data, f->len))) {
+		free(data);
+		return false;
+	}
+	c->shown[k].blob = b;
+	c->shown[k].mtime = (struct timespec){ .tv_sec = f->sec, .tv_nsec = f->nsec };
+	return true;
+}
+
+/*
+ * The renders the kernel was last told of. For a served file without one,
+ * the kernel forgets the attributes it holds: attributes only (offset -1),
+ * so no page is waited for and this cannot block on a read that waits for
+ * us; its pages go at the next getattr, which sees a new mtime
+ * (auto_inval_data).
+ */
+static void restore_shown(struct pconn *c, const struct pconn_rec *rec)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < PCONN_REC_FILES; i++)
+		n += restore_one(c, rec, i);
+	log_full(&c->d->log, LOG_DEBUG, "per-container connection of pid %d: %u render(s) kept",
+		 (int)c->x->init_pid, n);
+	for (unsigned k = 0; k < _VF_MAX; k++) {
+		fuse_ino_t ino = vfile_ino((enum vfile)k);
+
+		if (!c->shown[k].blob && pconn_ino_served(ino))
 			(void)fuse_lowlevel_notify_inval_inode(c->se, ino, -1, 0);
 	}
 }
@@ -213,7 +324,7 @@ int pconn_session_adopt(struct pconn *c, const struct pconn_rec *rec, int *ret_r
 		r = replay_init(c, rec);
 		if (r < 0)
 			return r;
-		forget_attrs(c);
+		restore_shown(c, rec);
 	}
 	*ret_resent = 0;
 	/*

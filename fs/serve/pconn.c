@@ -489,30 +489,6 @@ int pconn_attach(struct daemon *d, struct ctr *x, int *ret_fds, size_t max, char
 
 /* ---- taking over an earlier daemon's ---------------------------------------------- */
 
-/*
- * The container of a kept connection, proven the one it was made for: the
- * recorded init pid may name another process by now, so its pid namespace
- * and start time must match the record.
- */
-static int kept_ctr(struct daemon *d, const struct pconn_rec *rec, struct ctr **ret)
-{
-	struct ctr *x = NULL;
-	int r;
-
-	if (rec->init_pid <= 0)
-		return -ESRCH;
-	r = ctr_get(d, rec->init_pid, &x);
-	if (r >= 0 && (ctr_is_host(x) || x->pidns != rec->pidns ||
-		       x->init_start != rec->init_start || x->pidfd < 0))
-		r = -ESRCH;
-	if (r < 0) {
-		ctr_unref(x);
-		return r;
-	}
-	*ret = x;
-	return 0;
-}
-
 static int pconn_adopt_one(struct daemon *d, struct pconn_kept *e, const char **why)
 {
 	struct pconns *p = &d->pconns;
@@ -530,7 +506,7 @@ static int pconn_adopt_one(struct daemon *d, struct pconn_kept *e, const char **
 	if (r < 0)
 		return r;
 	*why = "its container has ended";
-	r = kept_ctr(d, &rec, &x);
+	r = pconn_rec_ctr(d, &rec, &x);
 	if (r < 0)
 		return r;
 	c = pconn_alloc(d, x);
@@ -602,7 +578,7 @@ void pconns_keep_all(struct daemon *d)
 	if (!p->running)
 		return;
 	pthread_mutex_lock(&p->lock);
-	for (uint32_t i = 0; i < p->max; i++) {
+	for (uint32_t i = 0; !p->closing && p->slots && i < p->max; i++) {
 		struct pconn *c = p->slots[i];
 
 		if (c)
@@ -646,34 +622,24 @@ int pconns_start(struct daemon *d, unsigned n, unsigned max)
 }
 
 /*
- * Whether the connections outlive this daemon: as the shared mount does
- * (conn_close()), whenever a keeper or the fd store holds them and the stop
- * is not for good. A failed start (STOP_NONE) keeps them too.
- */
-static bool stop_keeps(struct daemon *d)
-{
-	int mode = __atomic_load_n(&d->stop_mode, __ATOMIC_ACQUIRE);
-
-	return mode != STOP_FULL && (d->conn.link_fd >= 0 || d->conn.fdstore);
-}
-
-/*
  * Out of the table without a word to the kernel or the holders: the device
  * closes here only, and the keeper's or the fd store's copy keeps the
  * connection. Requests queue in the kernel for the next daemon.
  */
 static void pconn_leave(struct pconns *p, struct pconn *c)
 {
+	pthread_mutex_lock(&p->lock);
 	p->slots[c->slot] = NULL;
 	p->live--;
 	c->dead = true;
+	pthread_mutex_unlock(&p->lock);
 	pconn_unref(c);
 }
 
 void pconns_stop(struct daemon *d)
 {
 	struct pconns *p = &d->pconns;
-	bool keep = stop_keeps(d);
+	bool keep = pconns_stop_keeps(d);
 	uint32_t left = 0;
 
 	if (!p->running)
@@ -687,6 +653,10 @@ void pconns_stop(struct daemon *d)
 	 */
 	for (unsigned i = 0; i < p->n_workers; i++)
 		pthread_join(p->workers[i], NULL);
+	/* From now on pconns_keep_all() (the watcher's) hands nothing more over. */
+	pthread_mutex_lock(&p->lock);
+	p->closing = true;
+	pthread_mutex_unlock(&p->lock);
 	for (uint32_t i = 0; p->slots && i < p->max; i++) {
 		struct pconn *c = p->slots[i];
 
@@ -705,13 +675,16 @@ void pconns_stop(struct daemon *d)
 		log_full(&d->log, LOG_DEBUG,
 			 "per-container connections: %" PRIu64 " made, %" PRIu64 " ended", p->made,
 			 p->ended);
+	pthread_mutex_lock(&p->lock);
 	free(p->slots);
+	p->slots = NULL;
+	p->running = false;
+	pthread_mutex_unlock(&p->lock);
 	if (p->epoll_fd >= 0)
 		close(p->epoll_fd);
 	if (p->stop_fd >= 0)
 		close(p->stop_fd);
-	pthread_mutex_destroy(&p->lock);
-	p->running = false;
+	/* The lock stays usable: the watcher may still look (pconns_keep_all()) until it stops. */
 }
 
 int pconns_stats(struct daemon *d, struct strbuf *out)

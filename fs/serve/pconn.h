@@ -85,6 +85,7 @@ struct pconn {
 
 struct pconns {
 	bool running;
+	bool closing; /* under lock: pconns_stop() has begun */
 	int epoll_fd;
 	int stop_fd; /* eventfd: the workers end */
 	pthread_t workers[PCONN_MAX_WORKERS];

@@ -35,104 +35,12 @@ CACHE_MS=100
 # Readers end by themselves after this long, should the test not stop them.
 READ_SECS=100
 
-# The reader: READER_PY STOPFILE LOG MEMTOTAL_KB SECS. LOG gets "TICK ns n"
-# five times a second, "ERR ns what errno text" for a failed read,
-# "WRONG ns what tail" for a wrong one, "SLOW ns ms what" for one over 2 ms,
-# and "COUNT n", "DONE" at the end.
-# shellcheck disable=SC2016
-READER_PY='
-import os, sys, time
-stop, logp, want, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-log = open(logp, "a", buffering=1)
-def whole(p):
-    fd = os.open(p, os.O_RDONLY)
-    try:
-        out = b""
-        while True:
-            c = os.read(fd, 65536)
-            if not c:
-                return out
-            out += c
-    finally:
-        os.close(fd)
-held = os.open("/proc/meminfo", os.O_RDONLY)
-reads = [("meminfo", lambda: whole("/proc/meminfo")), ("stat", lambda: whole("/proc/stat")),
-         ("held", lambda: os.pread(held, 1 << 16, 0))]
-rows = None
-def right(what, text):
-    global rows
-    if not text.endswith(b"\n"):
-        return False
-    lines = text.decode().splitlines()
-    if what == "stat":
-        return lines[0].startswith("cpu ") and lines[-1].startswith("softirq ")
-    if rows is None:
-        rows = len(lines)
-    return len(lines) == rows and lines[0].split()[:2] == ["MemTotal:", want]
-n, tick = 0, time.monotonic()
-end = tick + secs
-while not os.path.exists(stop) and time.monotonic() < end:
-    for what, fn in reads:
-        t0 = time.time_ns()
-        try:
-            text = fn()
-        except OSError as e:
-            log.write("ERR %d %s %d %s\n" % (t0, what, e.errno, e.strerror))
-            continue
-        ms = (time.time_ns() - t0) / 1e6
-        if ms > 2:
-            log.write("SLOW %d %.1f %s\n" % (t0, ms, what))
-        if not right(what, text):
-            log.write("WRONG %d %s %r\n" % (t0, what, text[-60:]))
-    n += 1
-    if time.monotonic() - tick > 0.2:
-        tick = time.monotonic()
-        log.write("TICK %d %d\n" % (time.time_ns(), n))
-    time.sleep(0.001)
-log.write("COUNT %d\nDONE\n" % n)
-'
-
-# ---- readers ------------------------------------------------------------------------
-READERS=()   # name:pid
-STOP=""
-
-# reader_in NAME PID WANT: the reader in container PID, through whatever is on its /proc.
-reader_in() {
-	: >"$T_TMP/$1.log"
-	timeout $((READ_SECS + 20)) nsenter -t "$2" -U -m -p -- \
-		"$PYTHON" -c "$READER_PY" "$STOP" "$T_TMP/$1.log" "$3" "$READ_SECS" \
-		>"$T_TMP/$1.out" 2>&1 &
-	READERS+=("$1:$!")
-}
-
 # reader_shared NAME MNT REL WANT: the reader in a new container in REL bound to MNT's files.
 reader_shared() {
 	: >"$T_TMP/$1.log"
 	ct_run "$2" "$3" "$PYTHON" -c "$READER_PY" "$STOP" "$T_TMP/$1.log" "$4" "$READ_SECS" \
 		>"$T_TMP/$1.out" 2>&1 &
 	READERS+=("$1:$!")
-}
-
-# ticks_after LOG NS: the reader of LOG made progress after NS.
-ticks_after() {
-	awk -v t="$2" '$1 == "TICK" && $2 > t { f = 1 } END { exit !f }' "$1"
-}
-
-# wait_ticks LOG PID NS: wait up to 20 s for it while the reader (PID) lives.
-wait_ticks() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		ticks_after "$1" "$3" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-# gap LOG T0 T1: the longest read (ms) that began in [T0 - 100 ms, T1].
-gap() {
-	awk -v t="$(($2 - 100000000))" -v e="$3" '$1 == "SLOW" && $2 >= t && $2 <= e &&
-		$3 > m { m = $3 } END { printf "%.1f", m + 0 }' "$1"
 }
 
 # readers_check KIND T0: since T0 (the restart began) every reader goes on,
@@ -287,9 +195,36 @@ check_cmd "upgrade: the copy serves" bash -c "readlink /proc/$BFS_PID/exe | grep
 readers_check "upgrade" "$t0"
 daemon_check "upgrade" "$SOCK" "$BFS_LOG" 1
 
+# Half a second with no daemon at all: past the attributes' TTL every reader
+# needs the daemon, and its reads wait in the kernel for the next one.
+t0=$(date +%s%N)
+old=$BFS_PID
+kill -KILL "$old"
+wait "$old" 2>/dev/null
+bfs_forget "$old"
+sleep 0.5
+bfs_start_on "$MNT" "$BURROWFS" "${OPTS[@]}"
+readers_check "kill -9, 0.5 s, start" "$t0"
+daemon_check "kill -9, 0.5 s, start" "$SOCK" "$BFS_LOG" 1
+check_cmd "kill -9, 0.5 s, start: the connections' reads waited for the next daemon (>= 300 ms)" \
+	awk -v p="${STALLS##*kill -9, 0.5 s, start: }" 'BEGIN { exit !(p + 0 >= 300) }'
+
 check_eq "the same keeper throughout" "$(keeper_pid "$MNT")" "$KEEPER"
 check_num "the keeper still holds 3 fds per connection, no more" "$(nfds "$KEEPER")" == "$KFDS"
 readers_finish
+
+# A container that ends while no daemon runs: the next one ends its connection.
+old=$BFS_PID
+kill -KILL "$old"
+wait "$old" 2>/dev/null
+bfs_forget "$old"
+pc_stop "${UPS[2]}"
+bfs_start_on "$MNT" "$BURROWFS" "${OPTS[@]}"
+check_cmd "a container gone while no daemon ran: its connection ends at the next start" \
+	grep -q "Took over 2 per-container connection(s) of an earlier burrowfs; 1 ended" "$BFS_LOG"
+check_num "... two live" "$(pc_stat "$SOCK" connections_live)" == 2
+check_cmd "... the keeper let go of its 3 fds" \
+	wait_for 10 bash -c "[ \$(ls /proc/$KEEPER/fd | wc -l) -eq $((KFDS - 3)) ]"
 for up in "${UPS[@]}"; do
 	pc_stop "$up"
 done
@@ -334,11 +269,14 @@ k=0
 for cmd in restart crash; do
 	k=$((k + 1))
 	n=$(grep -c "^DID" "$STATUS")
+	kp=$(keeper_pid "$MNT2")
 	t0=$(date +%s%N)
 	echo "$cmd" >"$CTL"
 	wait_for 20 bash -c "[ \$(grep -c '^DID' '$STATUS') -gt $n ]" ||
 		die "systemd $cmd did not finish: $(tail -3 "$STATUS")"
 	readers_check "systemd $cmd" "$t0"
+	check_cmd "systemd $cmd: the keeper died with the unit (the fd store carried them)" \
+		test -n "$kp" -a "$(keeper_pid "$MNT2")" != "$kp"
 	# The unit's daemons share one log: the kth restart's daemon says it the kth time.
 	daemon_check "systemd $cmd" "$SOCK2" "$T_TMP/unit.out" "$k"
 	check_num "systemd $cmd: the fd store still holds the 3 connections" "$(pconn_names)" == 9
