@@ -27,12 +27,19 @@
 #include "parse.h"
 #include "sockpath.h"
 
-#define KMSG_MAGIC  0x4b525242u /* "BRRK" */
-#define MAX_FDS	    3
+#define KMSG_MAGIC	 0x4b525242u /* "BRRK" */
+#define MAX_FDS		 3
 /* How long a serving daemon gets to finish its requests and hand over. */
-#define HANDOVER_MS 5000
+#define HANDOVER_MS	 5000
 /* A client that connects and says nothing is dropped after this. */
-#define HELLO_MS    1000
+#define HELLO_MS	 1000
+/*
+ * A daemon that got per-container connections and neither took them over
+ * (KMSG_PCONN back) nor let them go (KMSG_UNPCONN) within this long is an
+ * older burrowfs that knows nothing of them: they go, or their readers
+ * would wait as long as it serves.
+ */
+#define PCONN_CONFIRM_MS 10000
 
 enum { FD_FUSE = 3, FD_JOURNAL, FD_TREE, FD_LINK, FD_LISTEN, FD_FIRST_FREE };
 
@@ -349,6 +356,7 @@ struct kept_listener {
 struct kept_pconn {
 	int fds[PCONN_KEPT_FDS];
 	uint32_t id;
+	bool unconfirmed; /* given to the serving daemon, not yet kept again by it */
 };
 
 struct keeper {
@@ -362,6 +370,7 @@ struct keeper {
 	size_t n_listeners, cap_listeners;
 	struct kept_pconn *pconns;
 	size_t n_pconns, cap_pconns;
+	uint64_t pconn_check; /* when unconfirmed ones go; 0: no check due */
 	uint64_t timeout_ns;
 	int tree;
 	int cur;	   /* the serving daemon's link */
@@ -414,6 +423,22 @@ static void give(struct keeper *k, int c)
 	}
 	k->cur = c;
 	k->lost_at = 0;
+	for (size_t i = 0; i < k->n_pconns; i++)
+		k->pconns[i].unconfirmed = true;
+	if (k->n_pconns)
+		k->pconn_check = now_ns() + (uint64_t)PCONN_CONFIRM_MS * NSEC_PER_MSEC;
+}
+
+/* The serving daemon let the check's time pass: what it did not take is not for it. */
+static void drop_unconfirmed(struct keeper *k)
+{
+	for (size_t i = k->n_pconns; i-- > 0;)
+		if (k->pconns[i].unconfirmed) {
+			for (size_t j = 0; j < PCONN_KEPT_FDS; j++)
+				close(k->pconns[i].fds[j]);
+			k->pconns[i] = k->pconns[--k->n_pconns];
+		}
+	k->pconn_check = 0;
 }
 
 static bool peer_trusted(int fd)
@@ -593,6 +618,8 @@ static int on_daemon(struct keeper *k, short revents)
 		return 0;
 	drop(&k->cur);
 	k->deadline = 0;
+	/* It died before it could take them: they wait for the next one. */
+	k->pconn_check = 0;
 	if (k->stopping)
 		return 1;
 	if (k->pending >= 0) {
@@ -614,6 +641,8 @@ static int next_timeout(struct keeper *k)
 		until = k->lost_at + k->timeout_ns;
 	if (k->deadline && (!until || k->deadline < until))
 		until = k->deadline;
+	if (k->pconn_check && (!until || k->pconn_check < until))
+		until = k->pconn_check;
 	if (!until)
 		return -1;
 	if (now >= until)
@@ -624,6 +653,10 @@ static int next_timeout(struct keeper *k)
 /* 1: end. A passed deadline: restart timeout, a stop, or a daemon that won't hand over. */
 static int on_deadline(struct keeper *k)
 {
+	if (k->pconn_check && now_ns() >= k->pconn_check) {
+		drop_unconfirmed(k);
+		return 0;
+	}
 	if (k->stopping || (k->cur < 0 && k->pending < 0))
 		return 1;
 	(void)kmsg_send(k->pending, KMSG_BUSY, 0, NULL, 0);

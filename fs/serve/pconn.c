@@ -117,7 +117,7 @@ static void pconn_end(struct daemon *d, struct pconn *c, const char *why)
 	(void)epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, c->fuse_fd, NULL);
 	(void)epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, c->pidfd, NULL);
 	sever(c);
-	/* Before its holders let go: the device must not close with a reader in the kernel. */
+	/* Its holders let go too: they would keep a gone container's connection alive. */
 	pconn_unkeep(d, c->gen);
 	__atomic_add_fetch(&p->ended, 1, __ATOMIC_RELAXED);
 	log_full(&d->log, LOG_DEBUG, "per-container connection of pid %d ended: %s",

@@ -106,10 +106,10 @@ readers_finish() {
 }
 
 # containers SOCK SET: three containers in cgroups SET-a, -b, -c, attached to
-# SOCK, each with its reader; sets UPS and WANTS.
+# SOCK, each with its reader; sets UPS (their unshares) and A_PID (the first one's init).
 containers() {
 	local sock=$1 set=$2 i mb out
-	UPS=() WANTS=()
+	UPS=()
 	for i in a b c; do
 		case $i in a) mb=160 ;; b) mb=224 ;; c) mb=288 ;; esac
 		cg_new "$set-$i"
@@ -117,7 +117,8 @@ containers() {
 		pc_start "$set-$i"
 		out=$(timeout 20 "$PCONN_ATTACH" attach "$sock" "$PC_PID" 2>&1)
 		[[ "$out" == placed\ * ]] || die "cannot attach $set-$i: $out"
-		UPS+=("$PC_UP") WANTS+=($((mb << 10)))
+		UPS+=("$PC_UP")
+		[ "$i" != a ] || A_PID=$PC_PID
 		reader_in "$set-$i" "$PC_PID" $((mb << 10))
 	done
 }
@@ -194,6 +195,11 @@ bfs_forget "$old"
 check_cmd "upgrade: the copy serves" bash -c "readlink /proc/$BFS_PID/exe | grep -q burrowfs-upgrade"
 readers_check "upgrade" "$t0"
 daemon_check "upgrade" "$SOCK" "$BFS_LOG" 1
+# The taken-over root mount still gives clones: a second attach needs no new connection.
+out=$(timeout 20 "$PCONN_ATTACH" ask "$SOCK" "$A_PID")
+check_cmd "a container attached again after the upgrade gets its files ($out)" \
+	grep -q "^ok [1-9]" <<<"$out"
+check_num "... from its taken-over connection (none made)" "$(pc_stat "$SOCK" connections_made)" == 0
 
 # Half a second with no daemon at all: past the attributes' TTL every reader
 # needs the daemon, and its reads wait in the kernel for the next one.

@@ -60,14 +60,23 @@ cg_new p1
 cg_set p1 mem $((176 << 20)) || die "cannot set a memory limit"
 pc_start p1
 out=$(timeout 60 "$CTL" attach "$PC_PID" 2>&1)
-check_cmd "burrowfs-ctl attaches a container's own connection ($out)" grep -q "files placed" <<<"$out"
-check_eq "its /proc/meminfo is a mount of its own connection" \
-	"$(awk '$5 == "/proc/meminfo" { split($0, a, " - "); split(a[2], b, " "); t = b[1] } END { print t }' \
-		"/proc/$PC_PID/mountinfo")" fuse.burrowfs
-# The same STOP as the shared mount's reader: both end together.
-reader_in pc "$PC_PID" $((176 << 10))
-PC_READER=${READERS[0]#*:}
-wait_ticks "$T_TMP/pc.log" "$PC_READER" 0 || die "the per-container reader never read: $(cat "$T_TMP/pc.out")"
+PC=yes
+# Debian 12's kernel (6.1) refuses open_tree(OPEN_TREE_CLONE) of burrowfs's
+# detached per-container mount: no such connection can be had there at all.
+if grep -q "could not clone its mount: Invalid argument" <<<"$out"; then
+	note "per-container connections do not work on this kernel ($(uname -r): $out): not tested here"
+	PC=no
+else
+	check_cmd "burrowfs-ctl attaches a container's own connection ($out)" grep -q "files placed" <<<"$out"
+	check_eq "its /proc/meminfo is a mount of its own connection" \
+		"$(awk '$5 == "/proc/meminfo" { split($0, a, " - "); split(a[2], b, " "); t = b[1] } END { print t }' \
+			"/proc/$PC_PID/mountinfo")" fuse.burrowfs
+	# The same STOP as the shared mount's reader: both end together.
+	reader_in pc "$PC_PID" $((176 << 10))
+	PC_READER=${READERS[0]#*:}
+	wait_ticks "$T_TMP/pc.log" "$PC_READER" 0 ||
+		die "the per-container reader never read: $(cat "$T_TMP/pc.out")"
+fi
 pc_stat_ctl() {
 	timeout 30 "$CTL" stats | awk -v k="$1" '$1 == k { print $2 }'
 }
@@ -102,6 +111,7 @@ for what in restart crash restart; do
 	gap=$(awk -v t="$((t0 - 100000000))" '$1 == "SLOW" && $2 >= t && $3 > m { m = $3 }
 		END { printf "%.1f", m + 0 }' "$RLOG")
 	note "$what: longest read across it: $gap ms"
+	[ "$PC" == yes ] || continue
 	check_cmd "$what: the per-container reader reads on" \
 		wait_ticks "$T_TMP/pc.log" "$PC_READER" "$(date +%s%N)"
 	bad=$(awk -v t="$t0" '($1 == "ERR" || $1 == "WRONG") && $2 >= t' "$T_TMP/pc.log" | head -5)
@@ -111,13 +121,15 @@ for what in restart crash restart; do
 	check_num "$what: ... and serves it (connections_live)" "$(pc_stat_ctl connections_live)" == 1
 	note "$what: longest read through the per-container connection: $(gap "$T_TMP/pc.log" "$t0" "$(date +%s%N)") ms"
 done
-touch "$STOP"
-wait "$PC_READER"
-check_num "the per-container reader ended cleanly" $? == 0
-check_eq "not one read through the per-container connection failed" \
-	"$(grep -E '^(ERR|WRONG)' "$T_TMP/pc.log" | head -3)" ""
-check_num "the per-container reader read many times" \
-	"$(awk '$1 == "COUNT" { print $2 }' "$T_TMP/pc.log")" ">" 100
+if [ "$PC" == yes ]; then
+	touch "$STOP"
+	wait "$PC_READER"
+	check_num "the per-container reader ended cleanly" $? == 0
+	check_eq "not one read through the per-container connection failed" \
+		"$(grep -E '^(ERR|WRONG)' "$T_TMP/pc.log" | head -3)" ""
+	check_num "the per-container reader read many times" \
+		"$(awk '$1 == "COUNT" { print $2 }' "$T_TMP/pc.log")" ">" 100
+fi
 
 touch "$STOP"
 wait "$CT"
