@@ -4,22 +4,28 @@
 # Issue 14: restarts stay invisible on every per-container connection.
 # Three containers (unshare, each in a cgroup of the test's own with its own
 # memory limit) get their own connections from a burrowfs control socket
-# (pconn-attach), and each reads in a loop through it: /proc/meminfo
-# (MemTotal must be its own limit, the text whole), /proc/stat (whole: the
-# "cpu " row first, "softirq" last) and a /proc/meminfo handle held open
-# across everything. A fourth container reads the same through the shared
-# mount, for the stall a restart costs there. Then burrowfs is
+# (pconn-attach), and each reads in a loop through it (pconn-lib.sh's
+# reader): /proc/meminfo (MemTotal must be its own limit, the text whole),
+# /proc/stat (whole: the "cpu " row first, "softirq" last) and a
+# /proc/meminfo handle held open across everything. A fourth container reads
+# the same through the shared mount, for the stall a restart costs there.
+# Then burrowfs is
 #   - keeper: ended by SIGTERM and started again, killed with -9 and started
-#     again, and upgraded (a copy of the binary takes over while it serves);
+#     again, upgraded (a copy of the binary takes over while it serves), and
+#     killed with -9 and started only 0.5 s later (reads must wait for it:
+#     the longest is then at least 300 ms, and none fails);
 #   - under systemd (test-restart-helper.py's stand-in: the fd store,
 #     KillMode=control-group, so the keeper dies too): restarted, and
 #     crashed (kill -9, Restart=on-failure);
 # and after each: 0 failed reads and 0 wrong values in every container, the
 # new daemon took over all three connections (made none) and serves their
 # requests, connections_live stays 3. The longest read across each restart
-# is printed for the connections and for the shared mount. At the end the
-# containers stop: no connection is left, the keeper's fds are back where
-# they were before the first attach, and the fd store holds none of them.
+# is printed for the connections and for the shared mount. The keeper holds
+# 3 fds per connection, and no more after every restart; a container that
+# ends while no daemon runs loses its connection at the next start, and the
+# keeper its fds. At the end the containers stop: no connection is left, the
+# keeper's fds are back where they were before the first attach, and the fd
+# store holds none of them.
 source "$(dirname "$0")/../lib/lib.sh"
 source "$(dirname "$0")/pconn-lib.sh"
 t_init
