@@ -383,6 +383,8 @@ static int pconn_new(struct daemon *d, struct ctr *x, struct pconn **ret)
 	r = mount_detached(c);
 	if (r >= 0) {
 		c->root_fd = r;
+		/* Before it can end (its pidfd armed): an end's unkeep must come after. */
+		pconn_keep(d, c->gen, (const int[]){ c->fuse_fd, c->root_fd, c->rec_fd });
 		r = arm(p, c, c->fuse_fd, EV_FUSE, EPOLL_CTL_ADD);
 	}
 	if (r >= 0)
@@ -392,7 +394,6 @@ static int pconn_new(struct daemon *d, struct ctr *x, struct pconn **ret)
 		pconn_unref(c);
 		return r;
 	}
-	pconn_keep(d, c->gen, (const int[]){ c->fuse_fd, c->root_fd, c->rec_fd });
 	__atomic_add_fetch(&p->made, 1, __ATOMIC_RELAXED);
 	log_full(&d->log, LOG_DEBUG, "per-container connection for pid %d (slot %u)",
 		 (int)x->init_pid, c->slot);
@@ -525,6 +526,12 @@ static int pconn_adopt_one(struct daemon *d, struct pconn_kept *e, const char **
 		pconn_unref(c);
 		return r;
 	}
+	/*
+	 * Kept again (a keeper started since, when only the fd store held it,
+	 * has no copy yet; the old keeper learns it was taken over) before it
+	 * can end: an end's unkeep must come after.
+	 */
+	pconn_keep(d, c->gen, (const int[]){ c->fuse_fd, c->root_fd, c->rec_fd });
 	r = arm(p, c, c->fuse_fd, EV_FUSE, EPOLL_CTL_ADD);
 	if (r >= 0)
 		r = arm(p, c, c->pidfd, EV_END, EPOLL_CTL_ADD);
@@ -532,8 +539,6 @@ static int pconn_adopt_one(struct daemon *d, struct pconn_kept *e, const char **
 		pconn_end(d, c, "could not be served");
 		return r;
 	}
-	/* A keeper started since (only the fd store held it) has no copy yet. */
-	pconn_keep(d, c->gen, (const int[]){ c->fuse_fd, c->root_fd, c->rec_fd });
 	__atomic_add_fetch(&p->adopted, 1, __ATOMIC_RELAXED);
 	log_full(&d->log, LOG_DEBUG, "took over the per-container connection of pid %d (id %u)%s",
 		 (int)c->x->init_pid, c->gen,
