@@ -62,7 +62,8 @@ READERS=()
 STOP=""
 READ_SECS=${READ_SECS:-100}
 
-# The reader: READER_PY STOPFILE LOG MEMTOTAL_KB SECS. LOG gets "TICK ns n"
+# The reader: READER_PY STOPFILE LOG MEMTOTAL_KB SECS [STAT]. With STAT "no"
+# (READ_STAT=no for reader_in) it leaves /proc/stat out. LOG gets "TICK ns n"
 # five times a second, "ERR ns what errno text" for a failed read,
 # "WRONG ns what tail" for a wrong one, "SLOW ns ms what" for one over 2 ms,
 # and "COUNT n", "DONE" at the end.
@@ -70,6 +71,7 @@ READ_SECS=${READ_SECS:-100}
 READER_PY='
 import os, sys, time
 stop, logp, want, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+with_stat = len(sys.argv) < 6 or sys.argv[5] == "yes"
 log = open(logp, "a", buffering=1)
 def whole(p):
     fd = os.open(p, os.O_RDONLY)
@@ -85,6 +87,8 @@ def whole(p):
 held = os.open("/proc/meminfo", os.O_RDONLY)
 reads = [("meminfo", lambda: whole("/proc/meminfo")), ("stat", lambda: whole("/proc/stat")),
          ("held", lambda: os.pread(held, 1 << 16, 0))]
+if not with_stat:
+    del reads[1]
 rows = None
 def right(what, text):
     global rows
@@ -123,7 +127,7 @@ log.write("COUNT %d\nDONE\n" % n)
 reader_in() {
 	: >"$T_TMP/$1.log"
 	timeout $((READ_SECS + 20)) nsenter -t "$2" -U -m -p -- \
-		"$PYTHON" -c "$READER_PY" "$STOP" "$T_TMP/$1.log" "$3" "$READ_SECS" \
+		"$PYTHON" -c "$READER_PY" "$STOP" "$T_TMP/$1.log" "$3" "$READ_SECS" "${READ_STAT:-yes}" \
 		>"$T_TMP/$1.out" 2>&1 &
 	READERS+=("$1:$!")
 }

@@ -45,6 +45,7 @@ READ_SECS=100
 reader_shared() {
 	: >"$T_TMP/$1.log"
 	ct_run "$2" "$3" "$PYTHON" -c "$READER_PY" "$STOP" "$T_TMP/$1.log" "$4" "$READ_SECS" \
+		"${READ_STAT:-yes}" \
 		>"$T_TMP/$1.out" 2>&1 &
 	READERS+=("$1:$!")
 }
@@ -112,10 +113,11 @@ readers_finish() {
 }
 
 # containers SOCK SET: three containers in cgroups SET-a, -b, -c, attached to
-# SOCK, each with its reader; sets UPS (their unshares) and A_PID (the first one's init).
+# SOCK; sets UPS (their unshares), CTS ("name:init pid:MemTotal kB" each) and
+# A_PID (the first one's init).
 containers() {
 	local sock=$1 set=$2 i mb out
-	UPS=()
+	UPS=() CTS=()
 	for i in a b c; do
 		case $i in a) mb=160 ;; b) mb=224 ;; c) mb=288 ;; esac
 		cg_new "$set-$i"
@@ -123,9 +125,24 @@ containers() {
 		pc_start "$set-$i"
 		out=$(timeout 20 "$PCONN_ATTACH" attach "$sock" "$PC_PID" 2>&1)
 		[[ "$out" == placed\ * ]] || die "cannot attach $set-$i: $out"
-		UPS+=("$PC_UP")
+		UPS+=("$PC_UP") CTS+=("$set-$i:$PC_PID:$((mb << 10))")
 		[ "$i" != a ] || A_PID=$PC_PID
-		reader_in "$set-$i" "$PC_PID" $((mb << 10))
+	done
+}
+
+# readers MNT STOPFILE: a reader in each of CTS's containers, one through
+# MNT's shared mount in a new container; waits until each has read.
+readers() {
+	local c r f
+	STOP=$2
+	for c in "${CTS[@]}"; do
+		IFS=: read -r -a f <<<"$c"
+		reader_in "${f[0]}" "${f[1]}" "${f[2]}"
+	done
+	reader_shared shared "$1" shared $((128 << 10))
+	for r in "${READERS[@]}"; do
+		wait_ticks "$T_TMP/${r%%:*}.log" "${r#*:}" 0 ||
+			die "reader ${r%%:*} never read: $(cat "$T_TMP/${r%%:*}.out")"
 	done
 }
 
@@ -156,13 +173,8 @@ MNT=$BFS_MNT
 KEEPER=$(keeper_pid "$MNT")
 [ -n "$KEEPER" ] || die "no keeper for $MNT"
 KFDS0=$(nfds "$KEEPER")
-STOP=$T_TMP/stop1
 containers "$SOCK" k
-reader_shared shared "$MNT" shared $((128 << 10))
-for r in "${READERS[@]}"; do
-	wait_ticks "$T_TMP/${r%%:*}.log" "${r#*:}" 0 ||
-		die "reader ${r%%:*} never read: $(cat "$T_TMP/${r%%:*}.out")"
-done
+readers "$MNT" "$T_TMP/stop1"
 check_num "three connections" "$(pc_stat "$SOCK" connections_live)" == 3
 KFDS=$(nfds "$KEEPER")
 note "the keeper holds $(((KFDS - KFDS0) / 3)) fds per kept connection ($KFDS0 before, $KFDS with 3)"
@@ -207,8 +219,46 @@ check_cmd "a container attached again after the upgrade gets its files ($out)" \
 	grep -q "^ok [1-9]" <<<"$out"
 check_num "... from its taken-over connection (none made)" "$(pc_stat "$SOCK" connections_made)" == 0
 
+readers_finish
+
+# kill -9 with requests in flight: with --cache-ms 0 every open and read of
+# the readers reaches the daemon (thousands a second), so a kill catches some
+# read and not answered; the kernel resends them to the next daemon
+# (FUSE_NOTIFY_RESEND), or their readers would wait for good. Without
+# /proc/stat: a render per request changes its size between one read() and
+# the next of a reader, which then gets the tail of a newer render (the
+# per-container connections' page cache, restart or not).
+old=$BFS_PID
+kill -TERM "$old"
+wait "$old"
+bfs_forget "$old"
+bfs_start_on "$MNT" "$BURROWFS" --control-socket "$SOCK" --cache-ms 0
+READ_STAT=no readers "$MNT" "$T_TMP/stop2"
+r0=$(pc_requests "$SOCK")
+sleep 0.5
+note "with --cache-ms 0: $(($(pc_requests "$SOCK") - r0)) requests in 0.5 s on the three connections"
+for n in 1 2 3; do
+	t0=$(date +%s%N)
+	old=$BFS_PID
+	kill -KILL "$old"
+	wait "$old" 2>/dev/null
+	bfs_forget "$old"
+	bfs_start_on "$MNT" "$BURROWFS" --control-socket "$SOCK" --cache-ms 0
+	readers_check "kill -9 under load ($n)" "$t0"
+	daemon_check "kill -9 under load ($n)" "$SOCK" "$BFS_LOG" 1
+	sleep 0.3
+done
+readers_finish
+
 # Half a second with no daemon at all: past the attributes' TTL every reader
 # needs the daemon, and its reads wait in the kernel for the next one.
+old=$BFS_PID
+kill -TERM "$old"
+wait "$old"
+bfs_forget "$old"
+bfs_start_on "$MNT" "$BURROWFS" "${OPTS[@]}"
+readers "$MNT" "$T_TMP/stop3"
+sleep 0.3
 t0=$(date +%s%N)
 old=$BFS_PID
 kill -KILL "$old"
@@ -231,6 +281,10 @@ kill -KILL "$old"
 wait "$old" 2>/dev/null
 bfs_forget "$old"
 pc_stop "${UPS[2]}"
+# Its init gone for good (SIGKILL is delivered a moment after its unshare ends).
+IFS=: read -r -a f <<<"${CTS[2]}"
+wait_for 10 bash -c "! grep -q '^State:.*[RSD]' /proc/${f[1]}/status 2>/dev/null" ||
+	die "the init of ${f[0]} did not end"
 bfs_start_on "$MNT" "$BURROWFS" "${OPTS[@]}"
 check_cmd "a container gone while no daemon ran: its connection ends at the next start" \
 	grep -q "Took over 2 per-container connection(s) of an earlier burrowfs; 1 ended" "$BFS_LOG"
@@ -268,13 +322,8 @@ pconn_names() {
 store_has() { [ "$(pconn_names)" == "$1" ]; }
 
 check_cmd "burrowfs gets ready under the fake systemd" wait_for 10 grep -q "^READY" "$STATUS"
-STOP=$T_TMP/stop2
 containers "$SOCK2" s
-reader_shared shared "$MNT2" shared $((128 << 10))
-for r in "${READERS[@]}"; do
-	wait_ticks "$T_TMP/${r%%:*}.log" "${r#*:}" 0 ||
-		die "reader ${r%%:*} never read: $(cat "$T_TMP/${r%%:*}.out")"
-done
+readers "$MNT2" "$T_TMP/stop4"
 check_cmd "the fd store holds 3 fds of each of the 3 connections" wait_for 5 store_has 9
 sleep 0.5
 k=0
