@@ -193,7 +193,7 @@ static ssize_t adopt_read(int fd, void *buf, size_t len, void *ud)
 	return read(fd, buf, len);
 }
 
-/* libfuse's replies; that to the replayed INIT is for nobody: the kernel has its own. */
+/* libfuse's replies; that to a replayed INIT is for nobody: the kernel has its own. */
 static ssize_t adopt_writev(int fd, struct iovec *iov, int count, void *ud)
 {
 	const struct fuse_out_header *out = iov[0].iov_base;
@@ -208,7 +208,7 @@ static ssize_t adopt_writev(int fd, struct iovec *iov, int count, void *ud)
 	return (ssize_t)total;
 }
 
-static const struct fuse_custom_io adopt_io = {
+const struct fuse_custom_io pconn_io = {
 	.read = adopt_read,
 	.writev = adopt_writev,
 };
@@ -314,7 +314,7 @@ int pconn_session_adopt(struct pconn *c, const struct pconn_rec *rec, int *ret_r
 	if (!c->se)
 		return -ENOMEM;
 	/* From here the session owns the device (fuse_session_destroy() closes it). */
-	if (fuse_session_custom_io(c->se, &adopt_io, c->fuse_fd) < 0) {
+	if (fuse_session_custom_io(c->se, &pconn_io, c->fuse_fd) < 0) {
 		fuse_session_destroy(c->se);
 		c->se = NULL;
 		return -EINVAL;

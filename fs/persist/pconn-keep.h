@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fuse-ll.h"
+
 struct ctr;
 struct daemon;
 struct pconn;
@@ -78,6 +80,12 @@ void pconn_keep(struct daemon *d, uint32_t id, const int *fds);
 void pconn_unkeep(struct daemon *d, uint32_t id);
 /* Whether this daemon's stop leaves its connections with their holders. */
 bool pconns_stop_keeps(struct daemon *d);
+
+/*
+ * The device I/O of every connection's session (fuse_session_custom_io());
+ * its userdata is the struct pconn. A reply to the replayed INIT goes nowhere.
+ */
+extern const struct fuse_custom_io pconn_io;
 
 /*
  * A session for a connection that an earlier daemon served (c's device and

@@ -331,7 +331,6 @@ static int pconn_open(struct pconn *c)
 {
 	char *argv[] = { "burrowfs", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
-	char dev[32];
 	int r;
 
 	if (c->x->pidfd < 0)
@@ -350,10 +349,16 @@ static int pconn_open(struct pconn *c)
 	fuse_opt_free_args(&args);
 	if (!c->se)
 		return -ENOMEM;
-	/* "/dev/fd/N": libfuse adopts the fd, mounts nothing, and closes it at the end. */
-	snprintf(dev, sizeof(dev), "/dev/fd/%d", c->fuse_fd);
-	if (fuse_session_mount(c->se, dev) < 0)
-		return -EIO;
+	/*
+	 * libfuse adopts the fd and closes it at the end. Not by
+	 * fuse_session_mount("/dev/fd/N"): its copy of that name is freed only
+	 * by fuse_session_unmount(), which a connection never calls.
+	 */
+	if (fuse_session_custom_io(c->se, &pconn_io, c->fuse_fd) < 0) {
+		fuse_session_destroy(c->se);
+		c->se = NULL;
+		return -EINVAL;
+	}
 	return 0;
 }
 
