@@ -485,6 +485,9 @@ static int serve(struct daemon *d, const struct config *cfg)
 	if (r >= 0 && cfg->control_socket) {
 		int a = pconns_start(d, cfg->threads, cfg->max_containers);
 
+		/* An earlier daemon's first: an attach then finds its container's. */
+		if (a >= 0)
+			pconns_adopt(d);
 		if (a >= 0)
 			a = ctlsock_start(d, cfg->control_socket);
 		if (a < 0)
@@ -493,6 +496,9 @@ static int serve(struct daemon *d, const struct config *cfg)
 				  "shared mount: %m",
 				  cfg->control_socket);
 	}
+	/* Kept connections that nothing here serves end now, rather than hang their readers. */
+	if (r >= 0)
+		pconns_adopt(d);
 	if (r >= 0) {
 		log_full(&d->log, LOG_DEBUG, "serving %s, %u threads, cache %u ms",
 			 d->conn.mountpoint, cfg->threads, cfg->cache_ms);

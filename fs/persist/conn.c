@@ -27,6 +27,8 @@
 /* Longer than the keeper gives a serving daemon to hand over. */
 #define ATTACH_WAIT_MS 10000
 #define STOP_WAIT_MS   10000
+/* The unit's FileDescriptorStoreMax= (3 of the shared mount's, 3 per container's) and room. */
+#define LISTEN_FDS_MAX 4096
 
 struct acquired {
 	int fuse_fd, journal_fd, tree_fd, link_fd;
@@ -71,8 +73,32 @@ void agent_kept_drop(struct agent_kept *k)
 	*k = (struct agent_kept){ .sock_fd = -1, .journal_fd = -1, .lxc_sock_fd = k->lxc_sock_fd };
 }
 
+void pconns_kept_add(struct pconns_kept *k, uint32_t id, const int *fds)
+{
+	struct pconn_kept *v = realloc(k->v, (k->n + 1) * sizeof(*k->v));
+
+	if (!v) {
+		for (size_t i = 0; i < PCONN_KEPT_FDS; i++)
+			close(fds[i]);
+		return;
+	}
+	k->v = v;
+	k->v[k->n] = (struct pconn_kept){ .id = id };
+	memcpy(k->v[k->n++].fds, fds, sizeof(k->v->fds));
+}
+
+void pconns_kept_drop(struct pconns_kept *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		for (size_t j = 0; j < PCONN_KEPT_FDS; j++)
+			if (k->v[i].fds[j] >= 0)
+				close(k->v[i].fds[j]);
+	free(k->v);
+	*k = (struct pconns_kept){ 0 };
+}
+
 /* What follows KMSG_FDS from a keeper that keeps the seccomp agent's fds too. */
-static int agent_from_keeper(int fd, struct agent_kept *k)
+static int agent_from_keeper(int fd, struct agent_kept *k, struct pconns_kept *pk)
 {
 	for (;;) {
 		int fds[3] = { -1, -1, -1 };
@@ -92,6 +118,10 @@ static int agent_from_keeper(int fd, struct agent_kept *k)
 		}
 		if (m.type == KMSG_LXC_SOCK && n == 1 && k->lxc_sock_fd < 0) {
 			k->lxc_sock_fd = fds[0];
+			continue;
+		}
+		if (m.type == KMSG_PCONN && n == PCONN_KEPT_FDS) {
+			pconns_kept_add(pk, m.flags, fds);
 			continue;
 		}
 		if (m.type == KMSG_LISTENER && n == 1) {
@@ -140,7 +170,7 @@ static int from_keeper(struct conn *c, struct log *log, struct acquired *a)
 	a->journal_fd = fds[1];
 	a->tree_fd = n > 2 ? fds[2] : -1;
 	/* Lost, they would fail the containers' sysinfo calls: say so, but serve. */
-	if ((m.flags & KMSG_HAS_AGENT) && (r = agent_from_keeper(fd, &c->agent)) < 0)
+	if ((m.flags & KMSG_HAS_AGENT) && (r = agent_from_keeper(fd, &c->agent, &c->pconns)) < 0)
 		log_errno(log, LOG_ERR, r,
 			  "The keeper of %s did not give back the seccomp agent: %m",
 			  c->mountpoint);
@@ -148,8 +178,48 @@ static int from_keeper(struct conn *c, struct log *log, struct acquired *a)
 	return 1;
 }
 
+/*
+ * "pconn-ID-fuse", "-root", "-rec": one fd of a per-container connection
+ * (fdstore_pconn() in pconn-keep.c names them). 0: taken into k.
+ */
+static int listen_pconn(struct pconns_kept *k, const char *name, size_t len, int fd)
+{
+	static const char *const kinds[PCONN_KEPT_FDS] = { "fuse", "root", "rec" };
+	char buf[48], *dash;
+	uint64_t id;
+	size_t i, j;
+
+	if (len >= sizeof(buf) || len < 6 || strncmp(name, "pconn-", 6) != 0)
+		return -EINVAL;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	dash = strchr(buf + 6, '-');
+	if (!dash)
+		return -EINVAL;
+	*dash = '\0';
+	if (safe_atou64(buf + 6, &id) < 0 || id == 0 || id > UINT32_MAX)
+		return -EINVAL;
+	for (j = 0; j < PCONN_KEPT_FDS && strcmp(dash + 1, kinds[j]) != 0; j++)
+		;
+	if (j == PCONN_KEPT_FDS)
+		return -EINVAL;
+	for (i = 0; i < k->n && k->v[i].id != (uint32_t)id; i++)
+		;
+	if (i == k->n) {
+		const int none[PCONN_KEPT_FDS] = { -1, -1, -1 };
+
+		pconns_kept_add(k, (uint32_t)id, none);
+		if (i == k->n)
+			return -ENOMEM;
+	}
+	if (k->v[i].fds[j] >= 0)
+		return -EEXIST;
+	k->v[i].fds[j] = fd;
+	return 0;
+}
+
 /* systemd's fd store, handed back on a restart as LISTEN_FDS with LISTEN_FDNAMES. */
-static int from_listen_fds(struct acquired *a)
+static int from_listen_fds(struct acquired *a, struct pconns_kept *pk)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	const char *names = getenv("LISTEN_FDNAMES");
@@ -157,7 +227,7 @@ static int from_listen_fds(struct acquired *a)
 	const char *s = names ? names : "";
 
 	if (!pid || !fds || safe_atou64(pid, &p) < 0 || p != (uint64_t)getpid() ||
-	    safe_atou64(fds, &n) < 0 || n > 64)
+	    safe_atou64(fds, &n) < 0 || n > LISTEN_FDS_MAX)
 		return 0;
 	for (int i = 0; i < (int)n; i++) {
 		size_t len = strcspn(s, ":");
@@ -172,7 +242,7 @@ static int from_listen_fds(struct acquired *a)
 			slot = &a->tree_fd;
 		if (slot && *slot < 0)
 			*slot = fd;
-		else
+		else if (slot || listen_pconn(pk, s, len, fd) < 0)
 			close(fd);
 		s += len + (s[len] == ':');
 	}
@@ -329,6 +399,7 @@ int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const ch
 	      unsigned restart_timeout)
 {
 	struct acquired a = { -1, -1, -1, -1 }, l = { -1, -1, -1, -1 };
+	struct pconns_kept lp = { 0 };
 	_cleanup_close_ int lock_fd = -1;
 	int r, got;
 
@@ -355,17 +426,23 @@ int conn_open(struct conn *c, struct log *log, struct fuse_session *se, const ch
 			log_full(log, LOG_INFO, "Removed %d socket(s) of keepers that are gone", r);
 	}
 
-	got = from_listen_fds(&l);
+	got = from_listen_fds(&l, &lp);
 	r = from_keeper(c, log, &a);
 	if (r < 0) {
 		acquired_drop(&l);
+		pconns_kept_drop(&lp);
 		return r;
 	}
+	/* The keeper's are the newest: the fd store's are only for when no keeper lived. */
 	if (r > 0) {
 		c->from_keeper = true;
 		acquired_drop(&l);
-	} else if (got > 0)
-		a = l;
+		pconns_kept_drop(&lp);
+	} else {
+		c->pconns = lp;
+		if (got > 0)
+			a = l;
+	}
 	if (a.fuse_fd >= 0 && attach(c, log, &a) < 0) {
 		log_full(log, LOG_ERR,
 			 "Mounting %s anew: containers that bound the old mount lose it",
@@ -419,6 +496,7 @@ void conn_close(struct conn *c, struct log *log, enum stop_mode mode)
 		close(c->tree_fd);
 	journal_close(&c->journal);
 	agent_kept_drop(&c->agent);
+	pconns_kept_drop(&c->pconns);
 	if (c->agent.lxc_sock_fd >= 0)
 		close(TAKE_FD(c->agent.lxc_sock_fd));
 	free(c->mountpoint);

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "fuse-ll.h"
@@ -44,6 +45,26 @@ struct agent_kept {
 /* Closes what the agent did not take. */
 void agent_kept_drop(struct agent_kept *k);
 
+/*
+ * Per-container connections a keeper or the fd store gave back: device,
+ * detached root mount, record (pconn-keep.h), by id. pconns_adopt() takes
+ * them over; what it leaves, conn_close() closes.
+ */
+#define PCONN_KEPT_FDS 3
+struct pconn_kept {
+	int fds[PCONN_KEPT_FDS];
+	uint32_t id;
+};
+
+struct pconns_kept {
+	struct pconn_kept *v;
+	size_t n;
+};
+
+/* Adds one (fds then owned by k); closes them on failure. */
+void pconns_kept_add(struct pconns_kept *k, uint32_t id, const int *fds);
+void pconns_kept_drop(struct pconns_kept *k);
+
 /* The connection to the kernel and everything that keeps it across restarts. */
 struct conn {
 	char *mountpoint; /* canonical */
@@ -59,6 +80,7 @@ struct conn {
 	char lock[PATH_MAX];
 	struct journal journal;
 	struct agent_kept agent;
+	struct pconns_kept pconns;
 };
 
 /*

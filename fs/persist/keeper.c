@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,12 +27,19 @@
 #include "parse.h"
 #include "sockpath.h"
 
-#define KMSG_MAGIC  0x4b525242u /* "BRRK" */
-#define MAX_FDS	    3
+#define KMSG_MAGIC	 0x4b525242u /* "BRRK" */
+#define MAX_FDS		 3
 /* How long a serving daemon gets to finish its requests and hand over. */
-#define HANDOVER_MS 5000
+#define HANDOVER_MS	 5000
 /* A client that connects and says nothing is dropped after this. */
-#define HELLO_MS    1000
+#define HELLO_MS	 1000
+/*
+ * A daemon that got per-container connections and neither took them over
+ * (KMSG_PCONN back) nor let them go (KMSG_UNPCONN) within this long is an
+ * older burrowfs that knows nothing of them: they go, or their readers
+ * would wait as long as it serves.
+ */
+#define PCONN_CONFIRM_MS 10000
 
 enum { FD_FUSE = 3, FD_JOURNAL, FD_TREE, FD_LINK, FD_LISTEN, FD_FIRST_FREE };
 
@@ -343,6 +351,14 @@ struct kept_listener {
 	uint32_t id;
 };
 
+/* A per-container connection's fds: device, root mount, record (KMSG_PCONN). */
+#define PCONN_KEPT_FDS 3
+struct kept_pconn {
+	int fds[PCONN_KEPT_FDS];
+	uint32_t id;
+	bool unconfirmed; /* given to the serving daemon, not yet kept again by it */
+};
+
 struct keeper {
 	const char *sock;
 	const char *mountpoint;
@@ -352,6 +368,9 @@ struct keeper {
 	int lxc_sock; /* LXC's seccomp proxy: connects while no daemon runs wait in its backlog */
 	struct kept_listener *listeners;
 	size_t n_listeners, cap_listeners;
+	struct kept_pconn *pconns;
+	size_t n_pconns, cap_pconns;
+	uint64_t pconn_check; /* when unconfirmed ones go; 0: no check due */
 	uint64_t timeout_ns;
 	int tree;
 	int cur;	   /* the serving daemon's link */
@@ -382,6 +401,8 @@ static int give_agent(struct keeper *k, int c)
 		r = kmsg_send(c, KMSG_LISTENER, k->listeners[i].id, &k->listeners[i].fd, 1);
 	if (r >= 0 && k->lxc_sock >= 0)
 		r = kmsg_send(c, KMSG_LXC_SOCK, 0, &k->lxc_sock, 1);
+	for (size_t i = 0; r >= 0 && i < k->n_pconns; i++)
+		r = kmsg_send(c, KMSG_PCONN, k->pconns[i].id, k->pconns[i].fds, PCONN_KEPT_FDS);
 	if (r >= 0)
 		r = kmsg_send(c, KMSG_AGENT_END, 0, NULL, 0);
 	return r;
@@ -402,6 +423,22 @@ static void give(struct keeper *k, int c)
 	}
 	k->cur = c;
 	k->lost_at = 0;
+	for (size_t i = 0; i < k->n_pconns; i++)
+		k->pconns[i].unconfirmed = true;
+	if (k->n_pconns)
+		k->pconn_check = now_ns() + (uint64_t)PCONN_CONFIRM_MS * NSEC_PER_MSEC;
+}
+
+/* The serving daemon let the check's time pass: what it did not take is not for it. */
+static void drop_unconfirmed(struct keeper *k)
+{
+	for (size_t i = k->n_pconns; i-- > 0;)
+		if (k->pconns[i].unconfirmed) {
+			for (size_t j = 0; j < PCONN_KEPT_FDS; j++)
+				close(k->pconns[i].fds[j]);
+			k->pconns[i] = k->pconns[--k->n_pconns];
+		}
+	k->pconn_check = 0;
 }
 
 static bool peer_trusted(int fd)
@@ -477,6 +514,42 @@ static void drop_listener(struct keeper *k, uint32_t id)
 		}
 }
 
+static void drop_pconn(struct keeper *k, uint32_t id)
+{
+	for (size_t i = 0; i < k->n_pconns; i++)
+		if (k->pconns[i].id == id) {
+			for (size_t j = 0; j < PCONN_KEPT_FDS; j++)
+				close(k->pconns[i].fds[j]);
+			k->pconns[i] = k->pconns[--k->n_pconns];
+			return;
+		}
+}
+
+/*
+ * The keeper's copy keeps the connection alive between daemons (the kernel
+ * ends it with its device's last holder). One id, one entry: a daemon that
+ * hands over again what it adopted replaces the older copy.
+ */
+static void keep_pconn(struct keeper *k, const int *fds, uint32_t id)
+{
+	drop_pconn(k, id);
+	if (k->n_pconns == k->cap_pconns) {
+		size_t cap = k->cap_pconns ? k->cap_pconns * 2 : 16;
+		struct kept_pconn *v = realloc(k->pconns, cap * sizeof(*v));
+
+		/* Without room it is not kept: a restart ends it (ENOTCONN), nothing hangs. */
+		if (!v) {
+			for (size_t j = 0; j < PCONN_KEPT_FDS; j++)
+				close(fds[j]);
+			return;
+		}
+		k->pconns = v;
+		k->cap_pconns = cap;
+	}
+	k->pconns[k->n_pconns] = (struct kept_pconn){ .id = id };
+	memcpy(k->pconns[k->n_pconns++].fds, fds, sizeof(k->pconns->fds));
+}
+
 /* 1: a message of the seccomp agent's, taken (its fds now ours, or closed). */
 static int on_agent_msg(struct keeper *k, const struct kmsg *m, int *fds, size_t nfds)
 {
@@ -502,6 +575,14 @@ static int on_agent_msg(struct keeper *k, const struct kmsg *m, int *fds, size_t
 		return 1;
 	case KMSG_UNLISTEN:
 		drop_listener(k, m->flags);
+		break;
+	case KMSG_PCONN:
+		if (nfds != PCONN_KEPT_FDS)
+			break;
+		keep_pconn(k, fds, m->flags);
+		return 1;
+	case KMSG_UNPCONN:
+		drop_pconn(k, m->flags);
 		break;
 	default:
 		return 0;
@@ -537,6 +618,8 @@ static int on_daemon(struct keeper *k, short revents)
 		return 0;
 	drop(&k->cur);
 	k->deadline = 0;
+	/* It died before it could take them: they wait for the next one. */
+	k->pconn_check = 0;
 	if (k->stopping)
 		return 1;
 	if (k->pending >= 0) {
@@ -558,6 +641,8 @@ static int next_timeout(struct keeper *k)
 		until = k->lost_at + k->timeout_ns;
 	if (k->deadline && (!until || k->deadline < until))
 		until = k->deadline;
+	if (k->pconn_check && (!until || k->pconn_check < until))
+		until = k->pconn_check;
 	if (!until)
 		return -1;
 	if (now >= until)
@@ -568,6 +653,10 @@ static int next_timeout(struct keeper *k)
 /* 1: end. A passed deadline: restart timeout, a stop, or a daemon that won't hand over. */
 static int on_deadline(struct keeper *k)
 {
+	if (k->pconn_check && now_ns() >= k->pconn_check) {
+		drop_unconfirmed(k);
+		return 0;
+	}
 	if (k->stopping || (k->cur < 0 && k->pending < 0))
 		return 1;
 	(void)kmsg_send(k->pending, KMSG_BUSY, 0, NULL, 0);
@@ -695,6 +784,7 @@ int keeper_main(int argc, char **argv)
 			    .agent_sock = -1,
 			    .agent_journal = -1,
 			    .lxc_sock = -1 };
+	struct rlimit rl;
 	sigset_t ss;
 	struct stat st;
 	int sig_fd, r;
@@ -702,6 +792,11 @@ int keeper_main(int argc, char **argv)
 	if (parse_args(&k, argc, argv) < 0)
 		return EXIT_FAILURE;
 	(void)prctl(PR_SET_NAME, "burrowfs-keeper");
+	/* Three fds per kept per-container connection, up to PCONN_HARD_MAX of them. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (stat(k.sock, &k.sock_st) < 0)
 		return EXIT_FAILURE;
 

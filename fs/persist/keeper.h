@@ -52,6 +52,13 @@ enum kmsg_type {
 	KMSG_AGENT_END, /* keeper → daemon: that was all */
 	/* LXC's seccomp proxy socket (seccomp-lxc.h), both ways; before KMSG_AGENT_END. */
 	KMSG_LXC_SOCK,
+	/*
+	 * A per-container connection (pconn-keep.h): its device, its detached
+	 * root mount and its record, flags its id. Both ways, like a listener:
+	 * handed over as each is made, all given back before KMSG_AGENT_END.
+	 */
+	KMSG_PCONN,
+	KMSG_UNPCONN, /* daemon → keeper: connection id (flags) has ended */
 };
 
 #define KMSG_HAS_TREE  1u

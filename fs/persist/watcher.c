@@ -13,6 +13,9 @@
 #include "keeper.h"
 #include "macro.h"
 
+/* How long a lost keeper waits for our own stop before it is replaced (see on_link()). */
+#define RESPAWN_GRACE_MS 200
+
 /* The daemon, for signal handlers only: they get no argument. */
 static struct daemon *sig_daemon;
 
@@ -82,6 +85,7 @@ void signals_remove(void)
 /* false: the watcher has nothing left to do. */
 static bool on_link(struct daemon *d)
 {
+	struct pollfd k = { .fd = d->watcher.kick_fd, .events = POLLIN };
 	struct kmsg m;
 	int r;
 
@@ -102,6 +106,16 @@ static bool on_link(struct daemon *d)
 		return true;
 	if (__atomic_load_n(&d->stop_mode, __ATOMIC_ACQUIRE) != STOP_NONE)
 		return false;
+	/*
+	 * A signal to the whole unit (systemctl restart, KillMode=control-group)
+	 * may reach the keeper a moment before it reaches us. A keeper started
+	 * then would outlive the unit's stop, and systemd would wait for it
+	 * (TimeoutStopSec=) while every read waits for the next daemon. So our
+	 * own stop gets a moment to arrive first; then the kick is handled.
+	 */
+	(void)poll(&k, 1, RESPAWN_GRACE_MS);
+	if (__atomic_load_n(&d->stop_mode, __ATOMIC_ACQUIRE) != STOP_NONE)
+		return true;
 	/* Killed by hand: the connection must not lose its holder. */
 	log_full(&d->log, LOG_INFO, "The keeper of %s went away; starting another",
 		 d->conn.mountpoint);
@@ -112,6 +126,7 @@ static bool on_link(struct daemon *d)
 	} else {
 		agent_keep_all(d); /* the new keeper holds nothing of the agent's yet */
 		lxcp_keep(d);
+		pconns_keep_all(d);
 	}
 	return true;
 }

@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "macro.h"
 #include "ops.h"
+#include "pconn-keep.h"
 #include "pconn.h"
 #include "reply.h"
 
@@ -85,6 +86,8 @@ static int show(struct pconn *c, enum vfile k, size_t *ret_len, struct timespec 
 		blob_unref(s->blob);
 		s->blob = b;
 		s->mtime = now;
+		/* Before the kernel hears of it: the next daemon serves READ from it too. */
+		pconn_rec_shown(c, k);
 	} else
 		blob_unref(b);
 	*ret_len = s->blob->len;

@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "macro.h"
+#include "pconn-keep.h"
 #include "strbuf.h"
 
 /* Which fd of a connection an epoll event is about: bit 0 of its data. */
@@ -46,6 +47,8 @@ static void pconn_free(struct pconn *c)
 		close(c->root_fd);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
+	if (c->rec_fd >= 0)
+		close(c->rec_fd);
 	for (size_t k = 0; k < _VF_MAX; k++)
 		blob_unref(c->shown[k].blob);
 	ctr_unref(c->x);
@@ -114,6 +117,8 @@ static void pconn_end(struct daemon *d, struct pconn *c, const char *why)
 	(void)epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, c->fuse_fd, NULL);
 	(void)epoll_ctl(p->epoll_fd, EPOLL_CTL_DEL, c->pidfd, NULL);
 	sever(c);
+	/* Its holders let go too: they would keep a gone container's connection alive. */
+	pconn_unkeep(d, c->gen);
 	__atomic_add_fetch(&p->ended, 1, __ATOMIC_RELAXED);
 	log_full(&d->log, LOG_DEBUG, "per-container connection of pid %d ended: %s",
 		 (int)c->x->init_pid, why);
@@ -160,6 +165,7 @@ static void serve_one(struct daemon *d, struct pconn *c, char *buf, uint32_t eve
 {
 	struct pconns *p = &d->pconns;
 	struct fuse_buf fb = { .mem = buf };
+	bool init;
 	ssize_t n;
 
 	n = read(c->fuse_fd, buf, PCONN_BUF_SIZE);
@@ -186,10 +192,14 @@ static void serve_one(struct daemon *d, struct pconn *c, char *buf, uint32_t eve
 	(void)arm(p, c, c->fuse_fd, EV_FUSE, EPOLL_CTL_MOD);
 	count_request(p, buf);
 	fb.size = (size_t)n;
+	init = ((const struct fuse_in_header *)buf)->opcode == FUSE_INIT;
 	fuse_session_process_buf(c->se, &fb);
 	/* libfuse refused the INIT (a kernel without what we want). */
 	if (fuse_session_exited(c->se))
 		pconn_end(d, c, "refused by libfuse");
+	else if (init)
+		/* Answered: the next daemon replays it to its own session (pconn-keep.h). */
+		pconn_rec_note_init(c->rec_fd, buf, (size_t)n);
 }
 
 static void *worker_main(void *arg)
@@ -228,8 +238,11 @@ static void *worker_main(void *arg)
 
 /* ---- making one ------------------------------------------------------------ */
 
-/* Into a free slot, with a new generation; -EBUSY when all are taken. */
-static int slot_take(struct pconns *p, struct pconn *c)
+/*
+ * Into a free slot, with a new generation (id 0) or an earlier daemon's
+ * (taken over); -EBUSY when all are taken.
+ */
+static int slot_take(struct pconns *p, struct pconn *c, uint32_t id)
 {
 	int r = -EBUSY;
 
@@ -237,8 +250,14 @@ static int slot_take(struct pconns *p, struct pconn *c)
 	for (uint32_t i = 0; p->live < p->max && i < p->max; i++)
 		if (!p->slots[i]) {
 			c->slot = i;
-			/* Never 0 for a live one; a wrap after 2^32 connections is harmless. */
-			c->gen = ++p->next_gen ? p->next_gen : ++p->next_gen;
+			/*
+			 * Never 0 for a live one; a wrap after 2^32 connections is
+			 * harmless. Past every id taken over: ids stay unique with the
+			 * keeper.
+			 */
+			if (id && id > p->next_gen)
+				p->next_gen = id;
+			c->gen = id ? id : ++p->next_gen ? p->next_gen : ++p->next_gen;
 			p->slots[i] = c;
 			p->live++;
 			r = 0;
@@ -299,7 +318,9 @@ static struct pconn *pconn_alloc(struct daemon *d, struct ctr *x)
 
 	if (!c)
 		return NULL;
-	*c = (struct pconn){ .d = d, .x = ctr_ref(x), .fuse_fd = -1, .root_fd = -1, .pidfd = -1 };
+	*c = (struct pconn){
+		.d = d, .x = ctr_ref(x), .fuse_fd = -1, .root_fd = -1, .pidfd = -1, .rec_fd = -1
+	};
 	c->refs = 1;
 	pthread_mutex_init(&c->lock, NULL);
 	return c;
@@ -310,7 +331,7 @@ static int pconn_open(struct pconn *c)
 {
 	char *argv[] = { "burrowfs", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
-	char dev[32];
+	int r;
 
 	if (c->x->pidfd < 0)
 		return -EOPNOTSUPP;
@@ -320,15 +341,24 @@ static int pconn_open(struct pconn *c)
 	c->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (c->fuse_fd < 0)
 		return -errno;
+	r = pconn_rec_create(c->x, &c->rec_fd);
+	if (r < 0)
+		return r;
 	c->se = fuse_session_new(&args, &pconn_ops, sizeof(pconn_ops), c);
 	/* libfuse may have copied the arguments to add its own. */
 	fuse_opt_free_args(&args);
 	if (!c->se)
 		return -ENOMEM;
-	/* "/dev/fd/N": libfuse adopts the fd, mounts nothing, and closes it at the end. */
-	snprintf(dev, sizeof(dev), "/dev/fd/%d", c->fuse_fd);
-	if (fuse_session_mount(c->se, dev) < 0)
-		return -EIO;
+	/*
+	 * libfuse adopts the fd and closes it at the end. Not by
+	 * fuse_session_mount("/dev/fd/N"): its copy of that name is freed only
+	 * by fuse_session_unmount(), which a connection never calls.
+	 */
+	if (fuse_session_custom_io(c->se, &pconn_io, c->fuse_fd) < 0) {
+		fuse_session_destroy(c->se);
+		c->se = NULL;
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -343,7 +373,7 @@ static int pconn_new(struct daemon *d, struct ctr *x, struct pconn **ret)
 		return -ENOMEM;
 	r = pconn_open(c);
 	if (r >= 0)
-		r = slot_take(p, c);
+		r = slot_take(p, c, 0);
 	if (r < 0) {
 		pconn_unref(c);
 		return r;
@@ -358,6 +388,8 @@ static int pconn_new(struct daemon *d, struct ctr *x, struct pconn **ret)
 	r = mount_detached(c);
 	if (r >= 0) {
 		c->root_fd = r;
+		/* Before it can end (its pidfd armed): an end's unkeep must come after. */
+		pconn_keep(d, c->gen, (const int[]){ c->fuse_fd, c->root_fd, c->rec_fd });
 		r = arm(p, c, c->fuse_fd, EV_FUSE, EPOLL_CTL_ADD);
 	}
 	if (r >= 0)
@@ -461,6 +493,110 @@ int pconn_attach(struct daemon *d, struct ctr *x, int *ret_fds, size_t max, char
 	return r;
 }
 
+/* ---- taking over an earlier daemon's ---------------------------------------------- */
+
+static int pconn_adopt_one(struct daemon *d, struct pconn_kept *e, const char **why)
+{
+	struct pconns *p = &d->pconns;
+	struct pconn_rec rec;
+	struct ctr *x = NULL;
+	struct pconn *c;
+	int resent = 0, r;
+
+	*why = "its fds were not all kept";
+	for (size_t j = 0; j < PCONN_KEPT_FDS; j++)
+		if (e->fds[j] < 0)
+			return -EBADF;
+	*why = "its record is not ours";
+	r = pconn_rec_read(e->fds[2], &rec);
+	if (r < 0)
+		return r;
+	*why = "its container has ended";
+	r = pconn_rec_ctr(d, &rec, &x);
+	if (r < 0)
+		return r;
+	c = pconn_alloc(d, x);
+	ctr_unref(x);
+	if (!c)
+		return -ENOMEM;
+	c->fuse_fd = TAKE_FD(e->fds[0]);
+	c->root_fd = TAKE_FD(e->fds[1]);
+	c->rec_fd = TAKE_FD(e->fds[2]);
+	*why = "it could not be taken over";
+	c->pidfd = fcntl(c->x->pidfd, F_DUPFD_CLOEXEC, 3);
+	r = c->pidfd < 0 ? -errno : pconn_session_adopt(c, &rec, &resent);
+	if (r >= 0)
+		r = slot_take(p, c, e->id);
+	if (r < 0) {
+		pconn_unref(c);
+		return r;
+	}
+	/*
+	 * Kept again (a keeper started since, when only the fd store held it,
+	 * has no copy yet; the old keeper learns it was taken over) before it
+	 * can end: an end's unkeep must come after.
+	 */
+	pconn_keep(d, c->gen, (const int[]){ c->fuse_fd, c->root_fd, c->rec_fd });
+	r = arm(p, c, c->fuse_fd, EV_FUSE, EPOLL_CTL_ADD);
+	if (r >= 0)
+		r = arm(p, c, c->pidfd, EV_END, EPOLL_CTL_ADD);
+	if (r < 0) {
+		pconn_end(d, c, "could not be served");
+		return r;
+	}
+	__atomic_add_fetch(&p->adopted, 1, __ATOMIC_RELAXED);
+	log_full(&d->log, LOG_DEBUG, "took over the per-container connection of pid %d (id %u)%s",
+		 (int)c->x->init_pid, c->gen,
+		 resent ? "; the kernel resends what was in flight" : "");
+	return 0;
+}
+
+void pconns_adopt(struct daemon *d)
+{
+	struct pconns_kept *k = &d->conn.pconns;
+	struct pconns *p = &d->pconns;
+	unsigned taken = 0, dropped = 0;
+
+	for (size_t i = 0; i < k->n; i++) {
+		const char *why = "burrowfs serves no per-container connections";
+		int r = p->running ? pconn_adopt_one(d, &k->v[i], &why) : -EOPNOTSUPP;
+
+		if (r >= 0) {
+			taken++;
+			continue;
+		}
+		/* Its holders let go, and the fds close below: its mounts get ENOTCONN. */
+		pconn_unkeep(d, k->v[i].id);
+		dropped++;
+		log_errno(&d->log, LOG_DEBUG, r,
+			  "per-container connection %u of an earlier burrowfs ends: %s (%m)",
+			  k->v[i].id, why);
+	}
+	__atomic_add_fetch(&p->adopt_dropped, dropped, __ATOMIC_RELAXED);
+	pconns_kept_drop(k);
+	if (taken || dropped)
+		log_full(&d->log, LOG_INFO,
+			 "Took over %u per-container connection(s) of an earlier burrowfs; %u "
+			 "ended",
+			 taken, dropped);
+}
+
+void pconns_keep_all(struct daemon *d)
+{
+	struct pconns *p = &d->pconns;
+
+	if (!p->running)
+		return;
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; !p->closing && p->slots && i < p->max; i++) {
+		struct pconn *c = p->slots[i];
+
+		if (c)
+			pconn_keep(d, c->gen, (const int[]){ c->fuse_fd, c->root_fd, c->rec_fd });
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* ---- start, stop, counters ---------------------------------------------------- */
 
 int pconns_start(struct daemon *d, unsigned n, unsigned max)
@@ -495,34 +631,70 @@ int pconns_start(struct daemon *d, unsigned n, unsigned max)
 	return r;
 }
 
+/*
+ * Out of the table without a word to the kernel or the holders: the device
+ * closes here only, and the keeper's or the fd store's copy keeps the
+ * connection. Requests queue in the kernel for the next daemon.
+ */
+static void pconn_leave(struct pconns *p, struct pconn *c)
+{
+	pthread_mutex_lock(&p->lock);
+	p->slots[c->slot] = NULL;
+	p->live--;
+	c->dead = true;
+	pthread_mutex_unlock(&p->lock);
+	pconn_unref(c);
+}
+
 void pconns_stop(struct daemon *d)
 {
 	struct pconns *p = &d->pconns;
+	bool keep = pconns_stop_keeps(d);
+	uint32_t left = 0;
 
 	if (!p->running)
 		return;
 	if (p->stop_fd >= 0)
 		(void)eventfd_write(p->stop_fd, 1);
-	/* The stop eventfd stays readable (not one-shot): every worker sees it. */
+	/*
+	 * The stop eventfd stays readable (not one-shot): every worker sees it,
+	 * once it has answered the request it read. So none is left read and
+	 * unanswered, which the next daemon could only get back by RESEND.
+	 */
 	for (unsigned i = 0; i < p->n_workers; i++)
 		pthread_join(p->workers[i], NULL);
+	/* From now on pconns_keep_all() (the watcher's) hands nothing more over. */
+	pthread_mutex_lock(&p->lock);
+	p->closing = true;
+	pthread_mutex_unlock(&p->lock);
 	for (uint32_t i = 0; p->slots && i < p->max; i++) {
 		struct pconn *c = p->slots[i];
 
-		if (c)
+		if (c && keep) {
+			pconn_leave(p, c);
+			left++;
+		} else if (c)
 			pconn_end(d, c, "burrowfs stops");
 	}
+	if (left)
+		log_full(&d->log, LOG_INFO,
+			 "%u per-container connection(s) left to the keeper and the fd store for "
+			 "the next burrowfs",
+			 left);
 	if (p->ended)
 		log_full(&d->log, LOG_DEBUG,
 			 "per-container connections: %" PRIu64 " made, %" PRIu64 " ended", p->made,
 			 p->ended);
+	pthread_mutex_lock(&p->lock);
 	free(p->slots);
+	p->slots = NULL;
+	p->running = false;
+	pthread_mutex_unlock(&p->lock);
 	if (p->epoll_fd >= 0)
 		close(p->epoll_fd);
 	if (p->stop_fd >= 0)
 		close(p->stop_fd);
-	pthread_mutex_destroy(&p->lock);
-	p->running = false;
+	/* The lock stays usable: the watcher may still look (pconns_keep_all()) until it stops. */
 }
 
 int pconns_stats(struct daemon *d, struct strbuf *out)
@@ -549,6 +721,10 @@ int pconns_stats(struct daemon *d, struct strbuf *out)
 		      __atomic_load_n(&p->refused, __ATOMIC_RELAXED));
 	strbuf_printf(out, "connections_busy %" PRIu64 "\n",
 		      __atomic_load_n(&p->busy, __ATOMIC_RELAXED));
+	strbuf_printf(out, "connections_adopted %" PRIu64 "\n",
+		      __atomic_load_n(&p->adopted, __ATOMIC_RELAXED));
+	strbuf_printf(out, "connections_adopt_dropped %" PRIu64 "\n",
+		      __atomic_load_n(&p->adopt_dropped, __ATOMIC_RELAXED));
 	for (size_t k = 0; k < _PCONN_REQ_MAX; k++)
 		strbuf_printf(out, "requests_%s %" PRIu64 "\n", req[k],
 			      __atomic_load_n(&p->req[k], __ATOMIC_RELAXED));

@@ -38,8 +38,11 @@ struct strbuf;
  * whatever --max-containers says.
  */
 #define PCONN_HARD_MAX	  960u
-/* fds each connection holds: the device, its detached root mount, the init's pidfd. */
-#define PCONN_FDS	  3u
+/*
+ * fds each connection holds: the device, its detached root mount, the
+ * init's pidfd, and its record for the next daemon (pconn-keep.h).
+ */
+#define PCONN_FDS	  4u
 /* Largest request the kernel may send us; nothing is ever written here. */
 #define PCONN_MAX_WRITE	  (128u << 10)
 /* A worker's read buffer: the kernel wants max_write plus room for the headers. */
@@ -59,9 +62,12 @@ struct pconn {
 	struct daemon *d;
 	struct ctr *x; /* its container, for its whole life */
 	struct fuse_session *se;
-	int fuse_fd; /* the session's (closed by fuse_session_destroy()) */
-	int root_fd; /* the detached root mount: open_tree() clones come from it */
-	int pidfd;   /* the init's, a copy of x->pidfd for the epoll set */
+	int fuse_fd;	  /* the session's (closed by fuse_session_destroy()) */
+	int root_fd;	  /* the detached root mount: open_tree() clones come from it */
+	int pidfd;	  /* the init's, a copy of x->pidfd for the epoll set */
+	int rec_fd;	  /* its record (pconn-keep.h), -1 when none could be made */
+	int replay_error; /* the replayed INIT's answer, while it is taken over */
+	/* gen is its id with the keeper and the fd store too: kept across daemons. */
 	uint32_t slot, gen;
 	unsigned refs; /* atomic: the table's, and each worker's or caller's */
 	bool dead;     /* under the table lock */
@@ -79,6 +85,7 @@ struct pconn {
 
 struct pconns {
 	bool running;
+	bool closing; /* under lock: pconns_stop() has begun */
 	int epoll_fd;
 	int stop_fd; /* eventfd: the workers end */
 	pthread_t workers[PCONN_MAX_WORKERS];
@@ -90,6 +97,7 @@ struct pconns {
 	uint32_t next_gen;
 	/* Counters for STATS (atomic). */
 	uint64_t made, ended, refused, busy;
+	uint64_t adopted, adopt_dropped; /* taken over from an earlier daemon, or not */
 	uint64_t req[_PCONN_REQ_MAX];
 };
 
@@ -98,7 +106,21 @@ extern const struct fuse_lowlevel_ops pconn_ops;
 
 /* Sets up the bound (at most max connections) and starts n workers. */
 int pconns_start(struct daemon *d, unsigned n, unsigned max);
-/* Ends every connection (their mounts get ENOTCONN) and joins the workers. */
+/*
+ * Takes over the connections an earlier daemon left with the keeper or the
+ * fd store (d->conn.pconns): those whose container still lives are served
+ * again, the others end. With no connections served here (pconns_start()
+ * not run), all of them end.
+ */
+void pconns_adopt(struct daemon *d);
+/* Hands every live connection to a new keeper (the last one was killed). */
+void pconns_keep_all(struct daemon *d);
+/*
+ * Joins the workers, each after it answered what it read. Then, on a stop
+ * that leaves the shared mount to a holder (STOP_DETACH with a keeper or the
+ * fd store, STOP_HANDOVER), the connections stay with that holder for the
+ * next daemon; on any other, they end (their mounts get ENOTCONN).
+ */
 void pconns_stop(struct daemon *d);
 
 /*
