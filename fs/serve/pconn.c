@@ -48,6 +48,7 @@ static void pconn_free(struct pconn *c)
 		close(c->pidfd);
 	for (size_t k = 0; k < _VF_MAX; k++)
 		blob_unref(c->shown[k].blob);
+	pconn_lookups_release(c);
 	ctr_unref(c->x);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -390,7 +391,11 @@ static struct pconn *pconn_of(struct pconns *p, const struct ctr *x)
 	return c;
 }
 
-/* One detached clone per served proc file the host has (no PSI: no proc/pressure). */
+/*
+ * One detached clone per bound entry of the served table the host has (no
+ * PSI: no proc/pressure): the proc files, and sys/devices/system/cpu whole
+ * (its online, possible and present come with it).
+ */
 static int clone_files(struct daemon *d, struct pconn *c, int *fds, size_t max, char *paths,
 		       size_t size, size_t *ret_len)
 {
@@ -401,8 +406,7 @@ static int clone_files(struct daemon *d, struct pconn *c, int *fds, size_t max, 
 		size_t l = strlen(e->path) + 1;
 		int fd;
 
-		if (e->type != S_IFREG || strncmp(e->path, "proc/", 5) != 0 ||
-		    faccessat(d->root_fd, e->path, F_OK, 0) < 0)
+		if (!burrow_served_bound(e) || faccessat(d->root_fd, e->path, F_OK, 0) < 0)
 			continue;
 		if (n == max || len + l > size)
 			return -E2BIG;

@@ -54,6 +54,20 @@ enum pconn_req {
 	_PCONN_REQ_MAX,
 };
 
+/*
+ * The lookups of dynamic nodes (d->nodes, shared with the shared mount and
+ * every other connection) that one connection's kernel holds, sorted by
+ * inode: FORGET comes per superblock, and a connection that ends without
+ * one (its container gone) gives back what it still holds (pconn-nodes.c).
+ */
+struct pconn_lookups {
+	struct pconn_lookup {
+		fuse_ino_t ino;
+		uint64_t n;
+	} * v;
+	size_t n, cap;
+};
+
 /* One connection. Fields above lock are fixed once it is made. */
 struct pconn {
 	struct daemon *d;
@@ -75,6 +89,8 @@ struct pconn {
 		struct blob *blob;
 		struct timespec mtime; /* distinct per render: auto_inval_data drops old pages */
 	} shown[_VF_MAX];
+	/* Under lock. */
+	struct pconn_lookups lookups;
 };
 
 struct pconns {
@@ -115,5 +131,11 @@ int pconn_attach(struct daemon *d, struct ctr *x, int *ret_fds, size_t max, char
 int pconns_stats(struct daemon *d, struct strbuf *out);
 
 void pconn_unref(struct pconn *c);
+/*
+ * Gives the shared node table back what c's kernel still holds, unless the
+ * daemon stops for a successor (the connection then lives on, and so do
+ * its nodes); frees c->lookups.
+ */
+void pconn_lookups_release(struct pconn *c);
 /* Whether ino is a node that a per-container connection serves. */
 bool pconn_ino_served(fuse_ino_t ino);
