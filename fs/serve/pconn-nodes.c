@@ -117,3 +117,18 @@ void pconn_lookups_release(struct pconn *c)
 	free(l->v);
 	*l = (struct pconn_lookups){ 0 };
 }
+
+void pconn_inval_held(struct pconn *c)
+{
+	_cleanup_free_ fuse_ino_t *inos = NULL;
+	size_t n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	inos = malloc(MAX(c->lookups.n, (size_t)1) * sizeof(*inos));
+	for (size_t i = 0; inos && i < c->lookups.n; i++)
+		inos[n++] = c->lookups.v[i].ino;
+	pthread_mutex_unlock(&c->lock);
+	/* Attributes only (a negative offset): no page or inode lock taken, never a wait. */
+	for (size_t i = 0; i < n; i++)
+		(void)fuse_lowlevel_notify_inval_inode(c->se, inos[i], -1, 0);
+}

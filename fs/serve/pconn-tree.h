@@ -14,9 +14,9 @@ struct stat;
 
 /*
  * What a per-container connection serves besides its rendered files: the
- * nodes below sys/devices/system/cpu (pconn-sys.c), numbered from the
- * daemon's one node table and counted per connection (pconn-nodes.c).
- * pconn-ops.c hands them requests on those nodes.
+ * nodes below sys/devices/system/cpu (pconn-sys.c) and the cgroup tree
+ * (pconn-cgroup.c, cgroup-ops.c), numbered from the daemon's one node table
+ * and counted per connection (pconn-nodes.c).
  */
 
 /* Finds or makes the node of vpath, counting one lookup by c's kernel. */
@@ -24,6 +24,8 @@ int pconn_node_lookup(struct pconn *c, const struct provider *p, const char *vpa
 		      fuse_ino_t *ret);
 /* c's kernel forgot n lookups of ino (never more than it was given). */
 void pconn_node_forget(struct pconn *c, fuse_ino_t ino, uint64_t n);
+/* Drops the attributes c's kernel holds of every dynamic node it looked up. */
+void pconn_inval_held(struct pconn *c);
 
 /*
  * reply.h's policy for a connection's requests (their userdata is the

@@ -91,6 +91,12 @@ struct pconn {
 	} shown[_VF_MAX];
 	/* Under lock. */
 	struct pconn_lookups lookups;
+	/*
+	 * The container's cgroup tree (pconn-cgroup.c's operations) rather
+	 * than its rendered files: a superblock of its own, whose files are
+	 * opened (a write is judged as its opener), which no-open forbids.
+	 */
+	bool cgroup;
 };
 
 struct pconns {
@@ -111,6 +117,8 @@ struct pconns {
 
 /* The operations of a per-container connection (pconn-ops.c); userdata is its struct pconn. */
 extern const struct fuse_lowlevel_ops pconn_ops;
+/* The same for a connection of the cgroup tree (pconn-cgroup.c). */
+extern const struct fuse_lowlevel_ops pconn_cg_ops;
 
 /* Sets up the bound (at most max connections) and starts n workers. */
 int pconns_start(struct daemon *d, unsigned n, unsigned max);
@@ -118,14 +126,15 @@ int pconns_start(struct daemon *d, unsigned n, unsigned max);
 void pconns_stop(struct daemon *d);
 
 /*
- * The served proc files of container x as detached mounts of its own
+ * The served files of container x as detached mounts of its own
  * connection, made now or the one it has: up to max fds into ret_fds, and
  * each one's path ("proc/meminfo") NUL-terminated one after the other into
- * paths (size bytes). Returns the number of fds, -EBUSY past the bound, or
- * another -errno; text says why in one line on failure.
+ * paths (size bytes). With cgroup, also its cgroup tree ("cgroup/memory"),
+ * from a second connection. Returns the number of fds, -EBUSY past the
+ * bound, or another -errno; text says why in one line on failure.
  */
-int pconn_attach(struct daemon *d, struct ctr *x, int *ret_fds, size_t max, char *paths,
-		 size_t size, size_t *ret_len, char *text, size_t text_size);
+int pconn_attach(struct daemon *d, struct ctr *x, bool cgroup, int *ret_fds, size_t max,
+		 char *paths, size_t size, size_t *ret_len, char *text, size_t text_size);
 
 /* "name value\n" lines of the counters, for the control socket's STATS. */
 int pconns_stats(struct daemon *d, struct strbuf *out);

@@ -16,6 +16,10 @@
 #     nproc, lscpu and cpuN/ files are the container's CPUs', and cached;
 #   - confinement: two containers read at once, 500 times each, and never
 #     see the other's MemTotal or CPU (in /proc and in /sys);
+#   - the cgroup tree on a second connection of each container: the same
+#     paths in two containers interleaved show each its own cgroup and limit;
+#     host root looking through one sees that container's tree; a deep stat
+#     is cached (counters); mkdir, a move, chmod and rmdir show at once;
 #   - /proc/slabinfo (0400 root) stays unreadable to an unprivileged
 #     container's root;
 #   - refusals: another user's container (EPERM), root without
@@ -332,6 +336,109 @@ check_eq "a: every read shows a's MemTotal and CPU (proc and sys), never b's" \
 check_eq "b: every read shows b's MemTotal and CPU (proc and sys), never a's" \
 	"$(sort -u "$T_TMP/b.view")" "$((384 << 10)) $(apic "$LAST") cpu,cpu0 0 cpu0 $(sib "$LAST")"
 check_num "two containers, two connections" "$(stat_of "$SOCK" connections_live)" == 2
+
+# ---- the cgroup tree, per container ------------------------------------------------
+# Asked for with the cgroup flag: one more connection per container (files
+# there are opened), its hierarchies placed on CGD/NAME in each container's
+# own mount namespace, so both see their tree at the same paths. ga and gb
+# run without a cgroup namespace: their trees show the host's paths down to
+# their own cgroups, and nothing beside them.
+CGD=$T_TMP/cgtree
+mapfile -t CG_HIERS < <(ls "$BFS_MNT/cgroup")
+for h in "${CG_HIERS[@]}"; do mkdir -p "$CGD/$h"; done
+MEMH=memory
+[ -d "$BFS_MNT/cgroup/$MEMH" ] || die "burrowfs has no memory hierarchy"
+cg_new ga
+cg_set ga mem $((200 << 20))
+cg_new gb
+cg_set gb mem $((300 << 20))
+pc_start ga
+GA_UP=$PC_UP GA_PID=$PC_PID
+pc_start gb
+GB_UP=$PC_UP GB_PID=$PC_PID
+live0=$(stat_of "$SOCK" connections_live)
+for ct in "$GA_PID" "$GB_PID"; do
+	out=$(timeout 20 "$PCONN_ATTACH" attach-cg "$SOCK" "$ct" "$CGD" 2>&1)
+	check_eq "attach with the cgroup tree: its files and one mount per hierarchy" "$out" \
+		"placed $WANT_FILES cgroup ${#CG_HIERS[@]}"
+done
+check_num "two connections per container" "$(stat_of "$SOCK" connections_live)" == $((live0 + 4))
+GT=$CGD/$MEMH/$CG_BASE
+check_eq "ga: its tree is a burrowfs mount" "$(fstype_in "$GA_PID" "$CGD/$MEMH")" fuse.burrowfs
+check_num "... of its own connection, not the shared mount's" \
+	"$(in_ct "$GA_PID" stat -c %d "$CGD/$MEMH")" != "$(stat -c %d "$BFS_MNT/cgroup/$MEMH")"
+check_eq "ga: memory.limit_in_bytes is cgroupfs's" \
+	"$(in_ct "$GA_PID" cat "$GT/ga/memory.limit_in_bytes")" \
+	"$(cat "$(cg_ctrl_dir memory ga)/memory.limit_in_bytes")"
+check_eq "ga: its cgroup lists what cgroupfs's does" "$(in_ct "$GA_PID" ls "$GT/ga")" \
+	"$(ls "$(cg_ctrl_dir memory ga)")"
+check_eq "host root looking through ga's mount sees ga's tree, not the host's" \
+	"$(ls "/proc/$GA_PID/root$GT")" ga
+
+# Two containers, the same paths, interleaved: each sees its own cgroup and
+# limit, never the other's (the kernel caches entries and attributes here).
+CGV_PY='
+import os, sys
+base, n = sys.argv[1], int(sys.argv[2])
+def rd(p):
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        return os.read(fd, 4096).decode().strip()
+    finally:
+        os.close(fd)
+for i in range(n):
+    out = []
+    for name in ("ga", "gb"):
+        p = base + "/" + name + "/memory.limit_in_bytes"
+        try:
+            os.stat(p)
+            out.append(name + "=" + rd(p))
+        except FileNotFoundError:
+            out.append(name + "=-")
+    out.append(",".join(sorted(os.listdir(base))))
+    print(" ".join(out), flush=True)
+'
+in_ct "$GA_PID" "$PYTHON" -c "$CGV_PY" "$GT" 300 >"$T_TMP/ga.view" &
+ra=$!
+in_ct "$GB_PID" "$PYTHON" -c "$CGV_PY" "$GT" 300 >"$T_TMP/gb.view" &
+rb=$!
+wait "$ra"
+wait "$rb"
+check_num "ga: 300 rounds" "$(wc -l <"$T_TMP/ga.view")" == 300
+check_num "gb: 300 rounds" "$(wc -l <"$T_TMP/gb.view")" == 300
+check_eq "ga: every round sees ga's cgroup and limit, never gb's" \
+	"$(sort -u "$T_TMP/ga.view")" "ga=$((200 << 20)) gb=- ga"
+check_eq "gb: every round sees gb's cgroup and limit, never ga's" \
+	"$(sort -u "$T_TMP/gb.view")" "ga=- gb=$((300 << 20)) gb"
+
+# Caching: a deep stat is the kernel's, once looked up.
+before=$(requests "$SOCK")
+out=$(in_ct "$GA_PID" "$PYTHON" -c '
+import os, sys
+for i in range(1000):
+    os.stat(sys.argv[1])
+print("done")' "$GT/ga/memory.limit_in_bytes")
+after=$(requests "$SOCK")
+check_eq "ga: 1000 stats of a deep path" "$out" done
+check_num "... cost fewer than 20 requests" $((after - before)) "<" 20
+
+# The container's own changes show at once, cached entries and attributes
+# or not (cache-ms is $CACHE_MS): mkdir, a process moved, chmod, rmdir.
+host_ga=$(cg_ctrl_dir memory ga)
+out=$(in_ct "$GA_PID" sh -c '
+g=$1
+ls "$g" >/dev/null
+mkdir "$g/sub" && test -d "$g/sub" && ls "$g" | grep -qx sub && echo mkdir-seen
+sh -c "echo \$\$ >\"$g/sub/cgroup.procs\" && grep -qx \$\$ \"$g/sub/cgroup.procs\" && echo moved-seen"
+stat -c %a "$g/sub/cgroup.procs" >/dev/null
+chmod 600 "$g/sub/cgroup.procs" && stat -c %a "$g/sub/cgroup.procs"
+rmdir "$g/sub" && test ! -e "$g/sub" && echo rmdir-seen' sh "$GT/ga" 2>&1)
+check_eq "ga: mkdir, a move, chmod and rmdir, each seen at once" "$(tr '\n' ' ' <<<"$out")" \
+	"mkdir-seen moved-seen 600 rmdir-seen "
+check_cmd "... and done on cgroupfs (sub is gone there too)" test ! -e "$host_ga/sub"
+pc_stop "$GA_UP"
+pc_stop "$GB_UP"
+check_cmd "both connections of each container go with it" wait_for 10 live_is "$SOCK" "$live0"
 
 # ---- an unprivileged user's container ---------------------------------------------
 cg_new u
