@@ -601,5 +601,7 @@ int pconns_stats(struct daemon *d, struct strbuf *out)
 	for (size_t k = 0; k < _PCONN_REQ_MAX; k++)
 		strbuf_printf(out, "requests_%s %" PRIu64 "\n", req[k],
 			      __atomic_load_n(&p->req[k], __ATOMIC_RELAXED));
+	/* Dynamic nodes of every mount and connection: a connection's end gives its own back. */
+	strbuf_printf(out, "nodes_live %zu\n", nodes_count(&d->nodes));
 	return strbuf_error(out);
 }

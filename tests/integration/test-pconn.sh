@@ -356,7 +356,9 @@ pc_start ga
 GA_UP=$PC_UP GA_PID=$PC_PID
 pc_start gb
 GB_UP=$PC_UP GB_PID=$PC_PID
+shared_cg_dev=$(stat -c %d "$BFS_MNT/cgroup/$MEMH")
 live0=$(stat_of "$SOCK" connections_live)
+nodes0=$(stat_of "$SOCK" nodes_live)
 for ct in "$GA_PID" "$GB_PID"; do
 	out=$(timeout 20 "$PCONN_ATTACH" attach-cg "$SOCK" "$ct" "$CGD" 2>&1)
 	check_eq "attach with the cgroup tree: its files and one mount per hierarchy" "$out" \
@@ -366,7 +368,7 @@ check_num "two connections per container" "$(stat_of "$SOCK" connections_live)" 
 GT=$CGD/$MEMH/$CG_BASE
 check_eq "ga: its tree is a burrowfs mount" "$(fstype_in "$GA_PID" "$CGD/$MEMH")" fuse.burrowfs
 check_num "... of its own connection, not the shared mount's" \
-	"$(in_ct "$GA_PID" stat -c %d "$CGD/$MEMH")" != "$(stat -c %d "$BFS_MNT/cgroup/$MEMH")"
+	"$(in_ct "$GA_PID" stat -c %d "$CGD/$MEMH")" != "$shared_cg_dev"
 check_eq "ga: memory.limit_in_bytes is cgroupfs's" \
 	"$(in_ct "$GA_PID" cat "$GT/ga/memory.limit_in_bytes")" \
 	"$(cat "$(cg_ctrl_dir memory ga)/memory.limit_in_bytes")"
@@ -439,6 +441,11 @@ check_cmd "... and done on cgroupfs (sub is gone there too)" test ! -e "$host_ga
 pc_stop "$GA_UP"
 pc_stop "$GB_UP"
 check_cmd "both connections of each container go with it" wait_for 10 live_is "$SOCK" "$live0"
+# Their kernels never sent FORGET (the superblocks went with the connections):
+# each connection gave back its own lookups, and only those.
+check_num "dynamic nodes: what their lookups made is gone (before: $nodes0)" \
+	"$(stat_of "$SOCK" nodes_live)" == "$nodes0"
+check_cmd "... while the shared mount's stay valid" test -d "$BFS_MNT/cgroup/$MEMH/$CG_BASE"
 
 # ---- an unprivileged user's container ---------------------------------------------
 cg_new u
