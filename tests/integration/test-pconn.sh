@@ -421,7 +421,7 @@ for i in range(1000):
     os.stat(sys.argv[1])
 print("done")' "$GT/ga/memory.limit_in_bytes")
 after=$(requests "$SOCK")
-check_eq "ga: 1000 stats of a deep path" "$out" done
+check_eq "ga: 1000 stats of a deep path" "$out" "done"
 check_num "... cost fewer than 20 requests" $((after - before)) "<" 20
 
 # The container's own changes show at once, cached entries and attributes
