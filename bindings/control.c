@@ -12,15 +12,15 @@ int burrow_ctl_req_check(const void *buf, size_t len, size_t nfds, struct burrow
 	if (len != sizeof(q))
 		return -EPROTO;
 	memcpy(&q, buf, sizeof(q));
-	if (q.magic != BURROW_CTL_MAGIC || q.version != BURROW_CTL_VERSION || q.flags != 0)
+	if (q.magic != BURROW_CTL_MAGIC || q.version != BURROW_CTL_VERSION)
 		return -EPROTO;
 	switch (q.op) {
 	case BURROW_CTL_ATTACH:
-		if (nfds != 1)
+		if (nfds != 1 || (q.flags & ~BURROW_CTL_ATTACH_CGROUP))
 			return -EPROTO;
 		break;
 	case BURROW_CTL_STATS:
-		if (nfds != 0)
+		if (nfds != 0 || q.flags != 0)
 			return -EPROTO;
 		break;
 	default:

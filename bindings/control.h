@@ -23,6 +23,13 @@
  *   reply    { error = -errno, n = 0 } then one line of text saying what
  *            is wrong, for the caller to show as is.
  *
+ * ATTACH with BURROW_CTL_ATTACH_CGROUP also gets the container's cgroup
+ * tree, one mount per hierarchy ("cgroup/memory", "cgroup/name=systemd"),
+ * from a second connection of the container's own: files there are opened
+ * (a write is judged as its opener, as cgroupfs judges it), which the first
+ * connection's no-open caching forbids. The client places each where it
+ * binds the shared mount's cgroup/NAME (the launcher: /sys/fs/cgroup/...).
+ *
  * BURROW_CTL_STATS takes no fd and replies with text, "name value\n" lines:
  * the daemon's counters, for tests and monitoring.
  */
@@ -37,8 +44,11 @@ enum burrow_ctl_op {
 	BURROW_CTL_STATS = 2,
 };
 
+/* ATTACH's flags. */
+#define BURROW_CTL_ATTACH_CGROUP 1u
+
 struct burrow_ctl_req {
-	uint32_t magic, version, op, flags; /* flags: none yet, must be 0 */
+	uint32_t magic, version, op, flags; /* flags: ATTACH's above, else 0 */
 };
 
 struct burrow_ctl_reply {

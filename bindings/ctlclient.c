@@ -180,9 +180,10 @@ int burrow_ctl_send(int sock, const struct burrow_ctl_mounts *m)
 }
 
 /* One request on a fresh connection; the reply is the caller's to receive. */
-static int request(const char *sock_path, uint32_t op, int pidfd, char *err, size_t errlen)
+static int request(const char *sock_path, uint32_t op, uint32_t flags, int pidfd, char *err,
+		   size_t errlen)
 {
-	const struct burrow_ctl_req q = { BURROW_CTL_MAGIC, BURROW_CTL_VERSION, op, 0 };
+	const struct burrow_ctl_req q = { BURROW_CTL_MAGIC, BURROW_CTL_VERSION, op, flags };
 	_cleanup_close_ int fd = -1;
 	int r;
 
@@ -202,11 +203,17 @@ static int request(const char *sock_path, uint32_t op, int pidfd, char *err, siz
 int burrow_ctl_attach(const char *sock_path, int pidfd, struct burrow_ctl_mounts *ret, char *err,
 		      size_t errlen)
 {
+	return burrow_ctl_attach_flags(sock_path, pidfd, 0, ret, err, errlen);
+}
+
+int burrow_ctl_attach_flags(const char *sock_path, int pidfd, uint32_t flags,
+			    struct burrow_ctl_mounts *ret, char *err, size_t errlen)
+{
 	_cleanup_close_ int fd = -1;
 
 	if (pidfd < 0)
 		return -EBADF;
-	fd = request(sock_path, BURROW_CTL_ATTACH, pidfd, err, errlen);
+	fd = request(sock_path, BURROW_CTL_ATTACH, flags, pidfd, err, errlen);
 	if (fd < 0)
 		return fd;
 	return burrow_ctl_recv(fd, ret, err, errlen);
@@ -223,7 +230,7 @@ int burrow_ctl_stats(const char *sock_path, char *buf, size_t size, char *err, s
 
 	if (size == 0)
 		return -EINVAL;
-	fd = request(sock_path, BURROW_CTL_STATS, -1, err, errlen);
+	fd = request(sock_path, BURROW_CTL_STATS, 0, -1, err, errlen);
 	if (fd < 0)
 		return fd;
 	n = fdpass_recv(fd, rbuf, sizeof(rbuf) - 1, NULL, 0, &nfds);

@@ -69,6 +69,13 @@ int burrow_ctl_send(int sock, const struct burrow_ctl_mounts *m);
  */
 int burrow_ctl_attach(const char *sock_path, int pidfd, struct burrow_ctl_mounts *ret, char *err,
 		      size_t errlen);
+/*
+ * The same with ATTACH's flags: BURROW_CTL_ATTACH_CGROUP adds the cgroup
+ * tree's mounts ("cgroup/NAME", placed by the caller where it binds the
+ * shared mount's). A daemon that predates a flag refuses it (-EPROTO).
+ */
+int burrow_ctl_attach_flags(const char *sock_path, int pidfd, uint32_t flags,
+			    struct burrow_ctl_mounts *ret, char *err, size_t errlen);
 
 /*
  * Attaches each mount of m over the same path under rootfs_fd (AT_FDCWD: the

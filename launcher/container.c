@@ -296,8 +296,17 @@ static int ctl_handoff(struct launch *l, pid_t pid, int sock)
 	if (pidfd < 0) {
 		r = -errno;
 		snprintf(err, sizeof(err), "cannot open the container's init: %s", g_strerror(-r));
-	} else
-		r = burrow_ctl_attach(l->config->burrowfs_control, pidfd, &m, err, sizeof(err));
+	} else {
+		/* cgroup=burrowfs: its cgroup tree too, placed over sys/fs/cgroup/NAME. */
+		uint32_t flags = l->cg && !l->cgroup_ns ? BURROW_CTL_ATTACH_CGROUP : 0;
+
+		r = burrow_ctl_attach_flags(l->config->burrowfs_control, pidfd, flags, &m, err,
+					    sizeof(err));
+		/* A burrowfs older than the flag: its files, and the shared mount's cgroup tree. */
+		if (r == -EPROTO && flags)
+			r = burrow_ctl_attach(l->config->burrowfs_control, pidfd, &m, err,
+					      sizeof(err));
+	}
 	if (r < 0)
 		log_info("warning: burrowfs-mount=per-container: %s; the container's /proc files "
 			 "come from the shared mount at %s",

@@ -286,21 +286,55 @@ static int mount_on(const struct mop *o, int fd, const struct trees *t)
 	}
 }
 
-/* The container's own connection, placed in the rootfs (the working directory). */
+/*
+ * The container's own connection, placed in the rootfs (the working
+ * directory). Its cgroup/NAME mounts belong where the plan put them
+ * (run_one); one no step took is closed, never placed at a path of the
+ * rootfs's choosing.
+ */
 static int place_ctl(const struct trees *t)
 {
 	uint32_t failed;
 
-	return t->ctl ? burrow_ctl_place(t->ctl, AT_FDCWD, NULL, &failed) : 0;
+	if (!t->ctl)
+		return 0;
+	for (uint32_t i = 0; i < t->ctl->n; i++)
+		if (strncmp(burrow_ctl_mounts_path(t->ctl, i), "cgroup/", 7) == 0 &&
+		    t->ctl->fd[i] >= 0) {
+			close(t->ctl->fd[i]);
+			t->ctl->fd[i] = -1;
+		}
+	return burrow_ctl_place(t->ctl, AT_FDCWD, NULL, &failed);
+}
+
+/* Mount i of the container's own connection, attached on o->dst instead of o's bind. */
+static int attach_ctl(const struct mop *o, const struct trees *t, int i)
+{
+	int fd, r;
+
+	fd = open_target(o->dst);
+	if (fd < 0)
+		return fd;
+	r = attach(t->ctl->fd[i], fd, false, false);
+	close(fd);
+	if (r >= 0) {
+		close(t->ctl->fd[i]);
+		t->ctl->fd[i] = -1;
+	}
+	return r;
 }
 
 static int run_one(const struct mop *o, const struct trees *t)
 {
 	int fd, r;
 
-	/* The container's own connection has this file: its shared bind would only hide it. */
-	if (o->ctl && t->ctl && burrow_ctl_mounts_find(t->ctl, o->dst) >= 0)
-		return 0;
+	/* The container's own connection has this one: its shared bind would only hide it. */
+	if (o->ctl && t->ctl) {
+		int i = burrow_ctl_mounts_find(t->ctl, o->data ? o->data : o->dst);
+
+		if (i >= 0 && t->ctl->fd[i] >= 0)
+			return o->data ? attach_ctl(o, t, i) : 0;
+	}
 	switch (o->kind) {
 	case MOP_CTL:
 		return place_ctl(t);

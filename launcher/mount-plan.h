@@ -43,7 +43,12 @@ struct mop {
 	mode_t mode;
 	bool ro;
 	bool optional; /* a missing dst (ENOENT) is not an error */
-	bool ctl;      /* a bind skipped when trees.ctl has a mount for dst */
+	/*
+	 * A bind skipped when trees.ctl has a mount for dst (placed with the
+	 * others, MOP_CTL); with data, for path data instead, which is then
+	 * attached on dst here (cgroup/NAME on sys/fs/cgroup/NAME).
+	 */
+	bool ctl;
 	int tree;
 	char *dir, *name; /* dst split by plan_add(), for the child */
 };

@@ -51,19 +51,26 @@ static void plan_burrowfs(struct mount_plan *pre, const char *fs, bool ctl)
  * legacy layout. Co-mounted controllers get a link per controller
  * (cpu -> cpu,cpuacct), as the host's own /sys/fs/cgroup has.
  */
-static void plan_cgroups_burrowfs(struct mount_plan *pre, const struct cg_set *cg, const char *fs)
+static void plan_cgroups_burrowfs(struct mount_plan *pre, const struct cg_set *cg, const char *fs,
+				  bool ctl)
 {
 	for (size_t i = 0; i < cg->n; i++) {
 		const struct cg_hier *h = &cg->h[i];
 		g_autofree char *dst = g_build_filename("sys/fs/cgroup", h->dirname, NULL);
-		g_autofree char *src = NULL;
+		g_autofree char *src = NULL, *ctl_path = NULL;
 		char name[256];
 
 		if (burrow_cgtree_hier_name(h->controllers, h->v2, name, sizeof(name)) < 0)
 			continue;
 		src = g_build_filename(fs, "cgroup", name, NULL);
 		plan_mkdir(pre, dst, 0755);
-		plan_add(pre, &(struct mop){ .kind = MOP_BIND, .src = src, .dst = dst });
+		/* burrowfs-mount=per-container: the container's own cgroup/NAME when it got one. */
+		ctl_path = g_build_filename("cgroup", name, NULL);
+		plan_add(pre, &(struct mop){ .kind = MOP_BIND,
+					     .src = src,
+					     .dst = dst,
+					     .ctl = ctl,
+					     .data = ctl_path });
 		if (h->v2 || !strchr(h->controllers, ','))
 			continue;
 		g_auto(GStrv) ctrls = g_strsplit(h->controllers, ",", -1);
@@ -78,7 +85,7 @@ static void plan_cgroups_burrowfs(struct mount_plan *pre, const struct cg_set *c
 	}
 }
 
-static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg, const char *fs)
+static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg, const char *fs, bool ctl)
 {
 	const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
@@ -97,7 +104,7 @@ static void plan_cgroups(struct mount_plan *pre, const struct cg_set *cg, const 
 	}
 	plan_mount(pre, "tmpfs", "sys/fs/cgroup", "tmpfs", fl, "mode=755");
 	if (fs)
-		plan_cgroups_burrowfs(pre, cg, fs);
+		plan_cgroups_burrowfs(pre, cg, fs, ctl);
 	for (size_t i = 0; !fs && i < cg->n; i++) {
 		g_autofree char *dst = g_build_filename("sys/fs/cgroup", cg->h[i].dirname, NULL);
 
@@ -173,7 +180,7 @@ void mounts_plan(const struct mount_inputs *in, struct mount_plan *pre, struct m
 		/* sysfs only mounts in a userns that owns the netns: take the host's, read-only. */
 		plan_bind(pre, "/sys", "sys", true, true);
 	if (in->cg)
-		plan_cgroups(pre, in->cg, in->cg_burrowfs ? in->burrowfs : NULL);
+		plan_cgroups(pre, in->cg, in->cg_burrowfs ? in->burrowfs : NULL, in->ctl);
 	dev_plan(pre, in->console);
 	plan_mount(pre, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%");
 	if (in->host_tree >= 0) {

@@ -39,13 +39,14 @@ static const char *const fd_names[PCONN_KEPT_FDS] = { "fuse", "root", "rec" };
 
 /* ---- the record ------------------------------------------------------------- */
 
-int pconn_rec_create(const struct ctr *x, int *ret_fd)
+int pconn_rec_create(const struct ctr *x, bool cgroup, int *ret_fd)
 {
 	struct pconn_rec rec = { .magic = REC_MAGIC,
 				 .size = sizeof(rec),
 				 .pidns = x->pidns,
 				 .init_start = x->init_start,
-				 .init_pid = x->init_pid };
+				 .init_pid = x->init_pid,
+				 .cgroup = cgroup };
 	_cleanup_close_ int fd = -1;
 
 	fd = memfd_create("burrowfs-pconn", MFD_CLOEXEC);
@@ -304,27 +305,21 @@ static void restore_shown(struct pconn *c, const struct pconn_rec *rec)
 
 int pconn_session_adopt(struct pconn *c, const struct pconn_rec *rec, int *ret_resent)
 {
-	char *argv[] = { "burrowfs", NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
 	struct fuse_out_header oh = { .len = sizeof(oh), .error = NOTIFY_RESEND };
 	int r;
 
-	c->se = fuse_session_new(&args, &pconn_ops, sizeof(pconn_ops), c);
-	fuse_opt_free_args(&args);
-	if (!c->se)
-		return -ENOMEM;
 	/* From here the session owns the device (fuse_session_destroy() closes it). */
-	if (fuse_session_custom_io(c->se, &pconn_io, c->fuse_fd) < 0) {
-		fuse_session_destroy(c->se);
-		c->se = NULL;
-		return -EINVAL;
-	}
+	r = pconn_session_make(c);
+	if (r < 0)
+		return r;
 	/* No INIT answered yet: the kernel's is still queued (or requeued below). */
 	if (rec->init_len) {
 		r = replay_init(c, rec);
 		if (r < 0)
 			return r;
-		restore_shown(c, rec);
+		/* A cgroup tree's files are read as they are, and never shown (kept). */
+		if (!c->cgroup)
+			restore_shown(c, rec);
 	}
 	*ret_resent = 0;
 	/*

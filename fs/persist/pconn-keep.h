@@ -54,14 +54,16 @@ struct pconn_rec {
 	uint64_t pidns;
 	uint64_t init_start;
 	int32_t init_pid;
+	/* 1: the container's cgroup tree (pconn_cg_ops), 0: its rendered files. */
+	uint32_t cgroup;
 	/* The kernel's INIT, once answered; 0 until then. */
 	uint32_t init_len;
 	unsigned char init[PCONN_REC_INIT_MAX];
 	struct pconn_rec_file files[PCONN_REC_FILES];
 };
 
-/* A new record for container x: a memfd. */
-int pconn_rec_create(const struct ctr *x, int *ret_fd);
+/* A new record for container x's connection (its cgroup tree or not): a memfd. */
+int pconn_rec_create(const struct ctr *x, bool cgroup, int *ret_fd);
 /* The kernel's INIT (buf, len), answered: written into the record. */
 void pconn_rec_note_init(int fd, const void *buf, size_t len);
 int pconn_rec_read(int fd, struct pconn_rec *ret);

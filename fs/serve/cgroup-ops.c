@@ -29,8 +29,10 @@
 #include "cgroup-view.h"
 #include "daemon.h"
 #include "macro.h"
+#include "pconn-tree.h"
 #include "reply.h"
 #include "resolve.h"
+#include "serving.h"
 
 /* The largest pid list we translate at open: 4M pids of 8 digits. */
 #define PIDFILE_MAX (32u << 20)
@@ -73,22 +75,39 @@ static int stat_vpath(fuse_req_t req, const char *vpath, struct stat *st)
 	return view_stat(&v, st);
 }
 
+/*
+ * How long the kernel may keep entries and attributes. On the shared mount
+ * every reader sees its own tree: nothing may be cached across readers. A
+ * container's own connection shows one container's tree to whoever looks
+ * (cgroup-view.c): there they live one render TTL (--cache-ms).
+ */
+static double cache_timeout(fuse_req_t req)
+{
+	return serving_pconn() ? (double)serving_daemon(req)->cache_ns / 1e9 : 0;
+}
+
 /* Owners stay host ids: the kernel maps them into the reader's user namespace itself. */
 static void reply_entry(fuse_req_t req, const char *vpath, struct stat *st)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
+	struct pconn *pc = serving_pconn();
 	struct fuse_entry_param e = { .attr = *st };
 	int r;
 
-	r = nodes_lookup(&d->nodes, &cgroup_provider, vpath, &e.ino);
+	/* A connection counts its own lookups: FORGET comes per superblock. */
+	r = pc ? pconn_node_lookup(pc, &cgroup_provider, vpath, &e.ino)
+	       : nodes_lookup(&d->nodes, &cgroup_provider, vpath, &e.ino);
 	if (r < 0) {
 		reply_err(req, r, "cgroup/");
 		return;
 	}
 	e.attr.st_ino = e.ino;
-	/* Every reader sees its own tree: nothing may be cached across readers. */
-	e.entry_timeout = e.attr_timeout = 0;
-	if (fuse_reply_entry(req, &e) < 0)
+	e.entry_timeout = e.attr_timeout = cache_timeout(req);
+	if (fuse_reply_entry(req, &e) >= 0)
+		return;
+	if (pc)
+		pconn_node_forget(pc, e.ino, 1);
+	else
 		nodes_forget(&d->nodes, e.ino, 1);
 }
 
@@ -119,7 +138,7 @@ static void cgops_getattr(fuse_req_t req, fuse_ino_t ino, const char *vpath)
 		return;
 	}
 	st.st_ino = ino;
-	fuse_reply_attr(req, &st, 0);
+	fuse_reply_attr(req, &st, cache_timeout(req));
 }
 
 /* The target of the symlink at vpath, into buf. */
@@ -186,7 +205,7 @@ static int list_fd(struct dirlist *l, int fd)
 
 static int cgops_list(fuse_req_t req, const char *vpath, struct dirlist *l)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
 	char next[NAME_MAX + 1];
 	int fd, r;
@@ -232,7 +251,7 @@ static int open_as(struct daemon *d, const struct caller *who, const struct cgvi
 /* The pid list of fd, renumbered for the reader's pid namespace. */
 static int read_pids(fuse_req_t req, int fd, struct blob **ret)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	_cleanup_strbuf_ struct strbuf raw = STRBUF_INIT, out = STRBUF_INIT;
 	struct burrow_pidns ns;
 	char *data;
@@ -296,7 +315,7 @@ static int open_file(fuse_req_t req, const char *vpath, int flags, const struct 
 	/* A pid list is translated whole at open, for reading or for writing: not both. */
 	if (pids && acc == O_RDWR)
 		return -EACCES;
-	fd = open_as(fuse_req_userdata(req), who, &v, acc | (flags & O_TRUNC));
+	fd = open_as(serving_daemon(req), who, &v, acc | (flags & O_TRUNC));
 	if (fd < 0)
 		return fd;
 	if (pids && acc == O_RDONLY)
@@ -362,7 +381,7 @@ static void cgops_read_foreign(fuse_req_t req, const char *vpath, size_t size, o
 /* A cgroup of the container of req's caller, below the root fd; any hierarchy holds it all. */
 static int caller_cgroup(fuse_req_t req, char *buf, size_t size, bool *ret_v2)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	const struct burrow_container *c;
 	const struct burrow_cgpath *p;
 	struct ctr *x;
@@ -399,7 +418,7 @@ static int caller_cgroup(fuse_req_t req, char *buf, size_t size, bool *ret_v2)
  */
 static int host_tid(fuse_req_t req, const struct burrow_pidns *ns, pid_t tid, pid_t *ret)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	char cg[PATH_MAX];
 	bool v2 = false;
 	int r;
@@ -499,7 +518,7 @@ static ssize_t pwrite_as(struct daemon *d, const struct caller *who, int fd, con
 static int write_target(fuse_req_t req, struct fuse_file_info *fi, const struct cgview *v,
 			struct caller *now, int *own, int *ret_fd, const struct caller **ret_who)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	struct handle h = { .kind = HANDLE_NONE };
 	int r;
 
@@ -529,7 +548,7 @@ static int write_target(fuse_req_t req, struct fuse_file_info *fi, const struct 
 static ssize_t write_file(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 			  struct fuse_file_info *fi)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	_cleanup_cgview_ struct cgview v = CGVIEW_INIT;
 	_cleanup_close_ int own = -EBADF;
 	char vpath[BURROW_CGTREE_PATH_MAX], pidbuf[32];
@@ -631,7 +650,7 @@ static void cgops_access(fuse_req_t req, const char *vpath, int mask)
 static int may_chown(fuse_req_t req, const struct caller *who, const struct stat *cur, uid_t uid,
 		     gid_t gid)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	uint32_t in;
 	int r;
@@ -654,7 +673,7 @@ static int may_chown(fuse_req_t req, const struct caller *who, const struct stat
 /* One setattr may chown, chmod and truncate: the caller is read once for all three. */
 static int do_setattr(fuse_req_t req, const struct cgview *v, const struct stat *attr, int to_set)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	const char *path = *v->host_rel ? v->host_rel : ".";
 	struct caller who;
 	struct stat cur;
@@ -726,7 +745,7 @@ static void cgops_setattr(fuse_req_t req, fuse_ino_t ino, const char *vpath, str
 		return;
 	}
 	st.st_ino = ino;
-	fuse_reply_attr(req, &st, 0);
+	fuse_reply_attr(req, &st, cache_timeout(req));
 }
 
 /* The directory that holds the view's path, opened without symlinks; ret_name: its entry. */

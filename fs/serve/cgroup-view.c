@@ -23,6 +23,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "resolve.h"
+#include "serving.h"
 
 static const struct burrow_hierarchy *find_hierarchy(struct daemon *d, const char *name, size_t len)
 {
@@ -88,15 +89,25 @@ static int join(char *buf, size_t size, const char *a, const char *b)
 
 static int view_fill(fuse_req_t req, const struct burrow_hierarchy *h, struct cgview *v)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	char base[BURROW_CGTREE_PATH_MAX] = "";
 	struct ctr *x;
+	struct pconn *pc = serving_pconn();
 	bool cgns = false;
 	int r;
 
-	r = ctr_get(d, fuse_req_ctx(req)->pid, &x);
-	if (r < 0)
-		return r == -ENOENT ? -ESRCH : r;
+	/*
+	 * A container's own connection shows its container's tree whoever
+	 * looks (host root through /proc/PID/root too): the kernel caches
+	 * what it is told there for every later reader.
+	 */
+	if (pc)
+		x = ctr_ref(pc->x);
+	else {
+		r = ctr_get(d, fuse_req_ctx(req)->pid, &x);
+		if (r < 0)
+			return r == -ENOENT ? -ESRCH : r;
+	}
 	v->host = ctr_is_host(x);
 	if (!v->host) {
 		const struct burrow_container *c;
@@ -124,7 +135,7 @@ static int view_fill(fuse_req_t req, const struct burrow_hierarchy *h, struct cg
 
 int cgview_resolve(fuse_req_t req, const char *vpath, struct cgview *v)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	const struct burrow_hierarchy *h;
 	size_t hl = strcspn(vpath, "/");
 	const char *slash;
@@ -164,7 +175,7 @@ int cgview_open(const struct cgview *v, int flags)
 
 int cgview_req_pidns(fuse_req_t req, struct burrow_pidns *ret)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 
 	return burrow_pidns_of(d->root_fd, fuse_req_ctx(req)->pid, ret);
 }
@@ -177,7 +188,7 @@ bool cgview_is_pidfile(const char *name)
 
 int cgcred_caller(fuse_req_t req, struct caller *ret)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
 	return caller_read(d->root_fd, &d->self_cred, ctx->pid, ctx->uid, ctx->gid, ret);
@@ -210,7 +221,7 @@ int cgcred_begin(fuse_req_t req, struct cgcred *c)
 	r = cgcred_caller(req, &who);
 	if (r < 0)
 		return r;
-	return cgcred_begin_as(fuse_req_userdata(req), &who, c);
+	return cgcred_begin_as(serving_daemon(req), &who, c);
 }
 
 void cgcred_end(struct cgcred *c)

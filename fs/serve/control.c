@@ -309,7 +309,7 @@ static void do_stats(struct daemon *d, int sock)
 	(void)fdpass_send(sock, out.buf, out.len, NULL, 0);
 }
 
-static void do_attach(struct daemon *d, int sock, int pidfd)
+static void do_attach(struct daemon *d, int sock, int pidfd, uint32_t flags)
 {
 	char buf[sizeof(struct burrow_ctl_reply) + BURROW_CTL_MAX];
 	struct burrow_ctl_reply h = { BURROW_CTL_MAGIC, BURROW_CTL_VERSION, 0, 0 };
@@ -329,8 +329,8 @@ static void do_attach(struct daemon *d, int sock, int pidfd)
 		reply_error(sock, r, text);
 		return;
 	}
-	n = pconn_attach(d, x, fds, FDPASS_MAX, buf + sizeof(h), BURROW_CTL_MAX, &len, text,
-			 sizeof(text));
+	n = pconn_attach(d, x, flags & BURROW_CTL_ATTACH_CGROUP, fds, FDPASS_MAX, buf + sizeof(h),
+			 BURROW_CTL_MAX, &len, text, sizeof(text));
 	ctr_unref(x);
 	if (n < 0) {
 		reply_error(sock, n, text);
@@ -370,7 +370,7 @@ static void conn_request(struct daemon *d, struct ctl_conn *c)
 	} else if (q.op == BURROW_CTL_STATS)
 		do_stats(d, c->fd);
 	else
-		do_attach(d, c->fd, fds[0]);
+		do_attach(d, c->fd, fds[0], q.flags);
 	/*
 	 * Not close(): a sender may slip in a file of a FUSE filesystem it
 	 * serves, whose FLUSH it never answers (fdcloser.h).

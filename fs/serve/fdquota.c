@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "handles.h"
 #include "macro.h"
+#include "serving.h"
 
 #define FDQUOTA_BUCKETS 256u
 #define HOST_UID	FDQUOTA_HOST_UID
@@ -165,7 +166,7 @@ int fdquota_owner(int root_fd, uint64_t self_pidns, pid_t pid, uid_t uid, uint64
 /* Whether the host reader of uid 0 is host root: no share then (owner 0). */
 static bool reader_host_root(fuse_req_t req, const struct caller *who)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct caller c;
 
@@ -179,7 +180,7 @@ static bool reader_host_root(fuse_req_t req, const struct caller *who)
 int fdquota_add_handle(fuse_req_t req, const struct handle *x, const struct caller *who,
 		       uint64_t *ret_fh)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	pid_t pid = ctx->pid;
 	struct handle h = *x;

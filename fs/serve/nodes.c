@@ -274,6 +274,16 @@ void nodes_forget(struct nodes *t, fuse_ino_t ino, uint64_t nlookup)
 	pthread_mutex_unlock(&t->lock);
 }
 
+size_t nodes_count(struct nodes *t)
+{
+	size_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->n;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
 /* ---- directory listings -------------------------------------------------- */
 
 int dirlist_add(struct dirlist *l, const char *name, mode_t type)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The operations of a per-container connection: the rendered proc files of
- * one container, and the directories leading to them, all static nodes.
+ * The operations of a per-container connection: the rendered files of one
+ * container and the directories leading to them (static nodes), and below
+ * sys/devices/system/cpu the host's nodes it may see (pconn-sys.c).
  *
  * The kernel caches all it can here, since every reader of the connection
  * is the same container:
@@ -9,13 +10,15 @@
  *     RELEASE), and keeps file pages across opens (no-open's keep-cache);
  *     FLUSH is ENOSYS (libfuse's answer without a flush op);
  *   - lookups and attributes of files live one render TTL (--cache-ms),
- *     directories' for long;
+ *     static directories' for long (the cpu directory's one TTL: its
+ *     listing follows the cpuset);
  *   - a file's size is its render's length and its mtime is new with every
  *     render the connection shows, so auto_inval_data drops the old pages
  *     when the kernel's next getattr sees a new render.
  * A value is then at most cache-ms (render) + cache-ms (attributes) old.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,26 +28,55 @@
 #include "macro.h"
 #include "ops.h"
 #include "pconn-keep.h"
+#include "pconn-tree.h"
 #include "pconn.h"
 #include "reply.h"
 
-/* Directories never change. */
+/* Static directories never change. */
 #define DIR_TIMEOUT 3600.0
+/* readdir entries of dynamic nodes: their inodes are only assigned at lookup. */
+#define UNKNOWN_INO 0xffffffffu
 
 static struct pconn *req_pconn(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
 }
 
+/* The static nodes: every rendered file and its directories, not (yet) cgroup/. */
 bool pconn_ino_served(fuse_ino_t ino)
 {
-	const struct snode *s;
+	return ino_is_static(ino) && snode_get(ino) && ino != INO_CGROUP;
+}
 
-	if (ino == INO_ROOT || ino == INO_PROC || ino == INO_PROC_PRESSURE)
-		return true;
-	s = snode_get(ino);
-	return s && s->vfile >= 0 &&
-	       strncmp(vfile_host_path((enum vfile)s->vfile), "proc/", 5) == 0;
+void pconn_reply_fail(fuse_req_t req, struct pconn *c, int r, const char *what)
+{
+	log_ratelimited(&c->d->log, r, "per-container %s for pid %d: %m", what,
+			(int)c->x->init_pid);
+	fuse_reply_err(req, r == -ENOMEM ? ENOMEM : EIO);
+}
+
+void pconn_reply_err(fuse_req_t req, struct pconn *c, int r, const char *what)
+{
+	if (r >= 0 || r < -4095 || r == -ENOMEM || r == -EIO)
+		pconn_reply_fail(req, c, r >= 0 || r < -4095 ? -EIO : r, what);
+	else
+		fuse_reply_err(req, -r);
+}
+
+/*
+ * The vpath of dynamic node ino, below sys/devices/system/cpu: the only
+ * provider this connection hands out nodes of. -ESTALE for a number no
+ * daemon remembers (the kernel looks its path up again).
+ */
+static int dyn_vpath(struct pconn *c, fuse_ino_t ino, char *buf, size_t size)
+{
+	const struct provider *p;
+	int r;
+
+	r = nodes_path(&c->d->nodes, ino, buf, size, &p);
+	if (r >= 0 && p != &sysfs_cpu_provider)
+		r = -ENOENT;
+	return r;
 }
 
 static double file_timeout(const struct daemon *d)
@@ -123,6 +155,10 @@ static int node_attr(struct pconn *c, fuse_ino_t ino, struct stat *st, double *r
 	if (s->vfile < 0) {
 		attr_of(c, ino, 0, NULL, st);
 		*ret_timeout = DIR_TIMEOUT;
+		if (ino == INO_SYS_CPU) {
+			pconn_sys_cpu_dir_attr(c, st);
+			*ret_timeout = file_timeout(c->d);
+		}
 		return 0;
 	}
 	r = show(c, (enum vfile)s->vfile, &len, &mtime);
@@ -140,9 +176,23 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct pconn *c = req_pconn(req);
 	struct fuse_entry_param e = { 0 };
+	char vpath[PATH_MAX];
 	double t;
+	int r;
 
+	if (!ino_is_static(parent)) {
+		r = dyn_vpath(c, parent, vpath, sizeof(vpath));
+		if (r < 0)
+			pconn_reply_err(req, c, r, "lookup");
+		else
+			pconn_sys_lookup(req, c, vpath, name);
+		return;
+	}
 	e.ino = pconn_ino_served(parent) ? snode_child(parent, name) : 0;
+	if (!e.ino && parent == INO_SYS_CPU) {
+		pconn_sys_lookup(req, c, "", name);
+		return;
+	}
 	if (!e.ino || !pconn_ino_served(e.ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -154,17 +204,44 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct pconn *c = req_pconn(req);
+	char vpath[PATH_MAX];
 	struct stat st;
 	double t;
 	int r;
 
-	r = node_attr(req_pconn(req), ino, &st, &t);
+	if (!ino_is_static(ino)) {
+		r = dyn_vpath(c, ino, vpath, sizeof(vpath));
+		if (r < 0)
+			pconn_reply_err(req, c, r, "getattr");
+		else
+			pconn_sys_getattr(req, c, ino, vpath);
+		return;
+	}
+	r = node_attr(c, ino, &st, &t);
 	if (r == -ENOENT)
 		fuse_reply_err(req, ENOENT);
 	else if (r < 0)
-		reply_fail(req, r, "getattr");
+		pconn_reply_fail(req, c, r, "getattr");
 	else
 		fuse_reply_attr(req, &st, t);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct pconn *c = req_pconn(req);
+	char vpath[PATH_MAX];
+	int r;
+
+	if (ino_is_static(ino)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	r = dyn_vpath(c, ino, vpath, sizeof(vpath));
+	if (r < 0)
+		pconn_reply_err(req, c, r, "readlink");
+	else
+		pconn_sys_readlink(req, c, vpath);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -172,11 +249,20 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct pconn *c = req_pconn(req);
 	const struct snode *s = snode_get(ino);
+	char vpath[PATH_MAX];
 	struct timespec mtime;
 	struct blob *b;
 	size_t len;
 	int r;
 
+	if (!ino_is_static(ino)) {
+		r = dyn_vpath(c, ino, vpath, sizeof(vpath));
+		if (r < 0)
+			pconn_reply_err(req, c, r, "read");
+		else
+			pconn_sys_read(req, c, vpath, size, off);
+		return;
+	}
 	if (!pconn_ino_served(ino) || s->vfile < 0) {
 		fuse_reply_err(req, EISDIR);
 		return;
@@ -188,7 +274,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		/* Never shown yet (its render failed at lookup): render it now. */
 		r = show(c, (enum vfile)s->vfile, &len, &mtime);
 		if (r < 0) {
-			reply_fail(req, r, vfile_host_path((enum vfile)s->vfile));
+			pconn_reply_fail(req, c, r, vfile_host_path((enum vfile)s->vfile));
 			return;
 		}
 		pthread_mutex_lock(&c->lock);
@@ -210,51 +296,96 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, ENOSYS);
 }
 
+/* The static children of static directory ino that the connection serves. */
+static int list_static(fuse_ino_t ino, struct dirlist *l)
+{
+	for (size_t i = INO_ROOT + 1; i < SNODES_N; i++) {
+		fuse_ino_t child = snode_slot_ino(i);
+		const struct snode *cs = snode_get(child);
+		int r;
+
+		if (!cs || !cs->name || cs->parent != ino || !pconn_ino_served(child))
+			continue;
+		r = dirlist_add(l, cs->name, cs->vfile < 0 ? S_IFDIR : S_IFREG);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Directory ino as its container sees it, listed anew on every READDIR
+ * (there is no OPENDIR, so no handle to keep it in): the kernel caches the
+ * listing itself until the directory's mtime changes.
+ */
+static int list_dir(struct pconn *c, fuse_ino_t ino, struct dirlist *l)
+{
+	char vpath[PATH_MAX];
+	int r;
+
+	if (!ino_is_static(ino)) {
+		r = dyn_vpath(c, ino, vpath, sizeof(vpath));
+		return r < 0 ? r : pconn_sys_list(c, vpath, l);
+	}
+	if (!pconn_ino_served(ino) || snode_get(ino)->vfile >= 0)
+		return -ENOTDIR;
+	r = list_static(ino, l);
+	if (r >= 0 && ino == INO_SYS_CPU)
+		r = pconn_sys_list(c, "", l);
+	return r;
+}
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
+	struct pconn *c = req_pconn(req);
 	_cleanup_free_ char *buf = malloc(size ? size : 1);
-	const struct snode *s = snode_get(ino);
-	size_t pos = 0, i = 0;
+	struct dirlist l = { 0 };
+	size_t pos = 0;
+	int r;
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (!pconn_ino_served(ino) || s->vfile >= 0) {
-		fuse_reply_err(req, ENOTDIR);
+	r = list_dir(c, ino, &l);
+	if (r < 0) {
+		free(l.e);
+		pconn_reply_err(req, c, r, "readdir");
 		return;
 	}
-	/* Offsets: 0 ".", 1 "..", then the served children in slot order. */
-	for (size_t slot = 0; slot < SNODES_N + 2; slot++) {
-		fuse_ino_t child = slot < 2 ? ino : snode_slot_ino(slot - 2);
-		const struct snode *cs = slot < 2 ? s : snode_get(child);
-		const char *name = slot == 0 ? "." : slot == 1 ? ".." : cs ? cs->name : NULL;
-		struct stat st = { .st_ino = child };
+	/* Offsets: 0 ".", 1 "..", then the listing; each entry's offset is the next one's. */
+	for (size_t i = off < 0 ? 0 : (size_t)off; i < l.n + 2; i++) {
+		const char *name = i == 0 ? "." : i == 1 ? ".." : l.e[i - 2].name;
+		fuse_ino_t s = i >= 2 && ino_is_static(ino) ? snode_child(ino, name) : 0;
+		struct stat st = { .st_ino = s ? s : UNKNOWN_INO };
 		size_t need;
 
-		if (slot >= 2 && (child == INO_ROOT || !cs || !name || cs->parent != ino ||
-				  !pconn_ino_served(child)))
-			continue;
-		if ((off_t)i++ < off)
-			continue;
-		st.st_mode = slot < 2 || cs->vfile < 0 ? S_IFDIR : S_IFREG;
-		need = fuse_add_direntry(req, buf + pos, size - pos, name, &st, (off_t)i);
+		st.st_mode = i < 2 ? S_IFDIR : l.e[i - 2].type;
+		need = fuse_add_direntry(req, buf + pos, size - pos, name, &st, (off_t)(i + 1));
 		if (need > size - pos)
 			break;
 		pos += need;
 	}
+	for (size_t i = 0; i < l.n; i++)
+		free(l.e[i].name);
+	free(l.e);
 	fuse_reply_buf(req, buf, pos);
 }
 
+/* Static nodes have nothing to forget; dynamic ones give back this connection's count. */
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	/* Static nodes only: nothing to forget. */
+	if (!ino_is_static(ino))
+		pconn_node_forget(req_pconn(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
+	for (size_t i = 0; i < count; i++)
+		if (!ino_is_static(forgets[i].ino))
+			pconn_node_forget(req_pconn(req), forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -276,6 +407,7 @@ const struct fuse_lowlevel_ops pconn_ops = {
 	.forget = op_forget,
 	.forget_multi = op_forget_multi,
 	.getattr = op_getattr,
+	.readlink = op_readlink,
 	.open = op_open,
 	.read = op_read,
 	.opendir = op_opendir,

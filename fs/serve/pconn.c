@@ -20,9 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgtree.h"
 #include "daemon.h"
 #include "macro.h"
 #include "pconn-keep.h"
+#include "serving.h"
 #include "strbuf.h"
 
 /* Which fd of a connection an epoll event is about: bit 0 of its data. */
@@ -51,6 +53,7 @@ static void pconn_free(struct pconn *c)
 		close(c->rec_fd);
 	for (size_t k = 0; k < _VF_MAX; k++)
 		blob_unref(c->shown[k].blob);
+	pconn_lookups_release(c);
 	ctr_unref(c->x);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -193,7 +196,9 @@ static void serve_one(struct daemon *d, struct pconn *c, char *buf, uint32_t eve
 	count_request(p, buf);
 	fb.size = (size_t)n;
 	init = ((const struct fuse_in_header *)buf)->opcode == FUSE_INIT;
+	serving_begin(c);
 	fuse_session_process_buf(c->se, &fb);
+	serving_end();
 	/* libfuse refused the INIT (a kernel without what we want). */
 	if (fuse_session_exited(c->se))
 		pconn_end(d, c, "refused by libfuse");
@@ -300,51 +305,51 @@ static int mount_detached(struct pconn *c)
 		r = fsconfig_str(fs, "source", "burrowfs");
 	if (r >= 0)
 		r = fsconfig_str(fs, "subtype", "burrowfs");
-	if (r >= 0 && (fsconfig(fs, FSCONFIG_SET_FLAG, "allow_other", NULL, 0) < 0 ||
-		       fsconfig(fs, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) < 0))
+	if (r >= 0 && fsconfig(fs, FSCONFIG_SET_FLAG, "allow_other", NULL, 0) < 0)
+		r = -errno;
+	/*
+	 * The cgroup tree checks as the shared mount's does: the daemon acts
+	 * with the caller's credentials and the kernel judges on cgroupfs.
+	 */
+	if (r >= 0 && !c->cgroup &&
+	    fsconfig(fs, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) < 0)
 		r = -errno;
 	if (r >= 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = -errno;
 	if (r < 0)
 		return r;
+	/* The cgroup tree is written to (mkdir, limits, pids): only it is read-write. */
 	m = fsmount(fs, FSMOUNT_CLOEXEC,
-		    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY);
+		    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+			    (c->cgroup ? 0 : MOUNT_ATTR_RDONLY));
 	return m < 0 ? -errno : m;
 }
 
-static struct pconn *pconn_alloc(struct daemon *d, struct ctr *x)
+static struct pconn *pconn_alloc(struct daemon *d, struct ctr *x, bool cgroup)
 {
 	struct pconn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	*c = (struct pconn){
-		.d = d, .x = ctr_ref(x), .fuse_fd = -1, .root_fd = -1, .pidfd = -1, .rec_fd = -1
-	};
+	*c = (struct pconn){ .d = d,
+			     .x = ctr_ref(x),
+			     .fuse_fd = -1,
+			     .root_fd = -1,
+			     .pidfd = -1,
+			     .rec_fd = -1,
+			     .cgroup = cgroup };
 	c->refs = 1;
 	pthread_mutex_init(&c->lock, NULL);
 	return c;
 }
 
-/* The session, its device and the init's pidfd; not yet in the table. */
-static int pconn_open(struct pconn *c)
+int pconn_session_make(struct pconn *c)
 {
 	char *argv[] = { "burrowfs", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
-	int r;
 
-	if (c->x->pidfd < 0)
-		return -EOPNOTSUPP;
-	c->pidfd = fcntl(c->x->pidfd, F_DUPFD_CLOEXEC, 3);
-	if (c->pidfd < 0)
-		return -errno;
-	c->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (c->fuse_fd < 0)
-		return -errno;
-	r = pconn_rec_create(c->x, &c->rec_fd);
-	if (r < 0)
-		return r;
-	c->se = fuse_session_new(&args, &pconn_ops, sizeof(pconn_ops), c);
+	c->se = c->cgroup ? fuse_session_new(&args, &pconn_cg_ops, sizeof(pconn_cg_ops), c)
+			  : fuse_session_new(&args, &pconn_ops, sizeof(pconn_ops), c);
 	/* libfuse may have copied the arguments to add its own. */
 	fuse_opt_free_args(&args);
 	if (!c->se)
@@ -362,11 +367,30 @@ static int pconn_open(struct pconn *c)
 	return 0;
 }
 
+/* The session, its device and the init's pidfd; not yet in the table. */
+static int pconn_open(struct pconn *c)
+{
+	int r;
+
+	if (c->x->pidfd < 0)
+		return -EOPNOTSUPP;
+	c->pidfd = fcntl(c->x->pidfd, F_DUPFD_CLOEXEC, 3);
+	if (c->pidfd < 0)
+		return -errno;
+	c->fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (c->fuse_fd < 0)
+		return -errno;
+	r = pconn_rec_create(c->x, c->cgroup, &c->rec_fd);
+	if (r < 0)
+		return r;
+	return pconn_session_make(c);
+}
+
 /* A new connection for x, served and mounted (detached); the caller gets a reference. */
-static int pconn_new(struct daemon *d, struct ctr *x, struct pconn **ret)
+static int pconn_new(struct daemon *d, struct ctr *x, bool cgroup, struct pconn **ret)
 {
 	struct pconns *p = &d->pconns;
-	struct pconn *c = pconn_alloc(d, x);
+	struct pconn *c = pconn_alloc(d, x, cgroup);
 	int r;
 
 	if (!c)
@@ -407,13 +431,14 @@ static int pconn_new(struct daemon *d, struct ctr *x, struct pconn **ret)
 }
 
 /* The live connection of x's pid namespace, with a reference; NULL when none. */
-static struct pconn *pconn_of(struct pconns *p, const struct ctr *x)
+static struct pconn *pconn_of(struct pconns *p, const struct ctr *x, bool cgroup)
 {
 	struct pconn *c = NULL;
 
 	pthread_mutex_lock(&p->lock);
 	for (uint32_t i = 0; i < p->max && !c; i++)
-		if (p->slots[i] && p->slots[i]->x->pidns == x->pidns &&
+		if (p->slots[i] && p->slots[i]->cgroup == cgroup &&
+		    p->slots[i]->x->pidns == x->pidns &&
 		    p->slots[i]->x->init_start == x->init_start) {
 			c = p->slots[i];
 			__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
@@ -422,75 +447,107 @@ static struct pconn *pconn_of(struct pconns *p, const struct ctr *x)
 	return c;
 }
 
-/* One detached clone per served proc file the host has (no PSI: no proc/pressure). */
-static int clone_files(struct daemon *d, struct pconn *c, int *fds, size_t max, char *paths,
-		       size_t size, size_t *ret_len)
+/* Appends a detached clone of c's path (relative to its root) and its name. */
+static int clone_one(struct pconn *c, const char *path, int *fds, size_t max, size_t *n,
+		     char *paths, size_t size, size_t *len)
 {
-	size_t n = 0, len = 0;
+	size_t l = strlen(path) + 1;
+	int fd;
 
-	for (size_t i = 0; i < BURROW_SERVED_N; i++) {
-		const struct burrow_served *e = &burrow_served[i];
-		size_t l = strlen(e->path) + 1;
-		int fd;
-
-		if (e->type != S_IFREG || strncmp(e->path, "proc/", 5) != 0 ||
-		    faccessat(d->root_fd, e->path, F_OK, 0) < 0)
-			continue;
-		if (n == max || len + l > size)
-			return -E2BIG;
-		fd = open_tree(c->root_fd, e->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (fd < 0) {
-			int r = -errno;
-
-			while (n > 0)
-				close(fds[--n]);
-			return r;
-		}
-		fds[n++] = fd;
-		memcpy(paths + len, e->path, l);
-		len += l;
-	}
-	*ret_len = len;
-	return (int)n;
+	if (*n == max || *len + l > size)
+		return -E2BIG;
+	fd = open_tree(c->root_fd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fds[(*n)++] = fd;
+	memcpy(paths + *len, path, l);
+	*len += l;
+	return 0;
 }
 
-int pconn_attach(struct daemon *d, struct ctr *x, int *ret_fds, size_t max, char *paths,
-		 size_t size, size_t *ret_len, char *text, size_t text_size)
+/*
+ * One detached clone per bound entry of the served table the host has (no
+ * PSI: no proc/pressure): the proc files, and sys/devices/system/cpu whole
+ * (its online, possible and present come with it). For a cgroup tree's
+ * connection, one per hierarchy: cgroup/NAME.
+ */
+static int clone_files(struct daemon *d, struct pconn *c, int *fds, size_t max, size_t *n,
+		       char *paths, size_t size, size_t *len)
+{
+	char path[300];
+	int r = 0;
+
+	for (size_t i = 0; !c->cgroup && r >= 0 && i < BURROW_SERVED_N; i++) {
+		const struct burrow_served *e = &burrow_served[i];
+
+		if (burrow_served_bound(e) && faccessat(d->root_fd, e->path, F_OK, 0) >= 0)
+			r = clone_one(c, e->path, fds, max, n, paths, size, len);
+	}
+	for (size_t i = 0; c->cgroup && r >= 0 && i < d->layout->n; i++) {
+		const struct burrow_hierarchy *h = &d->layout->h[i];
+		char name[256];
+
+		if (burrow_cgtree_hier_name(h->controllers, h->v2, name, sizeof(name)) < 0)
+			continue;
+		snprintf(path, sizeof(path), "cgroup/%s", name);
+		r = clone_one(c, path, fds, max, n, paths, size, len);
+	}
+	return r;
+}
+
+/* x's connection of one kind, the one it has or a new one; -EBUSY past the bound. */
+static int pconn_get(struct daemon *d, struct ctr *x, bool cgroup, struct pconn **ret, char *text,
+		     size_t text_size)
 {
 	struct pconns *p = &d->pconns;
-	struct pconn *c;
 	int r;
 
-	if (!p->running) {
+	*ret = pconn_of(p, x, cgroup);
+	if (*ret)
+		return 0;
+	r = pconn_new(d, x, cgroup, ret);
+	if (r == -EBUSY) {
+		__atomic_add_fetch(&p->busy, 1, __ATOMIC_RELAXED);
+		snprintf(text, text_size,
+			 "burrowfs already serves %u per-container connections "
+			 "(--max-containers); use the shared mount",
+			 p->max);
+		log_full(&d->log, LOG_WARNING,
+			 "per-container connection for pid %d refused: %u already "
+			 "(--max-containers); it falls back to the shared mount",
+			 (int)x->init_pid, p->max);
+	} else if (r < 0)
+		snprintf(text, text_size, "burrowfs could not make a connection: %s", strerror(-r));
+	return r;
+}
+
+int pconn_attach(struct daemon *d, struct ctr *x, bool cgroup, int *ret_fds, size_t max,
+		 char *paths, size_t size, size_t *ret_len, char *text, size_t text_size)
+{
+	struct pconn *c[2] = { NULL, NULL };
+	size_t n = 0, len = 0;
+	int r;
+
+	if (!d->pconns.running) {
 		snprintf(text, text_size, "burrowfs serves no per-container connections");
 		return -EOPNOTSUPP;
 	}
-	c = pconn_of(p, x);
-	if (!c) {
-		r = pconn_new(d, x, &c);
-		if (r == -EBUSY) {
-			__atomic_add_fetch(&p->busy, 1, __ATOMIC_RELAXED);
-			snprintf(text, text_size,
-				 "burrowfs already serves %u per-container connections "
-				 "(--max-containers); use the shared mount",
-				 p->max);
-			log_full(&d->log, LOG_WARNING,
-				 "per-container connection for pid %d refused: %u already "
-				 "(--max-containers); it falls back to the shared mount",
-				 (int)x->init_pid, p->max);
-			return r;
-		}
-		if (r < 0) {
-			snprintf(text, text_size, "burrowfs could not make a connection: %s",
-				 strerror(-r));
-			return r;
-		}
-	}
-	r = clone_files(d, c, ret_fds, max, paths, size, ret_len);
-	if (r < 0)
+	text[0] = '\0';
+	r = pconn_get(d, x, false, &c[0], text, text_size);
+	if (r >= 0 && cgroup)
+		r = pconn_get(d, x, true, &c[1], text, text_size);
+	for (size_t k = 0; r >= 0 && k < 2; k++)
+		if (c[k])
+			r = clone_files(d, c[k], ret_fds, max, &n, paths, size, &len);
+	if (r < 0 && !text[0])
 		snprintf(text, text_size, "burrowfs could not clone its mount: %s", strerror(-r));
-	pconn_unref(c);
-	return r;
+	if (r < 0)
+		while (n > 0)
+			close(ret_fds[--n]);
+	pconn_unref(c[0]);
+	pconn_unref(c[1]);
+	*ret_len = len;
+	return r < 0 ? r : (int)n;
 }
 
 /* ---- taking over an earlier daemon's ---------------------------------------------- */
@@ -515,7 +572,7 @@ static int pconn_adopt_one(struct daemon *d, struct pconn_kept *e, const char **
 	r = pconn_rec_ctr(d, &rec, &x);
 	if (r < 0)
 		return r;
-	c = pconn_alloc(d, x);
+	c = pconn_alloc(d, x, rec.cgroup != 0);
 	ctr_unref(x);
 	if (!c)
 		return -ENOMEM;
@@ -728,5 +785,7 @@ int pconns_stats(struct daemon *d, struct strbuf *out)
 	for (size_t k = 0; k < _PCONN_REQ_MAX; k++)
 		strbuf_printf(out, "requests_%s %" PRIu64 "\n", req[k],
 			      __atomic_load_n(&p->req[k], __ATOMIC_RELAXED));
+	/* Dynamic nodes of every mount and connection: a connection's end gives its own back. */
+	strbuf_printf(out, "nodes_live %zu\n", nodes_count(&d->nodes));
 	return strbuf_error(out);
 }

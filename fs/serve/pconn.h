@@ -57,6 +57,20 @@ enum pconn_req {
 	_PCONN_REQ_MAX,
 };
 
+/*
+ * The lookups of dynamic nodes (d->nodes, shared with the shared mount and
+ * every other connection) that one connection's kernel holds, sorted by
+ * inode: FORGET comes per superblock, and a connection that ends without
+ * one (its container gone) gives back what it still holds (pconn-nodes.c).
+ */
+struct pconn_lookups {
+	struct pconn_lookup {
+		fuse_ino_t ino;
+		uint64_t n;
+	} * v;
+	size_t n, cap;
+};
+
 /* One connection. Fields above lock are fixed once it is made. */
 struct pconn {
 	struct daemon *d;
@@ -81,6 +95,14 @@ struct pconn {
 		struct blob *blob;
 		struct timespec mtime; /* distinct per render: auto_inval_data drops old pages */
 	} shown[_VF_MAX];
+	/* Under lock. */
+	struct pconn_lookups lookups;
+	/*
+	 * The container's cgroup tree (pconn-cgroup.c's operations) rather
+	 * than its rendered files: a superblock of its own, whose files are
+	 * opened (a write is judged as its opener), which no-open forbids.
+	 */
+	bool cgroup;
 };
 
 struct pconns {
@@ -103,6 +125,8 @@ struct pconns {
 
 /* The operations of a per-container connection (pconn-ops.c); userdata is its struct pconn. */
 extern const struct fuse_lowlevel_ops pconn_ops;
+/* The same for a connection of the cgroup tree (pconn-cgroup.c). */
+extern const struct fuse_lowlevel_ops pconn_cg_ops;
 
 /* Sets up the bound (at most max connections) and starts n workers. */
 int pconns_start(struct daemon *d, unsigned n, unsigned max);
@@ -124,18 +148,27 @@ void pconns_keep_all(struct daemon *d);
 void pconns_stop(struct daemon *d);
 
 /*
- * The served proc files of container x as detached mounts of its own
+ * The served files of container x as detached mounts of its own
  * connection, made now or the one it has: up to max fds into ret_fds, and
  * each one's path ("proc/meminfo") NUL-terminated one after the other into
- * paths (size bytes). Returns the number of fds, -EBUSY past the bound, or
- * another -errno; text says why in one line on failure.
+ * paths (size bytes). With cgroup, also its cgroup tree ("cgroup/memory"),
+ * from a second connection. Returns the number of fds, -EBUSY past the
+ * bound, or another -errno; text says why in one line on failure.
  */
-int pconn_attach(struct daemon *d, struct ctr *x, int *ret_fds, size_t max, char *paths,
-		 size_t size, size_t *ret_len, char *text, size_t text_size);
+int pconn_attach(struct daemon *d, struct ctr *x, bool cgroup, int *ret_fds, size_t max,
+		 char *paths, size_t size, size_t *ret_len, char *text, size_t text_size);
 
 /* "name value\n" lines of the counters, for the control socket's STATS. */
 int pconns_stats(struct daemon *d, struct strbuf *out);
 
+/* c's libfuse session (its kind's operations) on c->fuse_fd, which it then owns. */
+int pconn_session_make(struct pconn *c);
 void pconn_unref(struct pconn *c);
+/*
+ * Gives the shared node table back what c's kernel still holds, unless the
+ * daemon stops for a successor (the connection then lives on, and so do
+ * its nodes); frees c->lookups.
+ */
+void pconn_lookups_release(struct pconn *c);
 /* Whether ino is a node that a per-container connection serves. */
 bool pconn_ino_served(fuse_ino_t ino);

@@ -13,10 +13,11 @@
 #include "daemon.h"
 #include "handles.h"
 #include "macro.h"
+#include "serving.h"
 
 void reply_fail(fuse_req_t req, int r, const char *what)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 
 	log_ratelimited(&d->log, r, "%s for pid %d: %m", what, (int)fuse_req_ctx(req)->pid);
 	fuse_reply_err(req, r == -ENOMEM ? ENOMEM : EIO);
@@ -34,7 +35,7 @@ void reply_err(fuse_req_t req, int r, const char *what)
 void reply_open_handle(fuse_req_t req, struct fuse_file_info *fi, const struct handle *x,
 		       const struct caller *who)
 {
-	struct daemon *d = fuse_req_userdata(req);
+	struct daemon *d = serving_daemon(req);
 	struct handle taken;
 	int r;
 

@@ -7,6 +7,8 @@
  * host's. glibc's get_nprocs_conf() counts the cpuN entries and
  * get_nprocs() reads online, so both agree with proc/cpuinfo.
  */
+#include "sysfs-cpu.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,10 +16,9 @@
 #include "daemon.h"
 #include "parse.h"
 
-#define HOST_CPU_DIR "sys/devices/system/cpu"
+#define HOST_CPU_DIR SYSFS_CPU_DIR
 
-/* "cpu12" or "cpu12/…": the CPU number and the rest, which starts with '/' or is "". */
-static bool cpu_component(const char *vpath, unsigned *ret_n, const char **ret_rest)
+bool sysfs_cpu_component(const char *vpath, unsigned *ret_n, const char **ret_rest)
 {
 	const char *p = vpath;
 	uint64_t n;
@@ -37,8 +38,7 @@ static bool cpu_component(const char *vpath, unsigned *ret_n, const char **ret_r
 	return true;
 }
 
-/* Host CPU of the reader's CPU n; -ENOENT when the reader has no such CPU. */
-static int host_cpu(struct daemon *d, struct ctr *x, unsigned n)
+int sysfs_cpu_host(struct daemon *d, struct ctr *x, unsigned n)
 {
 	const struct burrow_cpu *cpu;
 	int r;
@@ -53,14 +53,46 @@ static int host_cpu(struct daemon *d, struct ctr *x, unsigned n)
 	return r;
 }
 
+int sysfs_cpu_nr_visible(struct daemon *d, struct ctr *x)
+{
+	const struct burrow_cpu *cpu;
+	int r;
+
+	if (ctr_is_host(x))
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&x->lock);
+	r = ctr_cpu_locked(d, x, &cpu);
+	if (r >= 0)
+		r = (int)cpu->nr_visible;
+	pthread_mutex_unlock(&x->lock);
+	return r;
+}
+
+int sysfs_cpu_visible(struct daemon *d, struct ctr *x, unsigned h)
+{
+	const struct burrow_cpu *cpu;
+	int r;
+
+	if (ctr_is_host(x))
+		return (int)h;
+	pthread_mutex_lock(&x->lock);
+	r = ctr_cpu_locked(d, x, &cpu);
+	if (r >= 0)
+		r = burrow_cpu_visible_index(cpu, h);
+	if (r >= 0 && (unsigned)r >= cpu->nr_visible)
+		r = -ENOENT;
+	pthread_mutex_unlock(&x->lock);
+	return r;
+}
+
 static int cpu_map(struct daemon *d, struct ctr *x, const char *vpath, char *buf, size_t size)
 {
 	const char *rest;
 	unsigned n;
 	int h, k;
 
-	if (cpu_component(vpath, &n, &rest)) {
-		h = host_cpu(d, x, n);
+	if (sysfs_cpu_component(vpath, &n, &rest)) {
+		h = sysfs_cpu_host(d, x, n);
 		if (h < 0)
 			return h;
 		k = snprintf(buf, size, HOST_CPU_DIR "/cpu%d%s", h, rest);
@@ -82,7 +114,7 @@ static bool keep_root_entry(const char *name, void *userdata)
 	/* online, possible, present: the static nodes list themselves. */
 	if (snode_child(INO_SYS_CPU, name) != 0)
 		return false;
-	return !(a->hide_cpus && cpu_component(name, &n, &rest) && *rest == '\0');
+	return !(a->hide_cpus && sysfs_cpu_component(name, &n, &rest) && *rest == '\0');
 }
 
 static int cpu_list_root(struct daemon *d, struct ctr *x, struct dirlist *l)
@@ -118,7 +150,7 @@ static bool cpu_shared(const char *vpath)
 	const char *rest;
 	unsigned n;
 
-	return !cpu_component(vpath, &n, &rest);
+	return !sysfs_cpu_component(vpath, &n, &rest);
 }
 
 const struct provider sysfs_cpu_provider = {

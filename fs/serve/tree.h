@@ -175,6 +175,8 @@ int nodes_lookup(struct nodes *t, const struct provider *p, const char *vpath, f
 int nodes_path(struct nodes *t, fuse_ino_t ino, char *buf, size_t size,
 	       const struct provider **ret_provider);
 void nodes_forget(struct nodes *t, fuse_ino_t ino, uint64_t nlookup);
+/* How many dynamic nodes some kernel holds now. */
+size_t nodes_count(struct nodes *t);
 
 /* ---- directory listings -------------------------------------------------- */
 

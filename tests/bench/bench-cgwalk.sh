@@ -1,16 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# bench-cgwalk.sh [BUILD_DIR]: one reader, three cgroup trees. A process in
+# bench-cgwalk.sh [BUILD_DIR]: one reader, four cgroup trees. A process in
 # a pid namespace of its own, in a test cgroup with BENCH_CHILDREN (default
 # 10) children of 2 grandchildren each, walks its cgroups through
-#   burrowfs   build/fs/burrowfs, its cgroup/ tree
+#   pconn      the container's own burrowfs connection for its cgroup tree
+#              (issue 14: entries and attributes cached by the kernel for
+#              --cache-ms), asked for on the control socket and placed in
+#              the container's mount namespace by pconn-attach
+#   burrowfs   build/fs/burrowfs, its cgroup/ tree (the shared mount)
 #   lxcfs      Debian's lxcfs 5 (lxcfs -f -p PIDFILE MNT), its cgroup/ tree
 #   cgroupfs   the kernel's own hierarchies, the same cgroups
 # with `find -type f` and then `cat` of every file: the same cgroups (the
 # test's subtree in each v1 hierarchy) through each tree. Prints files, time, time
-# per file, and the ratios per file: burrowfs/lxcfs and burrowfs/cgroupfs.
-# Best of BENCH_ROUNDS (default 3). Then single operations, timed alone.
+# per file, and the ratios per file: burrowfs/lxcfs, burrowfs/cgroupfs and
+# pconn/cgroupfs. Best of BENCH_ROUNDS (default 3). Then single operations,
+# timed alone, with pconn/cgroupfs (the issue's target for a deep-path stat:
+# at most 2) and burrowfs/pconn.
 # Needs root and cgroup v1 hierarchies
 # (lxcfs 5 has no tree for v2); about 30 seconds.
 source "$(dirname "$0")/../lib/lib.sh"
@@ -19,16 +25,22 @@ source "$(dirname "$0")/bench-lib.sh"
 
 BUILD_DIR=${1:-${BUILD_DIR:-$T_DIR/../../build}}
 BURROWFS=$BUILD_DIR/fs/burrowfs
+PCONN_ATTACH=$BUILD_DIR/tests/integration/pconn-attach
 ROUNDS=${BENCH_ROUNDS:-3}
 CHILDREN=${BENCH_CHILDREN:-10}
 
 t_init
 command -v lxcfs >/dev/null || skip "lxcfs is not installed (apt-get install lxcfs)"
 [ "${#CG_V1[@]}" -gt 0 ] || skip "no cgroup v1 hierarchy: lxcfs 5 shows none"
+[ -x "$PCONN_ATTACH" ] || die "pconn-attach not built at $PCONN_ATTACH"
 
 # ---- daemons -------------------------------------------------------------------
-bfs_start
+SOCK=$T_TMP/control.sock
+bfs_start --control-socket "$SOCK"
 BMNT=$BFS_MNT
+# Where each container places its own tree, in its own mount namespace.
+PCG=$T_TMP/pcg
+for h in "$BMNT"/cgroup/*; do mkdir -p "$PCG/${h##*/}"; done
 LMNT=$T_TMP/lxcfs
 lxcfs_start "$LMNT"
 
@@ -41,12 +53,16 @@ done
 # The same cgroups in each tree: the test's subtree in every v1 hierarchy
 # the test cgroup is in (both FUSE trees name a hierarchy as its mount does).
 mapfile -t hiers < <(printf '%s\n' "${CG_V1[@]}" | sort -u)
-kdirs=() bdirs=() ldirs=()
+kdirs=() bdirs=() ldirs=() pdirs=()
 for h in "${hiers[@]}"; do
 	kdirs+=("$h/$CG_BASE/walk")
 	bdirs+=("$BMNT/cgroup/${h##*/}/$CG_BASE/walk")
 	ldirs+=("$LMNT/cgroup/${h##*/}/$CG_BASE/walk")
+	pdirs+=("$PCG/${h##*/}/$CG_BASE/walk")
 done
+# The reader's own connection, placed in its mount namespace before anything runs.
+ATTACH='"$1" attach-cg "$2" $$ "$3" >&2 || { echo "FAIL attach"; exit 1; }; shift 3; exec "$@"'
+
 
 # ---- the walks, all by one reader in the test cgroup -------------------------------
 # shellcheck disable=SC2016
@@ -63,9 +79,11 @@ for r in $(seq "$rounds"); do
 	echo "RESULT burrowfs $(walk "${@:1:n}")"
 	echo "RESULT lxcfs $(walk "${@:n+1:n}")"
 	echo "RESULT cgroupfs $(walk "${@:2*n+1:n}")"
+	echo "RESULT pconn $(walk "${@:3*n+1:n}")"
 done'
-out=$(CT_TIMEOUT=600 ct_run "$BMNT" walk bash -c "$INNER" inner "$ROUNDS" "${#hiers[@]}" \
-	"${bdirs[@]}" "${ldirs[@]}" "${kdirs[@]}") || die "the walk failed"
+out=$(CT_TIMEOUT=600 ct_run "$BMNT" walk bash -c "$ATTACH" attach "$PCONN_ATTACH" "$SOCK" "$PCG" \
+	bash -c "$INNER" inner "$ROUNDS" "${#hiers[@]}" \
+	"${bdirs[@]}" "${ldirs[@]}" "${kdirs[@]}" "${pdirs[@]}") || die "the walk failed"
 
 # Single operations on one cgroup's files, the trees taking turns: what a path walk adds
 # (stat and open of the whole path) and what it does not (open relative to
@@ -102,9 +120,10 @@ for (op, tree), us in best.items():
 '
 hier=${CG_V1[memory]:-${hiers[0]}}
 sub=${hier##*/}/$CG_BASE/walk/c0/g0
-micro=$(ct_run "$BMNT" walk/c0/g0 python3 -c "$MICRO" "$ROUNDS" burrowfs "$BMNT/cgroup/$sub" \
-	lxcfs "$LMNT/cgroup/$sub" cgroupfs "$hier/$CG_BASE/walk/c0/g0") ||
-	die "the single operations failed"
+micro=$(CT_TIMEOUT=300 ct_run "$BMNT" walk/c0/g0 bash -c "$ATTACH" attach "$PCONN_ATTACH" "$SOCK" "$PCG" \
+	python3 -c "$MICRO" "$ROUNDS" burrowfs "$BMNT/cgroup/$sub" lxcfs "$LMNT/cgroup/$sub" \
+	cgroupfs "$hier/$CG_BASE/walk/c0/g0" pconn "$PCG/$sub") ||
+	die "the single operations failed: $micro"
 echo "$out" | grep -v '^RESULT' | sed 's/^/# /'
 
 echo
@@ -122,20 +141,25 @@ awk '$1 == "RESULT" && $3 > 0 {
 			printf "per file burrowfs/lxcfs: %.2f\n", per("burrowfs") / per("lxcfs")
 		if (("burrowfs" in t) && ("cgroupfs" in t))
 			printf "per file burrowfs/cgroupfs: %.2f\n", per("burrowfs") / per("cgroupfs")
+		if (("pconn" in t) && ("cgroupfs" in t))
+			printf "per file pconn/cgroupfs: %.2f\n", per("pconn") / per("cgroupfs")
 	}' <<<"$out"
 echo
 echo "single operations on ${hier##*/}/.../walk/c0/g0 by its own reader," \
 	"us each, best of $ROUNDS x 0.5 s:"
 awk '$1 == "MICRO" { v[$2, $3] = $4; if (!($2 in seen)) { seen[$2] = 1; ops[++n] = $2 } }
 	END {
-		printf "%-22s %9s %9s %9s %10s\n", "operation", "burrowfs", "lxcfs", "cgroupfs", "bfs/lxcfs"
+		printf "%-22s %9s %9s %9s %9s %10s %10s %10s\n", "operation", "pconn", "burrowfs",
+			"lxcfs", "cgroupfs", "bfs/lxcfs", "pconn/cgfs", "bfs/pconn"
 		for (i = 1; i <= n; i++) {
 			o = ops[i]
-			printf "%-22s %9s %9s %9s %10.2f\n", o, v[o, "burrowfs"], v[o, "lxcfs"], v[o, "cgroupfs"],
-				v[o, "burrowfs"] / v[o, "lxcfs"]
+			printf "%-22s %9s %9s %9s %9s %10.2f %10.2f %10.1f\n", o, v[o, "pconn"],
+				v[o, "burrowfs"], v[o, "lxcfs"], v[o, "cgroupfs"],
+				v[o, "burrowfs"] / v[o, "lxcfs"], v[o, "pconn"] / v[o, "cgroupfs"],
+				v[o, "burrowfs"] / v[o, "pconn"]
 		}
 	}' <<<"$micro"
-check_eq "every single operation was timed on all three" "$(grep -c '^MICRO' <<<"$micro")" 15
+check_eq "every single operation was timed on all four" "$(grep -c '^MICRO' <<<"$micro")" 20
 
 # The three walks must have covered the same cgroups.
 files() { awk -v k="$1" '$2 == k { print $3; exit }' <<<"$out"; }
@@ -143,4 +167,6 @@ check_num "cgroupfs walked files" "$(files cgroupfs)" ">" 0
 check_eq "burrowfs showed the reader as many files as cgroupfs has" "$(files burrowfs)" \
 	"$(files cgroupfs)"
 check_eq "lxcfs showed the reader as many files as cgroupfs has" "$(files lxcfs)" \
+	"$(files cgroupfs)"
+check_eq "its own connection showed the reader as many files as cgroupfs has" "$(files pconn)" \
 	"$(files cgroupfs)"

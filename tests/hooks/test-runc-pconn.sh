@@ -47,6 +47,9 @@ echo "@@ nproc"; nproc
 echo "@@ cpus"; grep -c ^processor /proc/cpuinfo
 echo "@@ dev"; stat -c %d /proc/meminfo
 echo "@@ fstype"; stat -f -c %T /proc/meminfo
+echo "@@ cpudev"; stat -c %d /sys/devices/system/cpu
+echo "@@ online"; cat /sys/devices/system/cpu/online
+echo "@@ cpudirs"; ls /sys/devices/system/cpu | grep -c "^cpu[0-9][0-9]*$"
 echo "@@ end"
 i=0; while [ $i -lt 500 ]; do read -r l </proc/meminfo; i=$((i + 1)); done'
 
@@ -109,6 +112,10 @@ for stage in prestart createContainer; do
 	check_cmd "$stage: /proc/meminfo is FUSE" grep -q fuse <<<"$(section "$OUT" fstype)"
 	check_num "$stage: /proc/meminfo is not the shared mount's" "$(section "$OUT" dev)" "!=" \
 		"$shared_dev"
+	check_eq "$stage: /sys/devices/system/cpu on the same connection" \
+		"$(section "$OUT" cpudev)" "$(section "$OUT" dev)"
+	check_eq "$stage: its online and cpuN entries (cpus 0)" \
+		"$(section "$OUT" online) $(section "$OUT" cpudirs)" "0 1"
 	check_eq "$stage: one connection made" "$(stat_of connections_made)" $((made0 + 1))
 	note "$stage: 501 reads of meminfo, $((r1 - r0)) READ requests"
 	check_num "$stage: the kernel answered most reads" $((r1 - r0)) "<" 50

@@ -8,6 +8,10 @@
  *                                  mount namespace (joining PID's user
  *                                  namespace first when it is not ours);
  *                                  prints "placed N"
+ *   pconn-attach attach-cg SOCK PID DIR
+ *                                  the same with the cgroup tree: each
+ *                                  cgroup/NAME goes onto DIR/NAME (which
+ *                                  must exist); prints "placed N cgroup M"
  *   pconn-attach ask SOCK PID      only ask: "ok N" or "error ERRNO TEXT"
  *   pconn-attach stats SOCK        the daemon's counters
  *   pconn-attach bad SOCK KIND     a malformed request (magic, fds, short,
@@ -71,9 +75,10 @@ static int get_reply(int sock, struct reply *r)
 	return 0;
 }
 
-static int ask(const char *path, pid_t pid, struct reply *r)
+static int ask(const char *path, pid_t pid, uint32_t flags, struct reply *r)
 {
-	struct burrow_ctl_req q = { BURROW_CTL_MAGIC, BURROW_CTL_VERSION, BURROW_CTL_ATTACH, 0 };
+	struct burrow_ctl_req q = { BURROW_CTL_MAGIC, BURROW_CTL_VERSION, BURROW_CTL_ATTACH,
+				    flags };
 	int sock = ctl_connect(path);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
@@ -112,12 +117,12 @@ static void join(pid_t pid, const char *type, int flag)
 	close(fd);
 }
 
-static int attach(const char *path, pid_t pid)
+static int attach(const char *path, pid_t pid, const char *cgdir)
 {
 	struct reply r;
-	int placed = 0;
+	int placed = 0, cg = 0;
 
-	if (ask(path, pid, &r) < 0) {
+	if (ask(path, pid, cgdir ? BURROW_CTL_ATTACH_CGROUP : 0, &r) < 0) {
 		fprintf(stderr, "error %s %s\n", strerrorname_np(-r.h.error), r.body);
 		return 1;
 	}
@@ -127,7 +132,13 @@ static int attach(const char *path, pid_t pid)
 		const char *p = burrow_ctl_path(r.body, r.len, r.h.n, i);
 		char target[256];
 
-		snprintf(target, sizeof(target), "/%s", p);
+		if (strncmp(p, "cgroup/", 7) == 0) {
+			if (!cgdir)
+				continue;
+			snprintf(target, sizeof(target), "%s/%s", cgdir, p + 7);
+			cg++;
+		} else
+			snprintf(target, sizeof(target), "/%s", p);
 		if (access(target, F_OK) < 0)
 			continue;
 		if (move_mount(r.fds[i], "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
@@ -136,7 +147,10 @@ static int attach(const char *path, pid_t pid)
 		}
 		placed++;
 	}
-	printf("placed %d\n", placed);
+	if (cgdir)
+		printf("placed %d cgroup %d\n", placed - cg, cg);
+	else
+		printf("placed %d\n", placed);
 	/*
 	 * No exit handlers: in the container's user namespace a sanitizer
 	 * build's LeakSanitizer cannot read our own /proc and would fail.
@@ -185,9 +199,11 @@ int main(int argc, char **argv)
 	struct reply r;
 
 	if (argc == 4 && strcmp(argv[1], "attach") == 0)
-		return attach(argv[2], (pid_t)atoi(argv[3]));
+		return attach(argv[2], (pid_t)atoi(argv[3]), NULL);
+	if (argc == 5 && strcmp(argv[1], "attach-cg") == 0)
+		return attach(argv[2], (pid_t)atoi(argv[3]), argv[4]);
 	if (argc == 4 && strcmp(argv[1], "ask") == 0) {
-		if (ask(argv[2], (pid_t)atoi(argv[3]), &r) < 0)
+		if (ask(argv[2], (pid_t)atoi(argv[3]), 0, &r) < 0)
 			printf("error %s %s\n", strerrorname_np(-r.h.error), r.body);
 		else
 			printf("ok %u\n", r.h.n);
@@ -208,6 +224,7 @@ int main(int argc, char **argv)
 	}
 	if (argc == 4 && strcmp(argv[1], "bad") == 0)
 		return bad(argv[2], argv[3]);
-	fprintf(stderr, "usage: pconn-attach attach|ask SOCK PID | stats SOCK | bad SOCK KIND\n");
+	fprintf(stderr, "usage: pconn-attach attach|ask SOCK PID | attach-cg SOCK PID DIR | "
+			"stats SOCK | bad SOCK KIND\n");
 	return 2;
 }

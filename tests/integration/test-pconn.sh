@@ -12,8 +12,14 @@
 #   - caching: 1,000 open+read+close of meminfo cost fewer than 20 requests
 #     on the connection (the daemon's counters); a new memory limit shows
 #     within --cache-ms plus one TTL, and not before the cached one expired;
+#   - sys/devices/system/cpu: online, possible, present, the cpuN entries,
+#     nproc, lscpu and cpuN/ files are the container's CPUs', and cached;
 #   - confinement: two containers read at once, 500 times each, and never
-#     see the other's MemTotal or CPU;
+#     see the other's MemTotal or CPU (in /proc and in /sys);
+#   - the cgroup tree on a second connection of each container: the same
+#     paths in two containers interleaved show each its own cgroup and limit;
+#     host root looking through one sees that container's tree; a deep stat
+#     is cached (counters); mkdir, a move, chmod and rmdir show at once;
 #   - /proc/slabinfo (0400 root) stays unreadable to an unprivileged
 #     container's root;
 #   - refusals: another user's container (EPERM), root without
@@ -80,6 +86,15 @@ in_ct() {
 	timeout 20 nsenter -t "$pid" -U -m -p -- "$@"
 }
 
+# in_cg REL PID CMD...: CMD in the container of PID and in REL's cgroups, as
+# its own processes are (nproc counts the CPUs of its affinity: its cpuset).
+in_cg() {
+	local rel=$1 pid=$2
+	shift 2
+	bash -c 'for d in $1; do echo $$ >"$d/cgroup.procs" || exit 125; done; shift; exec "$@"' \
+		pc "$(cg_procs_dirs "$rel" | tr '\n' ' ')" timeout 20 nsenter -t "$pid" -U -m -p -- "$@"
+}
+
 # fstype_in PID PATH: the type of the mount on PATH in PID's mount namespace.
 fstype_in() {
 	awk -v m="$2" '$5 == m { split($0, a, " - "); split(a[2], b, " "); t = b[1] } END { print t }' \
@@ -113,8 +128,9 @@ wait_for() {
 	return 1
 }
 
-# The proc files a connection serves: the served table's, where the host has them.
-WANT_FILES=0
+# The mounts of a connection: the served table's proc files, where the host
+# has them, and sys/devices/system/cpu.
+WANT_FILES=1
 for f in cpuinfo meminfo stat uptime loadavg diskstats swaps slabinfo vmstat pressure/cpu \
 	pressure/io pressure/memory; do
 	[ -e "/proc/$f" ] && WANT_FILES=$((WANT_FILES + 1))
@@ -152,8 +168,20 @@ for i in range(int(sys.argv[1])):
     mem = [l.split()[1] for l in rd("/proc/meminfo").splitlines() if l.startswith("MemTotal:")]
     cpus = [l.split()[-1] for l in rd("/proc/cpuinfo").splitlines() if l.startswith("apicid")]
     stat = sorted(l.split()[0] for l in rd("/proc/stat").splitlines() if l.startswith("cpu"))
-    print(mem[0], ",".join(cpus), ",".join(stat), flush=True)
+    sysd = "/sys/devices/system/cpu/"
+    ents = sorted(e for e in os.listdir(sysd) if e[3:].isdigit() and e.startswith("cpu"))
+    sib = rd(sysd + "cpu0/topology/thread_siblings_list").strip()
+    print(mem[0], ",".join(cpus), ",".join(stat), rd(sysd + "online").strip(), ",".join(ents),
+          sib, flush=True)
     time.sleep(0.001)
+'
+
+# A directory listed N times (os.listdir: open, getdents, close): "N same" or not.
+LIST_PY='
+import os, sys
+path, n = sys.argv[1], int(sys.argv[2])
+first = sorted(os.listdir(path))
+print(sum(sorted(os.listdir(path)) == first for i in range(n - 1)) + 1, "same")
 '
 
 # ---- a daemon with a control socket -------------------------------------------
@@ -191,20 +219,67 @@ check_eq "a: /proc/stat shows cpu and cpu0 only" \
 up=$(in_ct "$A_PID" cut -d' ' -f1 /proc/uptime)
 check_num "a: uptime counts from the container's start" "$up" "<" 60
 
+# sys/devices/system/cpu: the container's CPUs, from its own connection.
+# Ground truth: the cpuset written (0) and the host's own files of that CPU.
+SYSCPU=/sys/devices/system/cpu
+sib() { cat "$SYSCPU/cpu$1/topology/thread_siblings_list"; }
+check_eq "a's $SYSCPU is a burrowfs mount" "$(fstype_in "$A_PID" "$SYSCPU")" fuse.burrowfs
+check_eq "a: $SYSCPU/online" "$(in_ct "$A_PID" cat "$SYSCPU/online")" 0
+check_eq "a: $SYSCPU/possible and present" \
+	"$(in_ct "$A_PID" cat "$SYSCPU/possible" "$SYSCPU/present" | tr '\n' ' ')" "0 0 "
+check_eq "a: ls $SYSCPU shows cpu0 only" \
+	"$(in_ct "$A_PID" ls "$SYSCPU" | grep -E '^cpu[0-9]+$' | tr '\n' ' ')" "cpu0 "
+check_eq "a: ... and the host's other entries" \
+	"$(in_ct "$A_PID" ls "$SYSCPU" | grep -vE '^cpu[0-9]+$' | tr '\n' ' ')" \
+	"$(ls "$SYSCPU" | grep -vE '^cpu[0-9]+$' | tr '\n' ' ')"
+check_num "a: nproc" "$(in_cg a "$A_PID" nproc)" == 1
+check_num "a: nproc --all (its possible, and its affinity)" "$(in_cg a "$A_PID" nproc --all)" == 1
+check_eq "a: lscpu's CPU(s) and on-line list" \
+	"$(in_cg a "$A_PID" lscpu | awk -F: '/^CPU\(s\):|^On-line CPU\(s\) list:/ { gsub(/ /, "", $2); printf "%s ", $2 }')" \
+	"1 0 "
+for f in topology/thread_siblings_list topology/core_id uevent; do
+	check_eq "a: $SYSCPU/cpu0/$f is the host's cpu0's" \
+		"$(in_ct "$A_PID" cat "$SYSCPU/cpu0/$f")" "$(cat "$SYSCPU/cpu0/$f")"
+done
+check_eq "a: cpu0/subsystem is the host's link" \
+	"$(in_ct "$A_PID" readlink "$SYSCPU/cpu0/subsystem")" "$(readlink "$SYSCPU/cpu0/subsystem")"
+if [ "$LAST" -gt 0 ]; then
+	check_cmd "a: $SYSCPU/cpu$LAST is not there" in_ct "$A_PID" test ! -e "$SYSCPU/cpu$LAST"
+fi
+
 # ---- caching ------------------------------------------------------------------
 before=$(requests "$SOCK")
 out=$(in_ct "$A_PID" "$PYTHON" -c "$READ_PY" /proc/meminfo 1000)
 after=$(requests "$SOCK")
 check_eq "a: 1000 reads of /proc/meminfo, all the same bytes" "$out" "1000 same"
 check_num "1000 open+read+close of meminfo cost fewer than 20 requests" $((after - before)) "<" 20
+# The cpu directory is cached as the proc files are: its rendered files, the
+# host's files below cpuN/ (passed through) and its listings.
+for f in "$SYSCPU/online" "$SYSCPU/cpu0/topology/core_id"; do
+	before=$(requests "$SOCK")
+	out=$(in_ct "$A_PID" "$PYTHON" -c "$READ_PY" "$f" 1000)
+	after=$(requests "$SOCK")
+	check_eq "a: 1000 reads of $f, all the same bytes" "$out" "1000 same"
+	check_num "... cost fewer than 20 requests" $((after - before)) "<" 20
+done
+before=$(requests "$SOCK")
+out=$(in_ct "$A_PID" "$PYTHON" -c "$LIST_PY" "$SYSCPU" 500)
+after=$(requests "$SOCK")
+check_eq "a: 500 listings of $SYSCPU, all the same" "$out" "500 same"
+check_num "... cost fewer than 20 requests" $((after - before)) "<" 20
 
 # A new limit: the attributes and pages cached at attach stay until they
 # expire; then the new value, within cache-ms (the render) plus one TTL.
 cg_new c
 cg_set c mem $((200 << 20))
+cg_set c cpus 0
 pc_start c
 C_UP=$PC_UP C_PID=$PC_PID
 timeout 20 "$PCONN_ATTACH" attach "$SOCK" "$C_PID" >/dev/null || die "cannot attach c"
+# Its cpu directory's listing and online, cached before its cpuset grows.
+check_eq "c: one CPU listed before" \
+	"$(in_ct "$C_PID" ls "$SYSCPU" | grep -E '^cpu[0-9]+$' | tr '\n' ' ')$(in_ct "$C_PID" cat "$SYSCPU/online")" \
+	"cpu0 0"
 t0=$(date +%s%N)
 cg_set c mem $((300 << 20))
 old=$(meminfo_kb "$(in_ct "$C_PID" cat /proc/meminfo)" MemTotal)
@@ -224,6 +299,23 @@ done
 ms=$((($(date +%s%N) - t0) / 1000000))
 check_num "c: the new MemTotal shows" "$new" == $((300 << 10))
 check_num "c: ... within 2 x cache-ms + 1 s (ms)" "$ms" "<=" $((2 * CACHE_MS + 1000))
+# A new cpuset: online and the listing of the cpu directory follow, as fast.
+if [ "$LAST" -gt 0 ]; then
+	want="$(seq -f 'cpu%g' 0 "$LAST" | tr '\n' ' ')0-$LAST"
+	t0=$(date +%s%N)
+	cg_set c cpus "0-$LAST"
+	while :; do
+		got="$(in_ct "$C_PID" ls "$SYSCPU" | grep -E '^cpu[0-9]+$' | sort -V | tr '\n' ' ')$(in_ct "$C_PID" cat "$SYSCPU/online")"
+		[ "$got" == "$want" ] && break
+		[ $((($(date +%s%N) - t0) / 1000000)) -lt $((3 * CACHE_MS + 2000)) ] || break
+		sleep 0.1
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check_eq "c: its new CPUs listed, and online" "$got" "$want"
+	check_num "c: ... within 2 x cache-ms + 1 s (ms)" "$ms" "<=" $((2 * CACHE_MS + 1000))
+	check_eq "c: cpu$LAST/ is the host's cpu$LAST" \
+		"$(in_ct "$C_PID" cat "$SYSCPU/cpu$LAST/topology/thread_siblings_list")" "$(sib "$LAST")"
+fi
 pc_stop "$C_UP"
 
 # ---- confinement: two containers, interleaved -----------------------------------
@@ -237,11 +329,123 @@ wait "$ra"
 wait "$rb"
 check_num "a: 500 reads" "$(wc -l <"$T_TMP/a.view")" == 500
 check_num "b: 500 reads" "$(wc -l <"$T_TMP/b.view")" == 500
-check_eq "a: every read shows a's MemTotal and CPU, never b's" \
-	"$(sort -u "$T_TMP/a.view")" "$((256 << 10)) $(apic 0) cpu,cpu0"
-check_eq "b: every read shows b's MemTotal and CPU, never a's" \
-	"$(sort -u "$T_TMP/b.view")" "$((384 << 10)) $(apic "$LAST") cpu,cpu0"
+[ "$(sib 0)" != "$(sib "$LAST")" ] ||
+	note "host CPUs 0 and $LAST are siblings: their cpu0/ files look alike"
+check_eq "a: every read shows a's MemTotal and CPU (proc and sys), never b's" \
+	"$(sort -u "$T_TMP/a.view")" "$((256 << 10)) $(apic 0) cpu,cpu0 0 cpu0 $(sib 0)"
+check_eq "b: every read shows b's MemTotal and CPU (proc and sys), never a's" \
+	"$(sort -u "$T_TMP/b.view")" "$((384 << 10)) $(apic "$LAST") cpu,cpu0 0 cpu0 $(sib "$LAST")"
 check_num "two containers, two connections" "$(stat_of "$SOCK" connections_live)" == 2
+
+# ---- the cgroup tree, per container ------------------------------------------------
+# Asked for with the cgroup flag: one more connection per container (files
+# there are opened), its hierarchies placed on CGD/NAME in each container's
+# own mount namespace, so both see their tree at the same paths. ga and gb
+# run without a cgroup namespace: their trees show the host's paths down to
+# their own cgroups, and nothing beside them.
+CGD=$T_TMP/cgtree
+mapfile -t CG_HIERS < <(ls "$BFS_MNT/cgroup")
+for h in "${CG_HIERS[@]}"; do mkdir -p "$CGD/$h"; done
+MEMH=memory
+[ -d "$BFS_MNT/cgroup/$MEMH" ] || die "burrowfs has no memory hierarchy"
+cg_new ga
+cg_set ga mem $((200 << 20))
+cg_new gb
+cg_set gb mem $((300 << 20))
+pc_start ga
+GA_UP=$PC_UP GA_PID=$PC_PID
+pc_start gb
+GB_UP=$PC_UP GB_PID=$PC_PID
+shared_cg_dev=$(stat -c %d "$BFS_MNT/cgroup/$MEMH")
+live0=$(stat_of "$SOCK" connections_live)
+nodes0=$(stat_of "$SOCK" nodes_live)
+for ct in "$GA_PID" "$GB_PID"; do
+	out=$(timeout 20 "$PCONN_ATTACH" attach-cg "$SOCK" "$ct" "$CGD" 2>&1)
+	check_eq "attach with the cgroup tree: its files and one mount per hierarchy" "$out" \
+		"placed $WANT_FILES cgroup ${#CG_HIERS[@]}"
+done
+check_num "two connections per container" "$(stat_of "$SOCK" connections_live)" == $((live0 + 4))
+GT=$CGD/$MEMH/$CG_BASE
+check_eq "ga: its tree is a burrowfs mount" "$(fstype_in "$GA_PID" "$CGD/$MEMH")" fuse.burrowfs
+check_num "... of its own connection, not the shared mount's" \
+	"$(in_ct "$GA_PID" stat -c %d "$CGD/$MEMH")" != "$shared_cg_dev"
+check_eq "ga: memory.limit_in_bytes is cgroupfs's" \
+	"$(in_ct "$GA_PID" cat "$GT/ga/memory.limit_in_bytes")" \
+	"$(cat "$(cg_ctrl_dir memory ga)/memory.limit_in_bytes")"
+check_eq "ga: its cgroup lists what cgroupfs's does" "$(in_ct "$GA_PID" ls "$GT/ga")" \
+	"$(ls "$(cg_ctrl_dir memory ga)")"
+check_eq "host root looking through ga's mount sees ga's tree, not the host's" \
+	"$(ls "/proc/$GA_PID/root$GT")" ga
+
+# Two containers, the same paths, interleaved: each sees its own cgroup and
+# limit, never the other's (the kernel caches entries and attributes here).
+CGV_PY='
+import os, sys
+base, n = sys.argv[1], int(sys.argv[2])
+def rd(p):
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        return os.read(fd, 4096).decode().strip()
+    finally:
+        os.close(fd)
+for i in range(n):
+    out = []
+    for name in ("ga", "gb"):
+        p = base + "/" + name + "/memory.limit_in_bytes"
+        try:
+            os.stat(p)
+            out.append(name + "=" + rd(p))
+        except FileNotFoundError:
+            out.append(name + "=-")
+    out.append(",".join(sorted(os.listdir(base))))
+    print(" ".join(out), flush=True)
+'
+in_ct "$GA_PID" "$PYTHON" -c "$CGV_PY" "$GT" 300 >"$T_TMP/ga.view" &
+ra=$!
+in_ct "$GB_PID" "$PYTHON" -c "$CGV_PY" "$GT" 300 >"$T_TMP/gb.view" &
+rb=$!
+wait "$ra"
+wait "$rb"
+check_num "ga: 300 rounds" "$(wc -l <"$T_TMP/ga.view")" == 300
+check_num "gb: 300 rounds" "$(wc -l <"$T_TMP/gb.view")" == 300
+check_eq "ga: every round sees ga's cgroup and limit, never gb's" \
+	"$(sort -u "$T_TMP/ga.view")" "ga=$((200 << 20)) gb=- ga"
+check_eq "gb: every round sees gb's cgroup and limit, never ga's" \
+	"$(sort -u "$T_TMP/gb.view")" "ga=- gb=$((300 << 20)) gb"
+
+# Caching: a deep stat is the kernel's, once looked up.
+before=$(requests "$SOCK")
+out=$(in_ct "$GA_PID" "$PYTHON" -c '
+import os, sys
+for i in range(1000):
+    os.stat(sys.argv[1])
+print("done")' "$GT/ga/memory.limit_in_bytes")
+after=$(requests "$SOCK")
+check_eq "ga: 1000 stats of a deep path" "$out" "done"
+check_num "... cost fewer than 20 requests" $((after - before)) "<" 20
+
+# The container's own changes show at once, cached entries and attributes
+# or not (cache-ms is $CACHE_MS): mkdir, a process moved, chmod, rmdir.
+host_ga=$(cg_ctrl_dir memory ga)
+out=$(in_ct "$GA_PID" sh -c '
+g=$1
+ls "$g" >/dev/null
+mkdir "$g/sub" && test -d "$g/sub" && ls "$g" | grep -qx sub && echo mkdir-seen
+sh -c "echo \$\$ >\"$g/sub/cgroup.procs\" && grep -qx \$\$ \"$g/sub/cgroup.procs\" && echo moved-seen"
+stat -c %a "$g/sub/cgroup.procs" >/dev/null
+chmod 600 "$g/sub/cgroup.procs" && stat -c %a "$g/sub/cgroup.procs"
+rmdir "$g/sub" && test ! -e "$g/sub" && echo rmdir-seen' sh "$GT/ga" 2>&1)
+check_eq "ga: mkdir, a move, chmod and rmdir, each seen at once" "$(tr '\n' ' ' <<<"$out")" \
+	"mkdir-seen moved-seen 600 rmdir-seen "
+check_cmd "... and done on cgroupfs (sub is gone there too)" test ! -e "$host_ga/sub"
+pc_stop "$GA_UP"
+pc_stop "$GB_UP"
+check_cmd "both connections of each container go with it" wait_for 10 live_is "$SOCK" "$live0"
+# Their kernels never sent FORGET (the superblocks went with the connections):
+# each connection gave back its own lookups, and only those.
+check_num "dynamic nodes: what their lookups made is gone (before: $nodes0)" \
+	"$(stat_of "$SOCK" nodes_live)" == "$nodes0"
+check_cmd "... while the shared mount's stay valid" test -d "$BFS_MNT/cgroup/$MEMH/$CG_BASE"
 
 # ---- an unprivileged user's container ---------------------------------------------
 cg_new u

@@ -6,13 +6,28 @@
 # hybrid host, and manages its units there: systemd-cgls, a transient unit
 # with MemoryMax (checked in the host's cgroupfs) and systemctl stop
 # killing its whole cgroup.
+#
+# CGTREE_PER_CONTAINER=1 (test-cgtree-boot-pconn.sh): the same guest with
+# burrowfs-mount=per-container, its cgroup tree (and its /proc files) from
+# connections of its own, which the kernel caches (issue 14).
 
 . "$(dirname "$0")/lib.sh"
 
 l_init
 [ -n "${CG_V1[memory]:-}" ] || skip "needs a cgroup v1 memory hierarchy (hybrid host)"
 l_rootfs
-bfs_start
+PC=${CGTREE_PER_CONTAINER:-0}
+PC_KEYS=()
+if [ "$PC" = 1 ]; then
+	CTL=${BURROWFS_CTL:-$L_DIR/../../build/hooks/burrowfs-ctl}
+	[ -x "$CTL" ] || die "burrowfs-ctl not built at $CTL"
+	SOCK=$T_TMP/control.sock
+	bfs_start --control-socket "$SOCK"
+	PC_KEYS=(-c burrowfs-mount=per-container -c burrowfs-control="$SOCK")
+else
+	bfs_start
+fi
+stat_of() { "$CTL" --socket "$SOCK" stats | awk -v k="$1" '$1 == k { print $2 }'; }
 l_root_home
 B=$BURROW
 CT=cgt$$
@@ -20,7 +35,7 @@ defer "$B destroy --force $CT >/dev/null 2>&1"
 in_ct() { timeout 60 "$B" attach "$CT" -- "$@"; }
 
 check_cmd "create with cgroup=burrowfs" "$B" create "$CT" --from-dir "$ROOTFS" \
-	-c memory=512M -c burrowfs=yes -c burrowfs-path="$BFS_MNT" -c cgroup=burrowfs
+	-c memory=512M -c burrowfs=yes -c burrowfs-path="$BFS_MNT" -c cgroup=burrowfs "${PC_KEYS[@]}"
 "$B" create "${CT}x" --from-dir "$ROOTFS" -c cgroup=bogus >/dev/null 2>&1
 check_num "cgroup=bogus is refused" "$?" "!=" 0
 t0=$(date +%s.%N)
@@ -37,6 +52,25 @@ check_eq "no cgroup namespace" "$(in_ct readlink /proc/self/ns/cgroup)" "$(readl
 check_eq "/sys/fs/cgroup/systemd is burrowfs" "$(in_ct stat -f -c %T /sys/fs/cgroup/systemd)" fuseblk
 check_eq "/sys/fs/cgroup/memory is burrowfs" "$(in_ct stat -f -c %T /sys/fs/cgroup/memory)" fuseblk
 note "init: ${init:-?}, memory cgroup: $mem"
+if [ "$PC" = 1 ]; then
+	shared_dev=$(stat -c %d "$BFS_MNT/cgroup/memory")
+	for h in systemd memory; do
+		check_num "/sys/fs/cgroup/$h is the guest's own connection, not the shared mount" \
+			"$(in_ct stat -c %d "/sys/fs/cgroup/$h")" "!=" "$shared_dev"
+	done
+	check_eq "the memory and systemd trees share one connection" \
+		"$(in_ct stat -c %d /sys/fs/cgroup/memory)" "$(in_ct stat -c %d /sys/fs/cgroup/systemd)"
+	check_eq "two connections: its files and its cgroup tree" "$(stat_of connections_live)" 2
+	# Entries and attributes cached: 200 stats of a deep path by 200 processes.
+	deep=$mem/memory.limit_in_bytes
+	in_ct stat -c %s "$deep" >/dev/null
+	r0=$(($(stat_of requests_lookup) + $(stat_of requests_getattr)))
+	out=$(in_ct sh -c 'i=0; while [ $i -lt 200 ]; do stat -c %s "$1" || exit 1; i=$((i + 1)); done | sort -u' sh "$deep")
+	r1=$(($(stat_of requests_lookup) + $(stat_of requests_getattr)))
+	check_eq "200 stats of $deep" "$out" 0
+	note "200 stats: $((r1 - r0)) lookups and getattrs reached the daemon"
+	check_num "the kernel answered most (lookups + getattrs)" $((r1 - r0)) "<" 50
+fi
 
 cgls=$(in_ct systemd-cgls --no-pager)
 check_cmd "systemd-cgls shows init.scope" grep -q 'init.scope' <<<"$cgls"

@@ -48,7 +48,7 @@ check_eq "burrow info says so" "$("$B" info "$CT" | awk '$1 == "Burrowfs:" { pri
 check_eq "one connection live" "$(stat_of connections_live)" $((live0 + 1))
 
 # The guest's own connection: a FUSE burrowfs mount, another superblock
-# than the shared mount's; the cpu directory still comes from the shared one.
+# than the shared mount's, for its /proc files and its cpu directory.
 check_eq "findmnt /proc/meminfo: fstype" "$(in_ct findmnt -no FSTYPE /proc/meminfo | tail -1)" \
 	fuse.burrowfs
 check_eq "one mount on /proc/meminfo" "$(in_ct findmnt -no TARGET /proc/meminfo | wc -l)" 1
@@ -58,13 +58,20 @@ check_num "/proc/meminfo is not on the shared mount (dev $dev vs $shared_dev)" "
 for f in stat uptime cpuinfo loadavg; do
 	check_eq "/proc/$f on the same connection" "$(in_ct stat -c %d /proc/$f)" "$dev"
 done
-check_eq "/sys/devices/system/cpu from the shared mount" \
-	"$(in_ct stat -c %d /sys/devices/system/cpu/online)" "$(stat -c %d "$BFS_MNT/sys/devices/system/cpu/online")"
+check_eq "/sys/devices/system/cpu on the same connection" \
+	"$(in_ct stat -c %d /sys/devices/system/cpu/online)" "$dev"
+check_eq "one mount on /sys/devices/system/cpu" \
+	"$(in_ct findmnt -no TARGET /sys/devices/system/cpu | wc -l)" 1
 
 # The values: the container's limits, as the tools show them.
 check_eq "free -b total" "$(in_ct free -b | awk '/^Mem:/ { print $2 }')" 268435456
 check_eq "MemTotal" "$(meminfo_kb "$(in_ct cat /proc/meminfo)" MemTotal)" 262144
 check_eq "nproc" "$(in_ct nproc)" 1
+check_eq "nproc --all" "$(in_ct nproc --all)" 1
+check_eq "/sys/devices/system/cpu/online, cpuN entries" \
+	"$(in_ct cat /sys/devices/system/cpu/online) $(in_ct ls /sys/devices/system/cpu | grep -c '^cpu[0-9]*$')" \
+	"0 1"
+check_eq "lscpu: CPU(s)" "$(in_ct lscpu | awk -F: '/^CPU\(s\):/ { gsub(/ /, "", $2); print $2 }')" 1
 check_eq "processors in /proc/cpuinfo" "$(in_ct grep -c ^processor /proc/cpuinfo)" 1
 check_eq "cpu lines in /proc/stat" "$(in_ct grep -c '^cpu[0-9]' /proc/stat)" 1
 up=$(in_ct cat /proc/uptime | awk '{ print int($1) }')

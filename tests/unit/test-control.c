@@ -35,8 +35,15 @@ START_TEST(test_req)
 	q.op = 99;
 	ck_assert_int_eq(burrow_ctl_req_check(&q, sizeof(q), 0, &got), -EOPNOTSUPP);
 	q = attach;
-	q.flags = 1;
+	q.flags = BURROW_CTL_ATTACH_CGROUP;
+	ck_assert_int_eq(burrow_ctl_req_check(&q, sizeof(q), 1, &got), 0);
+	ck_assert_uint_eq(got.flags, BURROW_CTL_ATTACH_CGROUP);
+	/* Flags no daemon knows, and flags on STATS, are refused. */
+	q.flags = 2;
 	ck_assert_int_eq(burrow_ctl_req_check(&q, sizeof(q), 1, &got), -EPROTO);
+	q.op = BURROW_CTL_STATS;
+	q.flags = BURROW_CTL_ATTACH_CGROUP;
+	ck_assert_int_eq(burrow_ctl_req_check(&q, sizeof(q), 0, &got), -EPROTO);
 	q = attach;
 	q.version = 2;
 	ck_assert_int_eq(burrow_ctl_req_check(&q, sizeof(q), 1, &got), -EPROTO);
