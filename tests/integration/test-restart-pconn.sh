@@ -299,6 +299,57 @@ check_cmd "... and the keeper's fds are back to $KFDS0" \
 	wait_for 10 bash -c "[ \$(ls /proc/$KEEPER/fd | wc -l) -eq $KFDS0 ]"
 check_cmd "the daemon logged no error" bash -c "! grep -q -e ERROR -e 'read failed' '$BFS_LOG'"
 
+# ==== 1b. a cgroup tree's connection ====================================================
+# A container attached with its cgroup tree has two connections, and the
+# record of each says which it is: after kill -9 and start, and after an
+# upgrade, the new daemon serves the tree's (its files opened as the
+# caller, entries the kernel still holds) and the rendered files' again.
+MEMH=memory
+if [ -d "$MNT/cgroup/$MEMH" ] && [ -n "${CG_V1[memory]:-}" ]; then
+	CGD=$T_TMP/cgtree
+	for h in $(ls "$MNT/cgroup"); do mkdir -p "$CGD/$h"; done
+	cg_new tree
+	cg_set tree mem $((200 << 20)) || die "cannot set a memory limit"
+	pc_start tree
+	T_UP=$PC_UP T_PID=$PC_PID
+	out=$(timeout 20 "$PCONN_ATTACH" attach-cg "$SOCK" "$T_PID" "$CGD" 2>&1)
+	[[ "$out" == placed\ *\ cgroup\ * ]] || die "cannot attach the tree container: $out"
+	TF=$CGD/$MEMH/$CG_BASE/tree/memory.limit_in_bytes
+	tree_limit() { timeout 20 nsenter -t "$T_PID" -U -m -p -- cat "$TF"; }
+	check_eq "tree: its limit through its own tree" "$(tree_limit)" $((200 << 20))
+	check_num "tree: two connections" "$(pc_stat "$SOCK" connections_live)" == 2
+	mb=240
+	for how in "kill -9" upgrade; do
+		t0=$(date +%s%N)
+		old=$BFS_PID
+		if [ "$how" == upgrade ]; then
+			bfs_start_on "$MNT" "$T_TMP/burrowfs-upgrade" "${OPTS[@]}"
+			wait "$old"
+		else
+			kill -KILL "$old"
+			wait "$old" 2>/dev/null
+			bfs_start_on "$MNT" "$BURROWFS" "${OPTS[@]}"
+		fi
+		bfs_forget "$old"
+		check_num "tree, $how: both connections taken over" \
+			"$(pc_stat "$SOCK" connections_adopted)" == 2
+		check_num "tree, $how: none made" "$(pc_stat "$SOCK" connections_made)" == 0
+		check_eq "tree, $how: the limit read through the taken-over tree" "$(tree_limit)" \
+			"$(cat "$(cg_ctrl_dir memory tree)/memory.limit_in_bytes")"
+		cg_set tree mem $((mb << 20))
+		check_cmd "tree, $how: a new limit ($mb MB) shows through it" \
+			wait_for 5 bash -c "[ \"\$(timeout 20 nsenter -t $T_PID -U -m -p -- cat '$TF')\" == $((mb << 20)) ]"
+		# Within --cache-ms plus one TTL (the render the kernel was last told of lives that long).
+		check_cmd "tree, $how: its MemTotal ($((mb << 10)) kB) through its rendered files' connection" \
+			wait_for 3 bash -c "[ \"\$(timeout 20 nsenter -t $T_PID -U -m -p -- awk '\$1 == \"MemTotal:\" { print \$2 }' /proc/meminfo)\" == $((mb << 10)) ]"
+		mb=$((mb + 40))
+	done
+	pc_stop "$T_UP"
+	check_cmd "tree: the container ended, both connections with it" wait_for 10 live_is "$SOCK" 0
+else
+	note "no v1 memory hierarchy: the cgroup tree's connection across restarts is not tested here"
+fi
+
 # ==== 2. systemd: the fd store ============================================================
 cg_new unit
 PROCS=$(cg_ctrl_dir pids unit || cg_ctrl_dir memory unit)/cgroup.procs
