@@ -69,10 +69,11 @@ static void print_info(const struct ct *ct, const struct ct_status *st, struct c
 		       "Ready:", st->ready ? "yes" : "no", "Uptime:", buf, "Boots:", st->boots,
 		       "UUID:", st->uuid);
 	}
-	if (st->state != CT_STOPPED && c && c->burrowfs_mount == BURROWFS_MOUNT_PER_CONTAINER)
+	if (st->state != CT_STOPPED && c && c->burrowfs != TRI_NO)
 		printf("%-14s %s\n", "Burrowfs:",
-		       st->burrowfs_own ? "per-container (its own connection)"
-					: "shared (per-container was refused or unavailable)");
+		       c->burrowfs_mount == BURROWFS_MOUNT_SHARED ? "shared (burrowfs-mount=shared)"
+		       : st->burrowfs_own ? "per-container (its own connection)"
+					  : "shared (per-container was refused or unavailable)");
 	printf("%-14s %s\n%-14s %s\n", "Rootfs:", ct->rootfs, "Config:", ct->config);
 	if (c) {
 		print_limit("Memory:", c->memory);
