@@ -7,7 +7,8 @@
 # in lock step: A reads, hands over to B through a FIFO, B reads, hands back, for a
 # bounded number of rounds. Neither may ever see the other's MemTotal or CPU
 # list: a page, dentry or attribute cached for one connection must not
-# answer the other.
+# answer the other. Then past a daemon's --max-containers, a container
+# falls back to the shared mount with one warning, and starts.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -96,3 +97,35 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.2
 done
 check_eq "both connections ended with their guests" "$(stat_of connections_live)" 0
+
+# Bounded: a daemon that serves one connection. The second container falls
+# back to the shared mount with one warning naming the bound, and starts
+# with its own values; the daemon logs one line.
+SOCK2=$T_TMP/control2.sock
+bfs_start --control-socket "$SOCK2" --max-containers 1
+shared2=$(stat -c %d "$BFS_MNT/proc/meminfo")
+timeout -k 5 120 "$B" run --rootfs "$ROOTFS" -c memory=256M -c burrowfs=yes \
+	-c burrowfs-path="$BFS_MNT" -c burrowfs-control="$SOCK2" -c seccomp-notify=none \
+	-c network=none -c bind="$X:/mnt" -- sh -c 'read -r _ </mnt/a' 2>"$T_TMP/hold.err" &
+holder=$!
+for ((i = 0; i < 100; i++)); do
+	[ "$("$CTL" --socket "$SOCK2" stats | awk '$1 == "connections_live" { print $2 }')" = 1 ] &&
+		break
+	sleep 0.1
+done
+check_eq "the first container holds the one connection" \
+	"$("$CTL" --socket "$SOCK2" stats | awk '$1 == "connections_live" { print $2 }')" 1
+out=$("$B" run --rootfs "$ROOTFS" -c memory=384M -c burrowfs=yes -c burrowfs-path="$BFS_MNT" \
+	-c burrowfs-control="$SOCK2" -c seccomp-notify=none -c network=none -- \
+	sh -c 'stat -c %d /proc/meminfo; grep ^MemTotal /proc/meminfo' 2>"$T_TMP/busy.err")
+status=$?
+check_eq "past --max-containers: the container starts ($(head -c 300 "$T_TMP/busy.err"))" "$status" 0
+check_eq "... one warning naming the bound" \
+	"$(grep -c 'warning: burrowfs-mount=per-container: .*--max-containers' "$T_TMP/busy.err")" 1
+check_eq "... the shared mount's files" "$(head -1 <<<"$out")" "$shared2"
+check_eq "... its own MemTotal" "$(meminfo_kb "$(tail -1 <<<"$out")" MemTotal)" 393216
+check_eq "... the daemon logged one line" "$(grep -c 'max-containers' "$BFS_LOG")" 1
+timeout 10 sh -c "echo >'$X/a'" || kill "$holder"
+wait "$holder"
+status=$? # before the message's $(...) resets it
+check_eq "the holder ended ($(head -c 200 "$T_TMP/hold.err"))" "$status" 0

@@ -120,7 +120,8 @@ run_shared() {
 	out=$("$B" run --rootfs "$ROOTFS" -c memory=256M -c burrowfs=yes -c burrowfs-path="$BFS_MNT" \
 		-c seccomp-notify=none "$@" -- \
 		sh -c 'stat -c %d /proc/meminfo; free -b | awk "/^Mem:/ { print \$2 }"' 2>"$errf")
-	check_eq "$what: run ($(head -c 300 "$errf"))" "$?" 0
+	status=$? # before the message's $(...) resets it
+	check_eq "$what: run ($(head -c 300 "$errf"))" "$status" 0
 	check_eq "$what: the shared mount's files" "$(head -1 <<<"$out")" "$shared_dev"
 	check_eq "$what: the container's values" "$(tail -1 <<<"$out")" 268435456
 	check_eq "$what: no connection made" "$(stat_of connections_made)" "$made"
