@@ -41,8 +41,8 @@ int hook_run_oci(const struct hook_opts *o);
  * returns the rootfs fd or a negative errno it has logged (the OCI hook joins
  * the container's mount namespace there, after the clones are taken), then
  * bind. With o->per_container (the default), the container's own burrowfs
- * connection is asked for first (hook-ctl.h), naming the container by pid. Returns the
- * exit status; logs one summary line naming what.
+ * connection is asked for first (hook-ctl.h), naming the container by pid.
+ * Returns the exit status; logs one summary line naming what.
  */
 int hook_apply(const struct hook_opts *o, int64_t pid, int (*open_rootfs)(void *userdata),
 	       void *userdata, const char *what);

@@ -477,7 +477,7 @@ static int p_seccomp_notify(struct container_config *c, const char *v, char *why
 static int p_seccomp_agent(struct container_config *c, const char *v, char *why, size_t why_size)
 {
 	if (v[0] != '/')
-		return WHY("'%s' is not 'auto' or an absolute path", v);
+		return WHY("'%s' is not an absolute path", v);
 	if (strlen(v) >= 108)
 		return WHY("'%s' is too long for a unix socket", v);
 	g_free(c->seccomp_agent);
