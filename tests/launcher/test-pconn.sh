@@ -111,6 +111,22 @@ done
 check_eq "the connection ended with the container" "$(stat_of connections_live)" "$live0"
 check_cmd "destroy" "$B" destroy "$CT"
 
+# burrow info names the other kinds too: burrowfs-mount=shared, and a guest
+# without burrowfs. Their init is sleep(1): no boot needed to ask, and
+# SIGKILL ends it.
+for kind in shared none; do
+	if [ "$kind" = shared ]; then set -- -c burrowfs=yes -c burrowfs-mount=shared; else set -- -c burrowfs=no; fi
+	check_cmd "create ($kind)" "$B" create "$CT-$kind" --from-dir "$ROOTFS" -c burrowfs-path="$BFS_MNT" \
+		-c burrowfs-control="$SOCK" -c init=/bin/sleep -c command=600 -c seccomp-notify=none \
+		-c network=none "$@"
+	defer "$B destroy --force $CT-$kind >/dev/null 2>&1"
+	check_cmd "start ($kind)" "$B" start "$CT-$kind"
+	check_eq "burrow info says $kind" \
+		"$("$B" info "$CT-$kind" | awk '$1 == "Burrowfs:" { print $2 }')" "$kind"
+	check_cmd "stop --kill ($kind)" "$B" stop --kill "$CT-$kind"
+	check_cmd "destroy ($kind)" "$B" destroy "$CT-$kind"
+done
+
 # run_shared WHAT ERRFILE CONFIG...: a run that must get the shared mount's
 # files, with the container's values, and no new connection.
 run_shared() {
