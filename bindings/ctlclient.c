@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -46,6 +47,27 @@ static void set_err_errno(char *err, size_t errlen, const char *text, int r)
 	set_err(err + n, errlen - n, ": ");
 	n = strlen(err);
 	set_err(err + n, errlen - n, d);
+}
+
+/* a and b name the same directory, up to trailing slashes. */
+static bool same_dir(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+const char *burrow_ctl_socket_for(const char *burrowfs_dir, const char *explicit)
+{
+	if (explicit)
+		return explicit;
+	if (burrowfs_dir && same_dir(burrowfs_dir, BURROWFS_DEFAULT_MOUNT))
+		return BURROW_CTL_SOCKET;
+	return NULL;
 }
 
 void burrow_ctl_mounts_init(struct burrow_ctl_mounts *m)

@@ -21,6 +21,15 @@
 
 #define BURROW_CTL_SOCKET "/run/burrowfs/control.sock"
 
+/*
+ * The control socket of the burrowfs mounted at burrowfs_dir: explicit when
+ * one was given; else BURROW_CTL_SOCKET, which burrowfs opens by default for
+ * its default mountpoint (BURROWFS_DEFAULT_MOUNT) only; else NULL: no socket
+ * is known. A burrowfs elsewhere never gets the default socket's answer, so a
+ * container is never served by another daemon than the one it was given.
+ */
+const char *burrow_ctl_socket_for(const char *burrowfs_dir, const char *explicit);
+
 /* The mounts of one ATTACH reply. Paths stay inside buf: a copy of the struct keeps them. */
 struct burrow_ctl_mounts {
 	uint32_t n;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * --per-container: the container's own burrowfs connection (issue 14) in
- * place of the shared mount's clones, for the files burrowfs serves that
- * way. Asked before the hook joins the container's mount namespace: the
- * control socket's path is the host's.
+ * Per-container (the default; --shared turns it off): the container's own
+ * burrowfs connection (issue 14) in place of the shared mount's clones, for
+ * the files burrowfs serves that way. Asked before the hook joins the
+ * container's mount namespace: the control socket's path is the host's.
+ * Whatever goes wrong here, the container still starts, with the shared
+ * mount's files and one line saying why.
  */
 
 #include "hook-ctl.h"
@@ -31,10 +33,18 @@ static int served_row(const char *path)
 int hook_ctl_swap(const struct hook_opts *o, int64_t pid, struct hook_sources *src,
 		  const char *what)
 {
+	const char *sock = burrow_ctl_socket_for(o->burrowfs_dir, o->control_socket);
 	struct burrow_ctl_mounts m;
 	_cleanup_close_ int pidfd = -1;
 	char err[512];
 	int r, n = 0;
+
+	if (!sock) {
+		hook_log("%s: per-container: no control socket is known for the burrowfs at %s "
+			 "(give --control-socket, or --shared); binding from the shared mount",
+			 what, o->burrowfs_dir);
+		return -ENOENT;
+	}
 
 	/*
 	 * createRuntime and prestart give the container's host pid. At
@@ -47,9 +57,9 @@ int hook_ctl_swap(const struct hook_opts *o, int64_t pid, struct hook_sources *s
 		r = -errno;
 		snprintf(err, sizeof(err), "cannot open the container's process: %s", strerror(-r));
 	} else
-		r = burrow_ctl_attach(o->control_socket, pidfd, &m, err, sizeof(err));
+		r = burrow_ctl_attach(sock, pidfd, &m, err, sizeof(err));
 	if (r < 0) {
-		hook_log("%s: --per-container: %s; binding from the shared mount %s", what, err,
+		hook_log("%s: per-container: %s; binding from the shared mount %s", what, err,
 			 o->burrowfs_dir);
 		return r;
 	}

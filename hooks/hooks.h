@@ -29,8 +29,8 @@ struct hook_opts {
 	const char *burrowfs_dir;
 	bool verbose;
 	bool require;
-	bool per_container;	    /* the container's own connection, from control_socket */
-	const char *control_socket; /* NULL: BURROW_CTL_SOCKET */
+	bool per_container;	    /* the container's own connection (default); --shared: not */
+	const char *control_socket; /* NULL: burrow_ctl_socket_for(burrowfs_dir) */
 };
 
 int hook_run_lxc(const struct hook_opts *o);
@@ -40,9 +40,9 @@ int hook_run_oci(const struct hook_opts *o);
  * Clone the burrowfs files from o->burrowfs_dir, then call open_rootfs, which
  * returns the rootfs fd or a negative errno it has logged (the OCI hook joins
  * the container's mount namespace there, after the clones are taken), then
- * bind. With o->per_container, the container's own burrowfs connection is
- * asked for first (hook-ctl.h), naming the container by pid. Returns the
- * exit status; logs one summary line naming what.
+ * bind. With o->per_container (the default), the container's own burrowfs
+ * connection is asked for first (hook-ctl.h), naming the container by pid.
+ * Returns the exit status; logs one summary line naming what.
  */
 int hook_apply(const struct hook_opts *o, int64_t pid, int (*open_rootfs)(void *userdata),
 	       void *userdata, const char *what);

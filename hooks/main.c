@@ -88,7 +88,8 @@ int hook_apply(const struct hook_opts *o, int64_t pid, int (*open_rootfs)(void *
 
 static void help(void)
 {
-	printf("Usage: %s [--burrowfs DIR] [--require] [--per-container] [--verbose] [ARGS...]\n"
+	printf("Usage: %s [--burrowfs DIR] [--require] [--shared] [--control-socket PATH]\n"
+	       "       [--verbose] [ARGS...]\n"
 	       "\n"
 	       "Bind-mount the burrowfs /proc and /sys files into a container.\n"
 	       "\n"
@@ -103,13 +104,16 @@ static void help(void)
 	       "  -r, --require       a container does not start without burrowfs's files\n"
 	       "                      (default: it starts with the host's, and a line\n"
 	       "                      says why)\n"
-	       "  -p, --per-container the container's own burrowfs connection, which\n"
-	       "                      the kernel caches, for the /proc files (else, or\n"
-	       "                      when burrowfs refuses: a line, and the shared\n"
-	       "                      mount's)\n"
+	       "  -s, --shared        bind the shared mount's /proc files, not the\n"
+	       "                      container's own burrowfs connection\n"
+	       "  -p, --per-container the container's own connection, which the kernel\n"
+	       "                      caches, for the /proc files (the default; when\n"
+	       "                      burrowfs refuses or cannot be asked: one line, and\n"
+	       "                      the shared mount's)\n"
 	       "  -c, --control-socket PATH\n"
 	       "                      burrowfs's control socket (default\n"
-	       "                      " BURROW_CTL_SOCKET ")\n"
+	       "                      " BURROW_CTL_SOCKET ",\n"
+	       "                      for the default DIR only)\n"
 	       "  -v, --verbose       say what was bound and skipped\n"
 	       "  -h, --help          show this help\n"
 	       "      --version       show the version\n"
@@ -134,6 +138,7 @@ int main(int argc, char *argv[])
 		{ "require", no_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "per-container", no_argument, NULL, 'p' },
+		{ "shared", no_argument, NULL, 's' },
 		{ "control-socket", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -141,6 +146,7 @@ int main(int argc, char *argv[])
 	};
 	struct hook_opts o = {
 		.burrowfs_dir = BURROWFS_DEFAULT_MOUNT,
+		.per_container = true,
 	};
 	const char *env = getenv("BURROWFS_DIR");
 	int c;
@@ -148,7 +154,7 @@ int main(int argc, char *argv[])
 	if (env && *env)
 		o.burrowfs_dir = env;
 
-	while ((c = getopt_long(argc, argv, "b:rvhpc:", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "b:rvhpsc:", options, NULL)) >= 0) {
 		switch (c) {
 		case 'b':
 			o.burrowfs_dir = optarg;
@@ -161,6 +167,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'p':
 			o.per_container = true;
+			break;
+		case 's':
+			o.per_container = false;
 			break;
 		case 'c':
 			o.control_socket = optarg;

@@ -55,6 +55,18 @@ static void print_addresses(const struct ct_status *st)
 		printf("%-14s -\n", "Addresses:");
 }
 
+/* Where this boot's /proc files come from. */
+static const char *burrowfs_kind(const struct container_config *c, const struct ct_status *st)
+{
+	if (!st->burrowfs_bound)
+		return "none (the host's files: burrowfs=no, or not mounted)";
+	if (st->burrowfs_own)
+		return "per-container (its own connection)";
+	if (c->burrowfs_mount == BURROWFS_MOUNT_SHARED)
+		return "shared (burrowfs-mount=shared)";
+	return "shared (per-container was refused or unavailable)";
+}
+
 static void print_info(const struct ct *ct, const struct ct_status *st, struct container_config *c)
 {
 	g_autofree char *caps = caps_format(c ? caps_drop_mask(c) : 0);
@@ -69,10 +81,8 @@ static void print_info(const struct ct *ct, const struct ct_status *st, struct c
 		       "Ready:", st->ready ? "yes" : "no", "Uptime:", buf, "Boots:", st->boots,
 		       "UUID:", st->uuid);
 	}
-	if (st->state != CT_STOPPED && c && c->burrowfs_mount == BURROWFS_MOUNT_PER_CONTAINER)
-		printf("%-14s %s\n", "Burrowfs:",
-		       st->burrowfs_own ? "per-container (its own connection)"
-					: "shared (per-container was refused or unavailable)");
+	if (st->state != CT_STOPPED && c)
+		printf("%-14s %s\n", "Burrowfs:", burrowfs_kind(c, st));
 	printf("%-14s %s\n%-14s %s\n", "Rootfs:", ct->rootfs, "Config:", ct->config);
 	if (c) {
 		print_limit("Memory:", c->memory);

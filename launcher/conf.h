@@ -97,7 +97,7 @@ struct container_config {
 	enum tristate burrowfs;
 	char *burrowfs_path;
 	enum burrowfs_mount burrowfs_mount;
-	char *burrowfs_control;	 /* burrowfs's control socket (its --control-socket) */
+	char *burrowfs_control;	 /* its --control-socket; NULL: auto (burrow_ctl_socket_for()) */
 	enum cgroup_mode cgroup; /* CGROUP_MODE_AUTO: namespace when the kernel has them */
 };
 

@@ -536,9 +536,10 @@ static int p_burrowfs_path(struct container_config *c, const char *v, char *why,
 }
 
 /*
- * per-container: the container's own FUSE connection, which the kernel may
- * cache (issue 14); shared stays the default while a burrowfs restart ends
- * per-container connections.
+ * per-container (the default): the container's own FUSE connection, which
+ * the kernel may cache (issue 14). Where burrowfs refuses or cannot be asked,
+ * the start goes on with the shared mount's files and one warning; shared
+ * asks for them outright, for hosts whose burrowfs has no control socket.
  */
 static int p_burrowfs_mount(struct container_config *c, const char *v, char *why, size_t why_size)
 {
@@ -551,10 +552,15 @@ static int p_burrowfs_mount(struct container_config *c, const char *v, char *why
 	return 0;
 }
 
+/* auto: the default burrowfs's socket, for the default burrowfs-path only. */
 static int p_burrowfs_control(struct container_config *c, const char *v, char *why, size_t why_size)
 {
+	if (g_str_equal(v, "auto")) {
+		g_clear_pointer(&c->burrowfs_control, g_free);
+		return 0;
+	}
 	if (v[0] != '/')
-		return WHY("'%s' is not an absolute path", v);
+		return WHY("'%s' is not 'auto' or an absolute path", v);
 	if (strlen(v) >= 108)
 		return WHY("'%s' is too long for a unix socket", v);
 	g_free(c->burrowfs_control);

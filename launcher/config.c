@@ -26,7 +26,8 @@ void config_init(struct container_config *c)
 	c->network = NET_AUTO;
 	c->net_bridge = g_strdup("burrowbr0");
 	c->burrowfs_path = g_strdup(BURROWFS_DEFAULT_MOUNT);
-	c->burrowfs_control = g_strdup(BURROW_CTL_SOCKET);
+	/* burrowfs_control NULL (auto): burrow_ctl_socket_for() picks it from burrowfs-path. */
+	c->burrowfs_mount = BURROWFS_MOUNT_PER_CONTAINER;
 	c->notify_sysinfo = true;
 	c->seccomp_agent = g_strdup(BURROW_SECCOMP_AGENT_DEFAULT);
 }

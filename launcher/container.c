@@ -276,13 +276,15 @@ static int recv_report(int sock, struct report *rep, int *ret_fd)
 }
 
 /*
- * burrowfs-mount=per-container: ask burrowfs for the container's own
- * connection, naming it by init's pidfd, and relay the mounts to the child,
- * which places them once its /proc is mounted. Asked here, in the caller's
- * user namespace with the caller's ids, after the cgroups are set: burrowfs
- * lets the user that created the container's user namespace ask, and takes
- * the container's cgroups once. When burrowfs refuses or has no control
- * socket, the child gets no mounts and binds the shared ones: one warning.
+ * burrowfs-mount=per-container (the default): ask burrowfs for the
+ * container's own connection, naming it by init's pidfd, and relay the
+ * mounts to the child, which places them once its /proc is mounted. Asked
+ * here, in the caller's user namespace with the caller's ids, after the
+ * cgroups are set: burrowfs lets the user that created the container's user
+ * namespace ask, and takes the container's cgroups once. When burrowfs
+ * refuses (past --max-containers, say), has no control socket or is too old
+ * to have one, the child gets no mounts and binds the shared ones: one
+ * warning, and the container starts.
  */
 static int ctl_handoff(struct launch *l, pid_t pid, int sock)
 {
@@ -300,11 +302,11 @@ static int ctl_handoff(struct launch *l, pid_t pid, int sock)
 		/* cgroup=burrowfs: its cgroup tree too, placed over sys/fs/cgroup/NAME. */
 		uint32_t flags = l->cg && !l->cgroup_ns ? BURROW_CTL_ATTACH_CGROUP : 0;
 
-		r = burrow_ctl_attach_flags(l->config->burrowfs_control, pidfd, flags, &m, err,
+		r = burrow_ctl_attach_flags(l->ctl_socket, pidfd, flags, &m, err,
 					    sizeof(err));
 		/* A burrowfs older than the flag: its files, and the shared mount's cgroup tree. */
 		if (r == -EPROTO && flags)
-			r = burrow_ctl_attach(l->config->burrowfs_control, pidfd, &m, err,
+			r = burrow_ctl_attach(l->ctl_socket, pidfd, &m, err,
 					      sizeof(err));
 	}
 	if (r < 0)
@@ -542,7 +544,18 @@ int launch_prepare(struct launch *l)
 	}
 	in.burrowfs = l->burrowfs;
 	/* Placed beside the shared mount's other binds: without it, there is no burrowfs. */
+	l->ctl_socket = NULL;
 	if (c->burrowfs_mount == BURROWFS_MOUNT_PER_CONTAINER && l->burrowfs) {
+		l->ctl_socket = burrow_ctl_socket_for(l->burrowfs, c->burrowfs_control);
+		if (!l->ctl_socket)
+			log_info(
+				"warning: burrowfs-mount=per-container: no control socket is known "
+				"for the burrowfs at %s (set burrowfs-control=, or "
+				"burrowfs-mount=shared); the container's /proc files come from the "
+				"shared mount",
+				l->burrowfs);
+	}
+	if (l->ctl_socket) {
 		burrow_ctl_mounts_init(&l->ctl);
 		l->trees.ctl = &l->ctl;
 		in.ctl = true;
@@ -575,6 +588,7 @@ void launch_done(struct launch *l)
 	trees_done(&l->trees);
 	burrow_ctl_mounts_close(&l->ctl);
 	l->trees.ctl = NULL;
+	l->ctl_socket = NULL;
 	l->argv = l->envp = NULL;
 	l->burrowfs = NULL;
 }

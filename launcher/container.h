@@ -39,8 +39,9 @@ struct launch {
 	struct net_attach net; /* network= resolved; pasta runs as long as the launch */
 	/* burrowfs-mount=per-container: the child's copy of what the parent relayed (trees.ctl). */
 	struct burrow_ctl_mounts ctl;
-	bool ctl_used;	  /* set by launch_spawn(): the container got its own connection */
-	bool exec_failed; /* set by launch_spawn(): init itself could not be executed */
+	const char *ctl_socket; /* burrowfs's control socket to ask; NULL: none (shared) */
+	bool ctl_used;		/* set by launch_spawn(): the container got its own connection */
+	bool exec_failed;	/* set by launch_spawn(): init itself could not be executed */
 };
 
 /* Resolves burrowfs, builds the mount plan, compiles seccomp: all before clone(). */

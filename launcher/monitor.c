@@ -162,6 +162,7 @@ static int boot(struct monitor *m)
 	pid_starttime(m->init, &m->st.init_start);
 	m->st.started_usec = now_usec(CLOCK_REALTIME);
 	m->st.boots++;
+	m->st.burrowfs_bound = m->launch.burrowfs != NULL;
 	m->st.burrowfs_own = m->launch.ctl_used;
 	m->st.cgroups = cg_strv(&m->cg);
 	idmap_format(&m->config->uid_map, map, sizeof(map));

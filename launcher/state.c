@@ -130,6 +130,7 @@ int status_write(const struct ct *ct, const struct ct_status *s)
 	g_key_file_set_uint64(kf, "state", "init-start", s->init_start);
 	g_key_file_set_uint64(kf, "state", "started", s->started_usec);
 	g_key_file_set_integer(kf, "state", "boots", (gint)s->boots);
+	g_key_file_set_boolean(kf, "state", "burrowfs-bound", s->burrowfs_bound);
 	g_key_file_set_boolean(kf, "state", "burrowfs-own", s->burrowfs_own);
 	g_key_file_set_string(kf, "state", "uuid", s->uuid);
 	g_key_file_set_string(kf, "state", "uid-map", s->uid_map ? s->uid_map : "");
@@ -167,6 +168,9 @@ int status_read(const struct ct *ct, struct ct_status *ret)
 	s.init_start = g_key_file_get_uint64(kf, "state", "init-start", NULL);
 	s.started_usec = g_key_file_get_uint64(kf, "state", "started", NULL);
 	s.boots = (unsigned)g_key_file_get_integer(kf, "state", "boots", NULL);
+	/* A state file from before the key: its guest was given burrowfs, as far as we know. */
+	s.burrowfs_bound = !g_key_file_has_key(kf, "state", "burrowfs-bound", NULL) ||
+			   g_key_file_get_boolean(kf, "state", "burrowfs-bound", NULL);
 	s.burrowfs_own = g_key_file_get_boolean(kf, "state", "burrowfs-own", NULL);
 	g_autofree char *uuid = g_key_file_get_string(kf, "state", "uuid", NULL);
 	g_strlcpy(s.uuid, uuid ? uuid : "", sizeof(s.uuid));

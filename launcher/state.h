@@ -44,7 +44,8 @@ struct ct_status {
 	uint64_t init_start;
 	uint64_t started_usec; /* CLOCK_REALTIME of the current boot */
 	unsigned boots;
-	bool burrowfs_own; /* this boot's /proc files come from its own burrowfs connection */
+	bool burrowfs_bound; /* this boot has burrowfs's files (from a mount of either kind) */
+	bool burrowfs_own;   /* this boot's /proc files come from its own burrowfs connection */
 	char uuid[37];
 	char **cgroups; /* "memory=/sys/fs/cgroup/memory/burrow/c1", NULL-terminated */
 	char *uid_map, *gid_map;

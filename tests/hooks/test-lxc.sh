@@ -5,9 +5,11 @@
 # Debian 12 rootfs of the test's own, with a 256 MiB memory limit and a
 # one-CPU cpuset, started by lxc-start with the burrow mount hook and no lxcfs.
 # systemd must reach "running"; inside, free -b and nproc show the limits.
-# With LXC_PER_CONTAINER=1 (test-lxc-pconn.sh) the hook runs with
-# --per-container: the /proc files come from the container's own burrowfs
-# connection (issue 14), asked for by the hook as the container's root.
+# With LXC_PER_CONTAINER=1 (test-lxc-pconn.sh) the hook runs with its
+# defaults and the daemon's control socket: the /proc files come from the
+# container's own burrowfs connection (issue 14), asked for by the hook as
+# the container's root. Without, the hook is given --shared: the shared
+# mount's files, and no connection of its own.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -16,13 +18,13 @@ command -v lxc-start >/dev/null || skip "LXC is not installed (apt-get install l
 need_rootfs
 PC=${LXC_PER_CONTAINER:-0}
 CTL=${BURROWFS_CTL:-$HOOKS_DIR/../../build/hooks/burrowfs-ctl}
+[ -x "$CTL" ] || die "burrowfs-ctl not built at $CTL"
 if [ "$PC" = 1 ]; then
-	[ -x "$CTL" ] || die "burrowfs-ctl not built at $CTL"
 	bfs_start --control-socket "$T_TMP/control.sock"
-	HOOK_ARGS="--per-container --control-socket $T_TMP/control.sock"
+	HOOK_ARGS="--control-socket $T_TMP/control.sock"
 else
-	bfs_start
-	HOOK_ARGS=
+	bfs_start --control-socket "$T_TMP/control.sock"
+	HOOK_ARGS="--shared --control-socket $T_TMP/control.sock"
 fi
 
 LIMIT=268435456
@@ -154,6 +156,8 @@ if [ "$PC" = 1 ]; then
 else
 	check_eq "/proc/meminfo comes from the test's burrowfs" \
 		"$(awk '$5 == "/proc/meminfo" { print $3 }' <<<"$inside_mi" | tail -n1)" "$(bfs_dev)"
+	check_eq "--shared: no connection made" \
+		"$("$CTL" --socket "$T_TMP/control.sock" stats | awk '$1 == "connections_made" { print $2 }')" 0
 fi
 check_eq "no lxcfs mount inside" "$(grep -c lxcfs <<<"$inside_mi")" 0
 

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# runc with the OCI hook's --per-container (issue 14), in prestart (the
-# container's host pid names it) and createContainer (the hook runs inside
-# it, and names it by its own pid): the guest's /proc files come from its
-# own burrowfs connection, with the container's values, cached by the
-# kernel (the daemon's READ counter barely moves over many reads). Without
-# a control socket: one line, and the shared mount's files. Nothing is left
+# runc with the OCI hook's per-container default (issue 14), in prestart
+# (the container's host pid names it) and createContainer (the hook runs
+# inside it, and names it by its own pid; given --per-container, which stays
+# accepted): the guest's /proc files come from its own burrowfs connection,
+# with the container's values, cached by the kernel (the daemon's READ
+# counter barely moves over many reads). Without a control socket, or with
+# none known for the burrowfs given: one line, and the shared mount's files.
+# --shared: the shared mount's files, and no connection. Nothing is left
 # mounted on the host, and each connection ends with its container.
 
 . "$(dirname "$0")/lib.sh"
@@ -53,12 +55,14 @@ echo "@@ cpudirs"; ls /sys/devices/system/cpu | grep -c "^cpu[0-9][0-9]*$"
 echo "@@ end"
 i=0; while [ $i -lt 500 ]; do read -r l </proc/meminfo; i=$((i + 1)); done'
 
-# write_config STAGE SOCKET
+# write_config STAGE HOOK_ARGS...
 write_config() {
+	local stage=$1
+	shift
 	rm -f "$BUNDLE/config.json"
 	(cd "$BUNDLE" && "$RUNC" spec) || die "runc spec failed"
-	STAGE=$1 SOCK=$2 HOOK=$T_TMP/hook-wrap BFS=$BFS_MNT SCRIPT=$INSIDE LIMIT=$LIMIT \
-		CGPATH="/$CG_BASE/runc-pc-$1" "$PYTHON" - "$BUNDLE/config.json" <<-'EOF' ||
+	STAGE=$stage HOOK=$T_TMP/hook-wrap BFS=$BFS_MNT SCRIPT=$INSIDE LIMIT=$LIMIT \
+		CGPATH="/$CG_BASE/runc-pc-$stage" "$PYTHON" - "$BUNDLE/config.json" "$@" <<-'EOF' ||
 		import json, os, sys
 		p = sys.argv[1]
 		c = json.load(open(p))
@@ -72,18 +76,18 @@ write_config() {
 		lin["resources"]["cpu"] = {"cpus": "0", "mems": "0"}
 		c["hooks"] = {os.environ["STAGE"]: [{
 		    "path": os.environ["HOOK"],
-		    "args": ["burrow-oci-hook", "--burrowfs", os.environ["BFS"], "--per-container",
-		             "--control-socket", os.environ["SOCK"], "--verbose"],
+		    "args": ["burrow-oci-hook", "--burrowfs", os.environ["BFS"], "--verbose"] +
+		            sys.argv[2:],
 		    "timeout": 20}]}
 		json.dump(c, open(p, "w"), indent=1)
 	EOF
 		die "cannot write config.json"
 }
 
-# run_ct STAGE SOCKET: sets OUT and RC; ERR is the hook's stderr.
+# run_ct STAGE HOOK_ARGS...: sets OUT and RC; ERR is the hook's stderr.
 run_ct() {
 	local id="burrow-pc-$$-$1"
-	write_config "$1" "$2"
+	write_config "$@"
 	: >"$HOOKLOG"
 	defer "'$RUNC' --root '$RUNC_ROOT' delete -f '$id' >/dev/null 2>&1"
 	OUT=$(timeout -k 5 120 "$RUNC" --root "$RUNC_ROOT" run --bundle "$BUNDLE" "$id" \
@@ -99,7 +103,11 @@ for stage in prestart createContainer; do
 	made0=$(stat_of connections_made)
 	live0=$(stat_of connections_live)
 	r0=$(stat_of requests_read)
-	run_ct "$stage" "$SOCK"
+	if [ "$stage" = prestart ]; then
+		run_ct "$stage" --control-socket "$SOCK"
+	else
+		run_ct "$stage" --per-container --control-socket "$SOCK"
+	fi
 	r1=$(stat_of requests_read)
 	check_eq "$stage: runc exit status" "$RC" 0
 	check_eq "$stage: the hook took the container's own files" \
@@ -128,7 +136,7 @@ for stage in prestart createContainer; do
 	check_eq "$stage: nothing left mounted on the host" "$(host_leaks)" "$leaks_before"
 done
 
-run_ct prestart "$T_TMP/none.sock"
+run_ct prestart --control-socket "$T_TMP/none.sock"
 check_eq "no control socket: runc exit status" "$RC" 0
 check_eq "no control socket: one line naming it" \
 	"$(grep -c "per-container: .*$T_TMP/none.sock.*binding from the shared mount" <<<"$ERR")" 1
@@ -136,3 +144,24 @@ check_eq "no control socket: the shared mount's files" "$(section "$OUT" dev)" "
 check_eq "no control socket: MemTotal is the limit" \
 	"$(meminfo_kb "$(section "$OUT" meminfo)" MemTotal)" $((LIMIT / 1024))
 check_eq "nothing left mounted on the host" "$(host_leaks)" "$leaks_before"
+
+# None known: a burrowfs elsewhere than the default mount, and no
+# --control-socket. The default socket (another daemon's, if any) is not asked.
+run_ct prestart
+check_eq "no control socket known: runc exit status" "$RC" 0
+check_eq "no control socket known: one line naming the burrowfs" \
+	"$(grep -c "no control socket is known for the burrowfs at $BFS_MNT.*binding from the shared mount" <<<"$ERR")" 1
+check_eq "no control socket known: the shared mount's files" "$(section "$OUT" dev)" "$shared_dev"
+check_eq "no control socket known: MemTotal is the limit" \
+	"$(meminfo_kb "$(section "$OUT" meminfo)" MemTotal)" $((LIMIT / 1024))
+
+# --shared: the shared mount's files, no line, no connection.
+made0=$(stat_of connections_made)
+run_ct prestart --shared --control-socket "$SOCK"
+check_eq "--shared: runc exit status" "$RC" 0
+check_eq "--shared: no per-container line" "$(grep -c 'per-container' <<<"$ERR")" 0
+check_eq "--shared: the shared mount's files" "$(section "$OUT" dev)" "$shared_dev"
+check_eq "--shared: MemTotal is the limit" \
+	"$(meminfo_kb "$(section "$OUT" meminfo)" MemTotal)" $((LIMIT / 1024))
+check_eq "--shared: no connection made" "$(stat_of connections_made)" "$made0"
+check_eq "nothing left mounted on the host (--shared)" "$(host_leaks)" "$leaks_before"

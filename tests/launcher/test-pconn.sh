@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# burrowfs-mount=per-container (issue 14): a booted guest's /proc files come
-# from its own burrowfs connection, not the shared mount. The values are the
-# container's; the kernel caches them (the daemon's request counters barely
-# move over many reads); a new memory limit shows within --cache-ms plus one
-# TTL; the connection ends with the container. An ordinary user gets one
-# too, and a daemon without a control socket means one warning and the
-# shared binds.
+# Per-container burrowfs connections, the launcher's default (issue 14): a
+# booted guest's /proc files come from its own burrowfs connection, not the
+# shared mount. The values are the container's; the kernel caches them (the
+# daemon's request counters barely move over many reads); a new memory limit
+# shows within --cache-ms plus one TTL; the connection ends with the
+# container. An ordinary user gets one too. A daemon without a control
+# socket, or none known for burrowfs-path, means one warning and the shared
+# binds; burrowfs-mount=shared means the shared binds without a warning.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -32,9 +33,9 @@ made0=$(stat_of connections_made)
 live0=$(stat_of connections_live)
 check_num "STATS answers (connections_made)" "${made0:-x}" ">=" 0
 
-check_cmd "create with burrowfs-mount=per-container" "$B" create "$CT" --from-dir "$ROOTFS" \
+check_cmd "create with the default burrowfs-mount" "$B" create "$CT" --from-dir "$ROOTFS" \
 	-c memory=256M -c cpus=0 -c burrowfs=yes -c burrowfs-path="$BFS_MNT" \
-	-c burrowfs-mount=per-container -c burrowfs-control="$SOCK" -c seccomp-notify=none
+	-c burrowfs-control="$SOCK" -c seccomp-notify=none
 "$B" start --wait "$CT" 2>"$T_TMP/start.err"
 status=$? # before the message's $(...) resets it
 check_eq "start --wait ($(head -c 300 "$T_TMP/start.err"))" "$status" 0
@@ -117,14 +118,51 @@ done
 check_eq "the connection ended with the container" "$(stat_of connections_live)" "$live0"
 check_cmd "destroy" "$B" destroy "$CT"
 
+# burrow info names the other kinds too: burrowfs-mount=shared, and a guest
+# without burrowfs. Their init is sleep(1): no boot needed to ask, and
+# SIGKILL ends it.
+for kind in shared none; do
+	if [ "$kind" = shared ]; then set -- -c burrowfs=yes -c burrowfs-mount=shared; else set -- -c burrowfs=no; fi
+	check_cmd "create ($kind)" "$B" create "$CT-$kind" --from-dir "$ROOTFS" -c burrowfs-path="$BFS_MNT" \
+		-c burrowfs-control="$SOCK" -c init=/bin/sleep -c command=600 -c seccomp-notify=none \
+		-c network=none "$@"
+	defer "$B destroy --force $CT-$kind >/dev/null 2>&1"
+	check_cmd "start ($kind)" "$B" start "$CT-$kind"
+	check_eq "burrow info says $kind" \
+		"$("$B" info "$CT-$kind" | awk '$1 == "Burrowfs:" { print $2 }')" "$kind"
+	check_cmd "stop --kill ($kind)" "$B" stop --kill "$CT-$kind"
+	check_cmd "destroy ($kind)" "$B" destroy "$CT-$kind"
+done
+
+# run_shared WHAT ERRFILE CONFIG...: a run that must get the shared mount's
+# files, with the container's values, and no new connection.
+run_shared() {
+	local what=$1 errf=$2 made out
+	shift 2
+	made=$(stat_of connections_made)
+	out=$("$B" run --rootfs "$ROOTFS" -c memory=256M -c burrowfs=yes -c burrowfs-path="$BFS_MNT" \
+		-c seccomp-notify=none "$@" -- \
+		sh -c 'stat -c %d /proc/meminfo; free -b | awk "/^Mem:/ { print \$2 }"' 2>"$errf")
+	status=$? # before the message's $(...) resets it
+	check_eq "$what: run ($(head -c 300 "$errf"))" "$status" 0
+	check_eq "$what: the shared mount's files" "$(head -1 <<<"$out")" "$shared_dev"
+	check_eq "$what: the container's values" "$(tail -1 <<<"$out")" 268435456
+	check_eq "$what: no connection made" "$(stat_of connections_made)" "$made"
+}
+
 # No control socket: one warning naming it, and the shared binds.
-out=$("$B" run --rootfs "$ROOTFS" -c memory=256M -c burrowfs=yes -c burrowfs-path="$BFS_MNT" \
-	-c burrowfs-mount=per-container -c burrowfs-control="$T_TMP/none.sock" -c seccomp-notify=none -- \
-	sh -c 'stat -c %d /proc/meminfo; free -b | awk "/^Mem:/ { print \$2 }"' 2>"$T_TMP/run.err")
-check_eq "run without a control socket: one warning" \
+run_shared "no control socket" "$T_TMP/run.err" -c burrowfs-control="$T_TMP/none.sock"
+check_eq "no control socket: one warning" \
 	"$(grep -c "warning: burrowfs-mount=per-container: .*$T_TMP/none.sock" "$T_TMP/run.err")" 1
-check_eq "... and the shared mount's files" "$(head -1 <<<"$out")" "$shared_dev"
-check_eq "... with the container's values" "$(tail -1 <<<"$out")" 268435456
+# None known: burrowfs-path is not the default mount, and burrowfs-control is
+# unset; the default socket (another daemon's, if any) is not asked.
+run_shared "no control socket known" "$T_TMP/run2.err"
+check_eq "no control socket known: one warning naming the burrowfs" \
+	"$(grep -c "warning: burrowfs-mount=per-container: no control socket is known for the burrowfs at $BFS_MNT" "$T_TMP/run2.err")" 1
+# Asked for: no warning.
+run_shared "burrowfs-mount=shared" "$T_TMP/run3.err" -c burrowfs-mount=shared \
+	-c burrowfs-control="$SOCK"
+check_eq "burrowfs-mount=shared: no warning" "$(grep -c 'warning' "$T_TMP/run3.err")" 0
 
 # An ordinary user asks for their own container (the daemon checks that the
 # user created its user namespace).
@@ -135,7 +173,7 @@ l_subids "$U" 400000
 l_login "$U"
 made1=$(stat_of connections_made)
 out=$(as_argv "$U" "$B" run --rootfs "$ROOTFS" -c memory=256M -c burrowfs=yes \
-	-c burrowfs-path="$BFS_MNT" -c burrowfs-mount=per-container -c burrowfs-control="$SOCK" \
+	-c burrowfs-path="$BFS_MNT" -c burrowfs-control="$SOCK" \
 	-c seccomp-notify=none -c network=none -- \
 	sh -c 'stat -c %d /proc/meminfo; grep ^MemTotal /proc/meminfo' 2>"$T_TMP/user.err")
 status=$? # before the message's $(...) resets it

@@ -8,19 +8,27 @@
 
 l_init
 l_rootfs
-bfs_start
+# A control socket: the guest gets its own burrowfs connection, the default.
+bfs_start --control-socket "$T_TMP/control.sock"
 l_root_home
 B=$BURROW
 CT=r$$
 defer "$B destroy --force $CT >/dev/null 2>&1"
 
 check_cmd "create from the cached dir" "$B" create "$CT" --from-dir "$ROOTFS" \
-	-c memory=256M -c cpus=0 -c pids=200 -c burrowfs=yes -c burrowfs-path="$BFS_MNT"
+	-c memory=256M -c cpus=0 -c pids=200 -c burrowfs=yes -c burrowfs-path="$BFS_MNT" \
+	-c burrowfs-control="$T_TMP/control.sock"
 check_eq "rootfs shifted" "$(stat -c %u:%g "$BURROW_HOME/$CT/rootfs/etc/shadow")" "100000:100042"
 check_cmd "start --wait" "$B" start --wait "$CT"
 check_eq "is-system-running" "$("$B" attach "$CT" -- systemctl is-system-running --wait)" running
 check_eq "failed units" "$("$B" attach "$CT" -- systemctl list-units --failed --no-legend --plain | wc -l)" 0
 check_eq "free -b total" "$("$B" attach "$CT" -- free -b | awk '/^Mem:/ { print $2 }')" 268435456
+check_eq "nproc" "$("$B" attach "$CT" -- nproc)" 1
+check_num "uptime (s)" "$("$B" attach "$CT" -- cat /proc/uptime | awk '{ print int($1) }')" "<" 120
+check_eq "burrowfs: the default, its own connection" \
+	"$("$B" info "$CT" | awk '$1 == "Burrowfs:" { print $2 }')" per-container
+check_num "/proc/meminfo is not the shared mount's" "$("$B" attach "$CT" -- stat -c %d /proc/meminfo)" \
+	"!=" "$(stat -c %d "$BFS_MNT/proc/meminfo")"
 check_eq "uid_map" "$("$B" attach "$CT" -- cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')" \
 	"0 100000 65536"
 check_eq "cgroups under burrow/" "$("$B" info "$CT" | grep -c "=/sys/fs/cgroup/.*/burrow/$CT\$")" \

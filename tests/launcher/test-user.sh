@@ -9,7 +9,9 @@
 
 l_init
 l_rootfs
-bfs_start
+# A control socket: the guest gets its own burrowfs connection, the default,
+# which the daemon grants the user who created the guest's user namespace.
+bfs_start --control-socket "$T_TMP/control.sock"
 l_pam_cgfs
 U=burrowt$$
 l_user "$U"
@@ -21,7 +23,7 @@ CT=c1
 ina() { as_argv "$U" "$B" attach "$CT" -- "$@"; }
 
 out=$(as "$U" "$B create $CT --from-tar $ROOTFS_TAR -c memory=256M -c cpus=0 -c pids=200 \
-	-c burrowfs=yes -c burrowfs-path=$BFS_MNT" 2>&1)
+	-c burrowfs=yes -c burrowfs-path=$BFS_MNT -c burrowfs-control=$T_TMP/control.sock" 2>&1)
 check_eq "create as $U (${out:-no output})" "$?" 0
 check_eq "rootfs owned by the container's root" \
 	"$(stat -c %u:%g "/home/$U/.local/share/burrow/$CT/rootfs/etc/passwd")" "300000:300000"
@@ -39,6 +41,10 @@ check_eq "processors in /proc/cpuinfo" "$(ina grep -c ^processor /proc/cpuinfo)"
 check_num "uptime (s)" "$(ina cat /proc/uptime | awk '{ print int($1) }')" "<" 60
 check_eq "uid_map" "$(ina cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')" "0 300000 65536"
 check_eq "gid_map" "$(ina cat /proc/self/gid_map | tr -s ' ' | sed 's/^ //')" "0 300000 65536"
+check_eq "burrowfs: the default, its own connection" \
+	"$(as "$U" "$B info $CT" | awk '$1 == "Burrowfs:" { print $2 }')" per-container
+shared_dev=$(stat -c %d "$BFS_MNT/proc/meminfo")
+check_num "/proc/meminfo is not the shared mount's" "$(ina stat -c %d /proc/meminfo)" "!=" "$shared_dev"
 
 # attach joins every namespace of the container's init.
 init=$(as "$U" "$B ls --json" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)[0]["pid"])')
@@ -94,6 +100,9 @@ if [ "$state" != running ]; then
 	done
 fi
 check_eq "running again after reboot" "$state" running
+check_eq "after reboot: its own connection again" \
+	"$(as "$U" "$B info $CT" | awk '$1 == "Burrowfs:" { print $2 }')" per-container
+check_eq "after reboot: free -b total" "$(ina free -b | awk '/^Mem:/ { print $2 }')" 268435456
 ina poweroff
 for ((i = 0; i < 100; i++)); do
 	as "$U" "$B ls" | grep -q "^$CT .*STOPPED" && break
