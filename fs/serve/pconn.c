@@ -532,6 +532,13 @@ int pconn_attach(struct daemon *d, struct ctr *x, bool cgroup, int *ret_fds, siz
 		snprintf(text, text_size, "burrowfs serves no per-container connections");
 		return -EOPNOTSUPP;
 	}
+	if (d->pconns.no_clone) {
+		snprintf(text, text_size,
+			 "this kernel cannot clone a detached mount (open_tree: %s), so burrowfs "
+			 "makes no per-container connections here",
+			 strerror(d->pconns.no_clone));
+		return -EOPNOTSUPP;
+	}
 	text[0] = '\0';
 	r = pconn_get(d, x, false, &c[0], text, text_size);
 	if (r >= 0 && cgroup)
@@ -656,6 +663,30 @@ void pconns_keep_all(struct daemon *d)
 
 /* ---- start, stop, counters ---------------------------------------------------- */
 
+/*
+ * Whether this kernel clones a detached mount: every attach is an
+ * open_tree(OPEN_TREE_CLONE) of a connection's detached root. Linux 6.1
+ * (Debian 12's) refuses that with EINVAL (a mount outside every namespace
+ * may not be cloned), so there is no point in making connections at all:
+ * each attach would leave one behind and fail. Probed on a tiny tmpfs.
+ * Returns 0, or the errno the clone gave; a probe that cannot run (no
+ * fsopen here) claims nothing and gives 0.
+ */
+static int clone_probe(void)
+{
+	_cleanup_close_ int fs = -1, m = -1, clone = -1;
+
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return 0;
+	m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	if (m < 0)
+		return 0;
+	clone = open_tree(m, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	return clone < 0 ? errno : 0;
+}
+
 int pconns_start(struct daemon *d, unsigned n, unsigned max)
 {
 	struct pconns *p = &d->pconns;
@@ -665,6 +696,12 @@ int pconns_start(struct daemon *d, unsigned n, unsigned max)
 
 	*p = (struct pconns){ .epoll_fd = -1, .stop_fd = -1, .max = MIN(max, PCONN_HARD_MAX) };
 	pthread_mutex_init(&p->lock, NULL);
+	p->no_clone = clone_probe();
+	if (p->no_clone)
+		log_full(&d->log, LOG_NOTICE,
+			 "No per-container connections: this kernel cannot clone a detached "
+			 "mount (open_tree: %s); every container gets the shared mount",
+			 strerror(p->no_clone));
 	p->running = true;
 	p->slots = calloc(p->max, sizeof(*p->slots));
 	p->epoll_fd = epoll_create1(EPOLL_CLOEXEC);

@@ -108,6 +108,7 @@ struct pconn {
 struct pconns {
 	bool running;
 	bool closing; /* under lock: pconns_stop() has begun */
+	int no_clone; /* the errno with which this kernel refuses to clone a detached mount */
 	int epoll_fd;
 	int stop_fd; /* eventfd: the workers end */
 	pthread_t workers[PCONN_MAX_WORKERS];

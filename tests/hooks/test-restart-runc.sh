@@ -17,7 +17,8 @@ hooks_init
 RUNC=$(command -v runc) || skip "runc is not installed (apt-get install runc)"
 SYSNO=$(rl_sysno) || skip "no clock_gettime syscall number for $(uname -m)"
 need_rootfs
-bfs_start
+RL_BFS_OPTS=(--control-socket "$T_TMP/control.sock")
+bfs_start "${RL_BFS_OPTS[@]}"
 MNT=$BFS_MNT
 
 LIMIT=268435456
@@ -48,7 +49,7 @@ HOOK=$HOOK_OCI BFS=$MNT LIMIT=$LIMIT CGPATH="/$CG_BASE/runc-restart" SCRIPT=$RL_
 	lin["resources"]["memory"] = {"limit": int(os.environ["LIMIT"])}
 	c["hooks"] = {"createRuntime": [{
 	    "path": os.environ["HOOK"],
-	    "args": ["burrow-oci-hook", "--burrowfs", os.environ["BFS"]],
+	    "args": ["burrow-oci-hook", "--burrowfs", os.environ["BFS"], "--control-socket", os.environ["BFS"] + "/../control.sock"],
 	    "timeout": 20}]}
 	json.dump(c, open(p, "w"), indent=1)
 EOF
@@ -71,6 +72,7 @@ rl_wait_ticks 0 || die "the container's reader never read: $(cat "$T_TMP/runc.er
 check_cmd "the hook bound burrowfs's meminfo in the container" \
 	bash -c "'$RUNC' --root '$RUNC_ROOT' exec '$ID' stat -f -c %T /proc/meminfo | grep -q fuse"
 check_eq "before any restart: a new process reads MemTotal = the limit" "$(rl_fresh)" "$WANT"
+check_num "its own connection" "$("$RUNC" --root "$RUNC_ROOT" exec "$ID" stat -c %d /proc/meminfo)" "!=" "$(stat -c %d "$MNT/proc/meminfo")"
 sleep 1
 
 rl_restarts "$MNT" "$WANT"

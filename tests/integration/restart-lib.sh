@@ -143,7 +143,7 @@ rl_restarts() {
 	note "SIGTERM to exit: $(((t1 - t0) / 1000000)) ms"
 	check_cmd "SIGTERM: the host mountpoint stays mounted (the keeper holds it)" \
 		t_mounted "$mnt"
-	bfs_start_on "$mnt" "$BURROWFS"
+	bfs_start_on "$mnt" "$BURROWFS" "${RL_BFS_OPTS[@]}"
 	check_cmd "after SIGTERM: the new burrowfs took the connection over" \
 		grep -q "Took over" "$BFS_LOG"
 	rl_phase_check "SIGTERM and start" "$t0" "$want"
@@ -153,7 +153,7 @@ rl_restarts() {
 	kill -KILL "$old"
 	wait "$old" 2>/dev/null
 	bfs_forget "$old"
-	bfs_start_on "$mnt" "$BURROWFS"
+	bfs_start_on "$mnt" "$BURROWFS" "${RL_BFS_OPTS[@]}"
 	check_cmd "after kill -9: the new burrowfs took the connection over" \
 		grep -q "Took over" "$BFS_LOG"
 	rl_phase_check "kill -9 and start" "$t0" "$want"
@@ -161,7 +161,7 @@ rl_restarts() {
 	cp "$BURROWFS" "$T_TMP/burrowfs-upgrade"
 	t0=$(date +%s%N)
 	old=$BFS_PID
-	bfs_start_on "$mnt" "$T_TMP/burrowfs-upgrade"
+	bfs_start_on "$mnt" "$T_TMP/burrowfs-upgrade" "${RL_BFS_OPTS[@]}"
 	wait "$old"
 	check_num "upgrade: the old burrowfs handed over and exited with 0" $? == 0
 	bfs_forget "$old"
@@ -210,12 +210,12 @@ rl_gap() {
 		rl_gap_start
 		sleep 1
 		! kill -0 "$RL_GAP_PID" 2>/dev/null || RL_GAP_WAITED=yes
-		bfs_start_on "$mnt" "$BURROWFS"
+		bfs_start_on "$mnt" "$BURROWFS" "${RL_BFS_OPTS[@]}"
 		;;
 	upgrade)
 		cp "$BURROWFS" "$T_TMP/burrowfs-upgrade"
 		rl_gap_start
-		bfs_start_on "$mnt" "$T_TMP/burrowfs-upgrade"
+		bfs_start_on "$mnt" "$T_TMP/burrowfs-upgrade" "${RL_BFS_OPTS[@]}"
 		wait "$old"
 		bfs_forget "$old"
 		;;

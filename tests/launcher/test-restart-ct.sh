@@ -17,7 +17,8 @@
 l_init
 SYSNO=$(rl_sysno) || skip "no clock_gettime syscall number for $(uname -m)"
 l_rootfs
-bfs_start
+RL_BFS_OPTS=(--control-socket "$T_TMP/control.sock")
+bfs_start "${RL_BFS_OPTS[@]}"
 MNT=$BFS_MNT
 l_pam_cgfs
 U=burrowr$$
@@ -31,7 +32,7 @@ STOP=/run/burrow-restart-stop
 ina() { as_argv "$U" "$B" attach "$CT" -- "$@"; }
 
 out=$(as "$U" "$B create $CT --from-tar $ROOTFS_TAR -c memory=256M -c burrowfs=yes \
-	-c burrowfs-path=$MNT" 2>&1)
+	-c burrowfs-path=$MNT -c burrowfs-control=$T_TMP/control.sock" 2>&1)
 check_eq "create as $U (${out:-no output})" "$?" 0
 defer "as '$U' '$B stop $CT; $B destroy $CT' >/dev/null 2>&1"
 out=$(as "$U" "$B start --wait $CT" 2>&1)
@@ -56,6 +57,8 @@ defer "kill $RL_PID 2>/dev/null"
 rl_wait_ticks 0 || die "the container's reader never read: $(cat "$T_TMP/reader.err")"
 sleep 1
 
+check_eq "per-container before the restarts" "$(as "$U" "$B info $CT" | awk '$1 == "Burrowfs:" { print $2 }')" per-container
+check_num "its own connection" "$(ina stat -c %d /proc/meminfo)" "!=" "$(stat -c %d "$MNT/proc/meminfo")"
 rl_restarts "$MNT" "$WANT"
 
 check_eq "the guest's systemd still runs" "$(ina systemctl is-system-running)" running

@@ -16,7 +16,8 @@
 
 l_init
 l_rootfs
-bfs_start
+RL_BFS_OPTS=(--control-socket "$T_TMP/control.sock")
+bfs_start "${RL_BFS_OPTS[@]}"
 l_root_home
 MNT=$BFS_MNT
 B=$BURROW
@@ -25,7 +26,7 @@ HOST=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
 
 # run_ct OUT BURROWFS_SETTING: a burrow run printing the guest's MemTotal.
 run_ct() {
-	"$B" run --rootfs "$ROOTFS" -c memory=300M -c "burrowfs=$2" -c "burrowfs-path=$MNT" -- \
+	"$B" run --rootfs "$ROOTFS" -c memory=300M -c "burrowfs=$2" -c "burrowfs-path=$MNT" -c "burrowfs-control=$T_TMP/control.sock" -- \
 		awk '/^MemTotal:/ { print $2 }' /proc/meminfo >"$1" 2>"$1.err"
 }
 
