@@ -95,8 +95,11 @@ check_num "/proc/meminfo is not the shared mount's (dev $dev)" "${dev:-x}" "!=" 
 for f in stat uptime cpuinfo loadavg; do
 	check_eq "/proc/$f on the same connection" "$("${ATTACH[@]}" stat -c %d /proc/$f)" "$dev"
 done
-check_eq "/sys/devices/system/cpu from the shared mount" \
-	"$(awk '$5 == "/sys/devices/system/cpu" { print $3 }' <<<"$inside_mi" | tail -n1)" "$shared_dev"
+check_eq "/sys/devices/system/cpu on the same connection as /proc/meminfo" \
+	"$(awk '$5 == "/sys/devices/system/cpu" { print $3 }' <<<"$inside_mi" | tail -n1)" \
+	"$(awk '$5 == "/proc/meminfo" { print $3 }' <<<"$inside_mi" | tail -n1)"
+cpu_dev=$(awk '$5 == "/sys/devices/system/cpu" { print $3 }' <<<"$inside_mi" | tail -n1)
+check_cmd "... not the shared mount's ($cpu_dev, shared $shared_dev)" test "${cpu_dev:-x}" != "$shared_dev"
 check_eq "no lxcfs mount inside" "$(grep -c lxcfs <<<"$inside_mi")" 0
 
 check_eq "MemTotal is the limit" \

