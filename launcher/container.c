@@ -302,12 +302,10 @@ static int ctl_handoff(struct launch *l, pid_t pid, int sock)
 		/* cgroup=burrowfs: its cgroup tree too, placed over sys/fs/cgroup/NAME. */
 		uint32_t flags = l->cg && !l->cgroup_ns ? BURROW_CTL_ATTACH_CGROUP : 0;
 
-		r = burrow_ctl_attach_flags(l->ctl_socket, pidfd, flags, &m, err,
-					    sizeof(err));
+		r = burrow_ctl_attach_flags(l->ctl_socket, pidfd, flags, &m, err, sizeof(err));
 		/* A burrowfs older than the flag: its files, and the shared mount's cgroup tree. */
 		if (r == -EPROTO && flags)
-			r = burrow_ctl_attach(l->ctl_socket, pidfd, &m, err,
-					      sizeof(err));
+			r = burrow_ctl_attach(l->ctl_socket, pidfd, &m, err, sizeof(err));
 	}
 	if (r < 0)
 		log_info("warning: burrowfs-mount=per-container: %s; the container's /proc files "
