@@ -92,22 +92,6 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		cg()->lookup(req, vpath, name);
 }
 
-static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
-{
-	if (!ino_is_static(ino))
-		pconn_node_forget(fuse_req_userdata(req), ino, nlookup);
-	fuse_reply_none(req);
-}
-
-static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
-{
-	for (size_t i = 0; i < count; i++)
-		if (!ino_is_static(forgets[i].ino))
-			pconn_node_forget(fuse_req_userdata(req), forgets[i].ino,
-					  forgets[i].nlookup);
-	fuse_reply_none(req);
-}
-
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct pconn *c = fuse_req_userdata(req);
@@ -417,8 +401,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 const struct fuse_lowlevel_ops pconn_cg_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
+	.forget = pconn_op_forget,
+	.forget_multi = pconn_op_forget_multi,
 	.getattr = op_getattr,
 	.readlink = op_readlink,
 	.access = op_access,

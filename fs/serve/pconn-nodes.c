@@ -105,6 +105,22 @@ void pconn_node_forget(struct pconn *c, fuse_ino_t ino, uint64_t n)
 		nodes_forget(&c->d->nodes, ino, had);
 }
 
+void pconn_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	if (!ino_is_static(ino))
+		pconn_node_forget(fuse_req_userdata(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+void pconn_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		if (!ino_is_static(forgets[i].ino))
+			pconn_node_forget(fuse_req_userdata(req), forgets[i].ino,
+					  forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
 void pconn_lookups_release(struct pconn *c)
 {
 	int mode = __atomic_load_n(&c->d->stop_mode, __ATOMIC_ACQUIRE);

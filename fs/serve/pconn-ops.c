@@ -373,22 +373,6 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_buf(req, buf, pos);
 }
 
-/* Static nodes have nothing to forget; dynamic ones give back this connection's count. */
-static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
-{
-	if (!ino_is_static(ino))
-		pconn_node_forget(req_pconn(req), ino, nlookup);
-	fuse_reply_none(req);
-}
-
-static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
-{
-	for (size_t i = 0; i < count; i++)
-		if (!ino_is_static(forgets[i].ino))
-			pconn_node_forget(req_pconn(req), forgets[i].ino, forgets[i].nlookup);
-	fuse_reply_none(req);
-}
-
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	/* Nothing is ever written; reads of a large cpuinfo still come in few requests. */
@@ -404,8 +388,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 const struct fuse_lowlevel_ops pconn_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
+	.forget = pconn_op_forget,
+	.forget_multi = pconn_op_forget_multi,
 	.getattr = op_getattr,
 	.readlink = op_readlink,
 	.open = op_open,

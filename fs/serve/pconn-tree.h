@@ -24,6 +24,13 @@ int pconn_node_lookup(struct pconn *c, const struct provider *p, const char *vpa
 		      fuse_ino_t *ret);
 /* c's kernel forgot n lookups of ino (never more than it was given). */
 void pconn_node_forget(struct pconn *c, fuse_ino_t ino, uint64_t n);
+/*
+ * FORGET of either kind of connection (its userdata the struct pconn):
+ * static nodes have nothing to forget, dynamic ones give back what this
+ * connection's kernel was given.
+ */
+void pconn_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void pconn_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets);
 /* Drops the attributes c's kernel holds of every dynamic node it looked up. */
 void pconn_inval_held(struct pconn *c);
 
