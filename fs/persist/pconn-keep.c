@@ -21,10 +21,17 @@
 #include "notify.h"
 #include "tree.h"
 
-#define REC_MAGIC    0x31524350u /* "PCR1" */
+#define REC_MAGIC      0x31524350u /* "PCR1" */
 /* Where the files' slots begin in the record (sparse: only what is written takes memory). */
-#define REC_DATA_OFF ((off_t)1 << 16)
+#define REC_DATA_OFF   ((off_t)1 << 16)
+/* The lookup slots, after the files' (sparse too). */
+#define REC_LOOKUP_OFF (REC_DATA_OFF + (off_t)PCONN_REC_FILES * PCONN_REC_SLOT)
 enum { REC_NONE, REC_WRITING, REC_KEPT };
+
+/* One lookup slot: one pwrite, never torn by a kill (shmem copies it whole). */
+struct rec_lookup {
+	uint64_t ino, n;
+};
 _Static_assert(sizeof(struct pconn_rec) <= REC_DATA_OFF, "the record's head fits before the slots");
 _Static_assert(_VF_MAX <= PCONN_REC_FILES, "every served file has a slot in the record");
 /* As sessio.c's: the kernel's uniques are even, so 1 is never a real request. */
@@ -68,6 +75,100 @@ void pconn_rec_note_init(int fd, const void *buf, size_t len)
 	/* The bytes first, then their length: a reader never sees a length without them. */
 	if (pwrite(fd, buf, len, offsetof(struct pconn_rec, init)) == (ssize_t)len)
 		(void)pwrite(fd, &l, sizeof(l), offsetof(struct pconn_rec, init_len));
+}
+
+void pconn_rec_lookup(struct pconn *c, uint32_t slot, fuse_ino_t ino, uint64_t n)
+{
+	struct rec_lookup e = { .ino = n ? ino : 0, .n = n };
+
+	if (c->rec_fd < 0 || slot >= PCONN_REC_LOOKUPS)
+		return;
+	(void)pwrite(c->rec_fd, &e, sizeof(e), REC_LOOKUP_OFF + (off_t)slot * (off_t)sizeof(e));
+	/* hw only grows, and is written after its last slot: every slot below it is whole. */
+	if (slot + 1 == c->lookups.hw)
+		(void)pwrite(c->rec_fd, &c->lookups.hw, sizeof(c->lookups.hw),
+			     offsetof(struct pconn_rec, lookups_hw));
+}
+
+/* Sorts by inode, as pconn-nodes.c keeps them. */
+static int by_ino(const void *a, const void *b)
+{
+	const struct pconn_lookup *x = a, *y = b;
+
+	return (x->ino > y->ino) - (x->ino < y->ino);
+}
+
+/* The recorded lookup slots (hw of them, *ret_hw), or none: 0 with *ret NULL. */
+static int rec_lookups_load(int fd, const struct pconn_rec *rec, struct rec_lookup **ret,
+			    uint32_t *ret_hw)
+{
+	uint32_t hw = MIN(rec->lookups_hw, PCONN_REC_LOOKUPS);
+	_cleanup_free_ struct rec_lookup *v = NULL;
+
+	*ret = NULL;
+	*ret_hw = 0;
+	if (!hw)
+		return 0;
+	v = calloc(hw, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (pread(fd, v, hw * sizeof(*v), REC_LOOKUP_OFF) != (ssize_t)(hw * sizeof(*v)))
+		return -EPROTO;
+	*ret = TAKE_PTR(v);
+	*ret_hw = hw;
+	return 0;
+}
+
+int pconn_rec_lookups_read(struct pconn *c, const struct pconn_rec *rec)
+{
+	struct pconn_lookups *l = &c->lookups;
+	_cleanup_free_ struct rec_lookup *v = NULL;
+	size_t n = 0, n_free = 0;
+	uint32_t hw;
+	int r;
+
+	r = rec_lookups_load(c->rec_fd, rec, &v, &hw);
+	if (r < 0 || !hw)
+		return r;
+	l->v = calloc(hw, sizeof(*l->v));
+	l->free = calloc(hw, sizeof(*l->free));
+	if (!l->v || !l->free)
+		return -ENOMEM;
+	l->cap = l->free_cap = hw;
+	for (uint32_t i = 0; i < hw; i++)
+		if (v[i].n && v[i].ino)
+			l->v[n++] =
+				(struct pconn_lookup){ .ino = v[i].ino, .n = v[i].n, .slot = i };
+		else
+			l->free[n_free++] = i;
+	qsort(l->v, n, sizeof(*l->v), by_ino);
+	/* One node in two slots (cannot happen, but a record is input): merged, one slot freed. */
+	for (size_t i = 1; i < n;)
+		if (l->v[i].ino == l->v[i - 1].ino) {
+			l->v[i - 1].n += l->v[i].n;
+			pconn_rec_lookup(c, l->v[i - 1].slot, l->v[i - 1].ino, l->v[i - 1].n);
+			pconn_rec_lookup(c, l->v[i].slot, 0, 0);
+			l->free[n_free++] = l->v[i].slot;
+			memmove(l->v + i, l->v + i + 1, (n - i - 1) * sizeof(*l->v));
+			n--;
+		} else
+			i++;
+	l->n = n;
+	l->n_free = n_free;
+	l->hw = hw;
+	return 0;
+}
+
+void pconn_rec_lookups_drop(struct daemon *d, int fd, const struct pconn_rec *rec)
+{
+	_cleanup_free_ struct rec_lookup *v = NULL;
+	uint32_t hw;
+
+	if (rec_lookups_load(fd, rec, &v, &hw) < 0)
+		return;
+	for (uint32_t i = 0; i < hw; i++)
+		if (v[i].n && v[i].ino)
+			nodes_forget(&d->nodes, v[i].ino, v[i].n);
 }
 
 int pconn_rec_read(int fd, struct pconn_rec *ret)

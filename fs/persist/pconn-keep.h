@@ -58,6 +58,8 @@ struct pconn_rec {
 	uint32_t cgroup;
 	/* The kernel's INIT, once answered; 0 until then. */
 	uint32_t init_len;
+	/* Lookup slots ever used (pconn_rec_lookup()): the next daemon reads these. */
+	uint32_t lookups_hw;
 	unsigned char init[PCONN_REC_INIT_MAX];
 	struct pconn_rec_file files[PCONN_REC_FILES];
 };
@@ -69,6 +71,24 @@ void pconn_rec_note_init(int fd, const void *buf, size_t len);
 int pconn_rec_read(int fd, struct pconn_rec *ret);
 /* Under c->lock: c->shown[k] is what the kernel is told now; into the record first. */
 void pconn_rec_shown(struct pconn *c, unsigned k);
+
+/*
+ * The lookups of dynamic nodes (sys/devices/system/cpu, the cgroup tree)
+ * that a connection's kernel holds, as pconn-nodes.c counts them: one slot
+ * of the record per node, written as it changes, so that a connection
+ * taken over after any restart, a kill -9 included, still gives back what
+ * its kernel held when its container ends. Past PCONN_REC_LOOKUPS nodes at
+ * once, the rest are not recorded (and stay in the node table after a
+ * restart until the daemon stops for good).
+ */
+#define PCONN_REC_LOOKUPS 65536u
+#define PCONN_REC_NO_SLOT UINT32_MAX
+/* Under c->lock: slot now says ino with n lookups (n 0: free); hw, the slots used. */
+void pconn_rec_lookup(struct pconn *c, uint32_t slot, fuse_ino_t ino, uint64_t n);
+/* The recorded lookups of an earlier daemon's connection into c->lookups (empty before). */
+int pconn_rec_lookups_read(struct pconn *c, const struct pconn_rec *rec);
+/* A connection that is not taken over (its container ended): its kernel's lookups given back. */
+void pconn_rec_lookups_drop(struct daemon *d, int fd, const struct pconn_rec *rec);
 
 /*
  * The container of a kept connection's record, with a reference: -ESRCH

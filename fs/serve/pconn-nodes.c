@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "macro.h"
+#include "pconn-keep.h"
 #include "pconn-tree.h"
 
 /* Index of ino in the sorted array, or where it would go. */
@@ -34,12 +35,39 @@ static size_t find(const struct pconn_lookups *l, fuse_ino_t ino)
 	return lo;
 }
 
-static int count_locked(struct pconn_lookups *l, fuse_ino_t ino)
+/* A record slot for a new node: a freed one first, so that hw stays small. */
+static uint32_t rec_slot_take(struct pconn_lookups *l)
 {
+	if (l->n_free)
+		return l->free[--l->n_free];
+	return l->hw < PCONN_REC_LOOKUPS ? l->hw++ : PCONN_REC_NO_SLOT;
+}
+
+static void rec_slot_give(struct pconn_lookups *l, uint32_t slot)
+{
+	if (slot == PCONN_REC_NO_SLOT)
+		return;
+	if (l->n_free == l->free_cap) {
+		size_t cap = l->free_cap ? l->free_cap * 2 : 16;
+		uint32_t *f = realloc(l->free, cap * sizeof(*f));
+
+		/* Without memory the slot is not reused: the record stays right, only larger. */
+		if (!f)
+			return;
+		l->free = f;
+		l->free_cap = cap;
+	}
+	l->free[l->n_free++] = slot;
+}
+
+static int count_locked(struct pconn *c, fuse_ino_t ino)
+{
+	struct pconn_lookups *l = &c->lookups;
 	size_t i = find(l, ino);
 
 	if (i < l->n && l->v[i].ino == ino) {
 		l->v[i].n++;
+		pconn_rec_lookup(c, l->v[i].slot, ino, l->v[i].n);
 		return 0;
 	}
 	if (l->n == l->cap) {
@@ -52,14 +80,16 @@ static int count_locked(struct pconn_lookups *l, fuse_ino_t ino)
 		l->cap = cap;
 	}
 	memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof(*l->v));
-	l->v[i] = (struct pconn_lookup){ .ino = ino, .n = 1 };
+	l->v[i] = (struct pconn_lookup){ .ino = ino, .n = 1, .slot = rec_slot_take(l) };
 	l->n++;
+	pconn_rec_lookup(c, l->v[i].slot, ino, 1);
 	return 0;
 }
 
-/* Takes up to n of ino's lookups off l; how many it had. */
-static uint64_t uncount_locked(struct pconn_lookups *l, fuse_ino_t ino, uint64_t n)
+/* Takes up to n of ino's lookups off c's count; how many it had. */
+static uint64_t uncount_locked(struct pconn *c, fuse_ino_t ino, uint64_t n)
 {
+	struct pconn_lookups *l = &c->lookups;
 	size_t i = find(l, ino);
 	uint64_t had;
 
@@ -67,7 +97,9 @@ static uint64_t uncount_locked(struct pconn_lookups *l, fuse_ino_t ino, uint64_t
 		return 0;
 	had = MIN(n, l->v[i].n);
 	l->v[i].n -= had;
+	pconn_rec_lookup(c, l->v[i].slot, ino, l->v[i].n);
 	if (l->v[i].n == 0) {
+		rec_slot_give(l, l->v[i].slot);
 		memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
 		l->n--;
 	}
@@ -83,7 +115,7 @@ int pconn_node_lookup(struct pconn *c, const struct provider *p, const char *vpa
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&c->lock);
-	r = count_locked(&c->lookups, ino);
+	r = count_locked(c, ino);
 	pthread_mutex_unlock(&c->lock);
 	if (r < 0) {
 		nodes_forget(&c->d->nodes, ino, 1);
@@ -98,7 +130,7 @@ void pconn_node_forget(struct pconn *c, fuse_ino_t ino, uint64_t n)
 	uint64_t had;
 
 	pthread_mutex_lock(&c->lock);
-	had = uncount_locked(&c->lookups, ino, n);
+	had = uncount_locked(c, ino, n);
 	pthread_mutex_unlock(&c->lock);
 	/* Never more than this kernel was given: a bogus count cannot free another's node. */
 	if (had)
@@ -131,6 +163,7 @@ void pconn_lookups_release(struct pconn *c)
 		for (size_t i = 0; i < l->n; i++)
 			nodes_forget(&c->d->nodes, l->v[i].ino, l->v[i].n);
 	free(l->v);
+	free(l->free);
 	*l = (struct pconn_lookups){ 0 };
 }
 

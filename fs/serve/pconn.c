@@ -577,8 +577,11 @@ static int pconn_adopt_one(struct daemon *d, struct pconn_kept *e, const char **
 		return r;
 	*why = "its container has ended";
 	r = pconn_rec_ctr(d, &rec, &x);
-	if (r < 0)
+	if (r < 0) {
+		/* Its superblock goes with its fds, and no FORGET comes: give back what it held. */
+		pconn_rec_lookups_drop(d, e->fds[2], &rec);
 		return r;
+	}
 	c = pconn_alloc(d, x, rec.cgroup != 0);
 	ctr_unref(x);
 	if (!c)
@@ -589,6 +592,9 @@ static int pconn_adopt_one(struct daemon *d, struct pconn_kept *e, const char **
 	*why = "it could not be taken over";
 	c->pidfd = fcntl(c->x->pidfd, F_DUPFD_CLOEXEC, 3);
 	r = c->pidfd < 0 ? -errno : pconn_session_adopt(c, &rec, &resent);
+	/* What its kernel holds of the node table, to give back when its container ends. */
+	if (r >= 0)
+		r = pconn_rec_lookups_read(c, &rec);
 	if (r >= 0)
 		r = slot_take(p, c, e->id);
 	if (r < 0) {
@@ -623,7 +629,16 @@ void pconns_adopt(struct daemon *d)
 
 	for (size_t i = 0; i < k->n; i++) {
 		const char *why = "burrowfs serves no per-container connections";
-		int r = p->running ? pconn_adopt_one(d, &k->v[i], &why) : -EOPNOTSUPP;
+		int r = -EOPNOTSUPP;
+
+		/*
+		 * Their kernels hold numbers of the node table that came with the
+		 * shared mount's journal: mounted anew, it numbers from scratch.
+		 */
+		if (p->running && !d->conn.attached)
+			why = "the shared mount was mounted anew, without the node table it refers to";
+		else if (p->running)
+			r = pconn_adopt_one(d, &k->v[i], &why);
 
 		if (r >= 0) {
 			taken++;

@@ -67,8 +67,17 @@ struct pconn_lookups {
 	struct pconn_lookup {
 		fuse_ino_t ino;
 		uint64_t n;
+		uint32_t slot; /* its slot in the connection's record, PCONN_REC_NO_SLOT: none */
 	} * v;
 	size_t n, cap;
+	/*
+	 * The record's lookup slots (pconn-keep.h): those below hw have been
+	 * used, and free ones among them are reused first, so that the next
+	 * daemon reads back only hw slots.
+	 */
+	uint32_t hw;
+	uint32_t *free;
+	size_t n_free, free_cap;
 };
 
 /* One connection. Fields above lock are fixed once it is made. */

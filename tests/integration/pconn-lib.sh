@@ -4,22 +4,25 @@
 # Per-container connections in the integration and VM tests, after lib.sh:
 # containers made with unshare in cgroups of the test's own, attached to a
 # burrowfs control socket with pconn-attach, and readers in them that log
-# every failed, wrong or slow read. (test-pconn.sh has its own copies of the
-# first ones, with more options.)
+# every failed, wrong or slow read.
 
 PCONN_ATTACH=${PCONN_ATTACH:-$T_DIR/../../build/tests/integration/pconn-attach}
 
-# pc_start REL: a container in REL's cgroups (root of a user namespace of its
-# own, pid 1 of a pid namespace, /proc of its own in a private mount
-# namespace). Sets PC_UP (unshare, whose SIGKILL ends the container) and
-# PC_PID (the container's init, host pid).
+# pc_start REL [user|priv]: a container in REL's cgroups: root of a user
+# namespace of its own made by root (or by SEC_USER with "user", after
+# sec_user; none at all with "priv"), pid 1 of a pid namespace, /proc of its
+# own in a private mount namespace. Sets PC_UP (unshare, whose SIGKILL ends
+# the container) and PC_PID (the container's init, host pid).
 pc_start() {
-	local rel=$1 i
+	local rel=$1 as=() userns=(--user --map-root-user) i
+	[ "${2:-}" != user ] || as=(setpriv --reuid="$SEC_UID" --regid="$SEC_GID" --clear-groups --)
+	[ "${2:-}" != priv ] || userns=()
 	bash -c 'for d in $1; do echo $$ >"$d/cgroup.procs" || exit 125; done; shift; exec "$@"' \
-		pc "$(cg_procs_dirs "$rel" | tr '\n' ' ')" \
-		unshare --kill-child --user --map-root-user --pid --fork --mount --mount-proc \
+		pc "$(cg_procs_dirs "$rel" | tr '\n' ' ')" "${as[@]}" \
+		unshare --kill-child "${userns[@]}" --pid --fork --mount --mount-proc \
 		--propagation private sleep 600 &
 	PC_UP=$!
+	unset "PC_STOPPED[$PC_UP]"
 	defer "pc_stop $PC_UP"
 	PC_PID=""
 	for ((i = 0; i < 1000; i++)); do
@@ -34,8 +37,13 @@ pc_start() {
 	[ -n "$PC_PID" ] || die "a container in $rel did not start"
 }
 
-# pc_stop UP: the container ends with its unshare (--kill-child).
+# pc_stop UP: the container ends with its unshare (--kill-child). Once only:
+# the cleanup pc_start deferred must not signal the number again after its
+# unshare was reaped (it may name another process by then).
+declare -gA PC_STOPPED=()
 pc_stop() {
+	[ -z "${PC_STOPPED[$1]:-}" ] || return 0
+	PC_STOPPED[$1]=1
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }

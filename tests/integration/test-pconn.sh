@@ -31,9 +31,9 @@
 #     threads and RSS are within 10% of what they were after 20.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$(dirname "$0")/sec-lib.sh"
+. "$(dirname "$0")/pconn-lib.sh"
 
 t_init
-PCONN_ATTACH=${PCONN_ATTACH:-$T_DIR/../../build/tests/integration/pconn-attach}
 [ -x "$PCONN_ATTACH" ] || die "pconn-attach not built at $PCONN_ATTACH"
 [ -n "$PYTHON" ] || die "needs python3"
 for tool in unshare nsenter setpriv; do
@@ -46,38 +46,6 @@ CHURN=${BURROW_TEST_CHURN:-300}
 CACHE_MS=2000
 
 # ---- helpers ----------------------------------------------------------------
-
-# pc_start REL [user|priv]: a container in REL's cgroups, made by root (in
-# a user namespace of its own, or none: priv) or by SEC_USER. Sets PC_UP
-# (unshare, whose SIGKILL ends the container) and PC_PID (the container's
-# init, host pid).
-pc_start() {
-	local rel=$1 as=() userns=(--user --map-root-user) i
-	[ "${2:-}" != user ] || as=(setpriv --reuid="$SEC_UID" --regid="$SEC_GID" --clear-groups --)
-	[ "${2:-}" != priv ] || userns=()
-	bash -c 'for d in $1; do echo $$ >"$d/cgroup.procs" || exit 125; done; shift; exec "$@"' \
-		pc "$(cg_procs_dirs "$rel" | tr '\n' ' ')" "${as[@]}" \
-		unshare --kill-child "${userns[@]}" --pid --fork --mount --mount-proc \
-		--propagation private sleep 600 &
-	PC_UP=$!
-	PC_PID=""
-	for ((i = 0; i < 1000; i++)); do
-		# unshare forks a short-lived helper first: wait for pid 1 running sleep.
-		PC_PID=$(tr -d ' \n' <"/proc/$PC_UP/task/$PC_UP/children" 2>/dev/null)
-		[ -n "$PC_PID" ] && [ "$(cat "/proc/$PC_PID/comm" 2>/dev/null)" == sleep ] &&
-			awk '$1 == "NSpid:" { exit !(NF == 3 && $3 == 1) }' "/proc/$PC_PID/status" 2>/dev/null &&
-			break
-		PC_PID=""
-		sleep 0.005
-	done
-	[ -n "$PC_PID" ] || die "a container in $rel did not start"
-}
-
-# pc_stop UP: the container ends with its unshare (--kill-child).
-pc_stop() {
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 
 # in_ct PID CMD...: CMD in the container of PID (its user, mount and pid namespaces).
 in_ct() {
@@ -101,17 +69,7 @@ fstype_in() {
 		"/proc/$1/mountinfo"
 }
 
-# stat_of SOCK NAME: one counter of the daemon behind SOCK.
-stat_of() {
-	timeout 10 "$PCONN_ATTACH" stats "$1" | awk -v k="$2" '$1 == k { print $2 }'
-}
-
-# requests SOCK: every request on per-container connections so far.
-requests() {
-	timeout 10 "$PCONN_ATTACH" stats "$1" | awk '$1 ~ /^requests_/ { n += $2 } END { print n + 0 }'
-}
-
-live_is() { [ "$(stat_of "$1" connections_live)" == "$2" ]; }
+live_is() { [ "$(pc_stat "$1" connections_live)" == "$2" ]; }
 nfds() { ls "/proc/$1/fd" | wc -l; }
 fds_at_most() { [ "$(nfds "$1")" -le "$2" ]; }
 nthreads() { ls "/proc/$1/task" | wc -l; }
@@ -207,7 +165,7 @@ B_UP=$PC_UP B_PID=$PC_PID
 out=$(timeout 20 "$PCONN_ATTACH" attach "$SOCK" "$A_PID" 2>&1)
 check_eq "root attaches container a: every served proc file placed" "$out" "placed $WANT_FILES"
 check_eq "a's /proc/meminfo is a burrowfs mount" "$(fstype_in "$A_PID" /proc/meminfo)" fuse.burrowfs
-check_num "the daemon counts one live connection" "$(stat_of "$SOCK" connections_live)" == 1
+check_num "the daemon counts one live connection" "$(pc_stat "$SOCK" connections_live)" == 1
 
 # ---- values -------------------------------------------------------------------
 meminfo=$(in_ct "$A_PID" cat /proc/meminfo)
@@ -248,23 +206,23 @@ if [ "$LAST" -gt 0 ]; then
 fi
 
 # ---- caching ------------------------------------------------------------------
-before=$(requests "$SOCK")
+before=$(pc_requests "$SOCK")
 out=$(in_ct "$A_PID" "$PYTHON" -c "$READ_PY" /proc/meminfo 1000)
-after=$(requests "$SOCK")
+after=$(pc_requests "$SOCK")
 check_eq "a: 1000 reads of /proc/meminfo, all the same bytes" "$out" "1000 same"
 check_num "1000 open+read+close of meminfo cost fewer than 20 requests" $((after - before)) "<" 20
 # The cpu directory is cached as the proc files are: its rendered files, the
 # host's files below cpuN/ (passed through) and its listings.
 for f in "$SYSCPU/online" "$SYSCPU/cpu0/topology/core_id"; do
-	before=$(requests "$SOCK")
+	before=$(pc_requests "$SOCK")
 	out=$(in_ct "$A_PID" "$PYTHON" -c "$READ_PY" "$f" 1000)
-	after=$(requests "$SOCK")
+	after=$(pc_requests "$SOCK")
 	check_eq "a: 1000 reads of $f, all the same bytes" "$out" "1000 same"
 	check_num "... cost fewer than 20 requests" $((after - before)) "<" 20
 done
-before=$(requests "$SOCK")
+before=$(pc_requests "$SOCK")
 out=$(in_ct "$A_PID" "$PYTHON" -c "$LIST_PY" "$SYSCPU" 500)
-after=$(requests "$SOCK")
+after=$(pc_requests "$SOCK")
 check_eq "a: 500 listings of $SYSCPU, all the same" "$out" "500 same"
 check_num "... cost fewer than 20 requests" $((after - before)) "<" 20
 
@@ -335,7 +293,7 @@ check_eq "a: every read shows a's MemTotal and CPU (proc and sys), never b's" \
 	"$(sort -u "$T_TMP/a.view")" "$((256 << 10)) $(apic 0) cpu,cpu0 0 cpu0 $(sib 0)"
 check_eq "b: every read shows b's MemTotal and CPU (proc and sys), never a's" \
 	"$(sort -u "$T_TMP/b.view")" "$((384 << 10)) $(apic "$LAST") cpu,cpu0 0 cpu0 $(sib "$LAST")"
-check_num "two containers, two connections" "$(stat_of "$SOCK" connections_live)" == 2
+check_num "two containers, two connections" "$(pc_stat "$SOCK" connections_live)" == 2
 
 # ---- the cgroup tree, per container ------------------------------------------------
 # Asked for with the cgroup flag: one more connection per container (files
@@ -357,14 +315,14 @@ GA_UP=$PC_UP GA_PID=$PC_PID
 pc_start gb
 GB_UP=$PC_UP GB_PID=$PC_PID
 shared_cg_dev=$(stat -c %d "$BFS_MNT/cgroup/$MEMH")
-live0=$(stat_of "$SOCK" connections_live)
-nodes0=$(stat_of "$SOCK" nodes_live)
+live0=$(pc_stat "$SOCK" connections_live)
+nodes0=$(pc_stat "$SOCK" nodes_live)
 for ct in "$GA_PID" "$GB_PID"; do
 	out=$(timeout 20 "$PCONN_ATTACH" attach-cg "$SOCK" "$ct" "$CGD" 2>&1)
 	check_eq "attach with the cgroup tree: its files and one mount per hierarchy" "$out" \
 		"placed $WANT_FILES cgroup ${#CG_HIERS[@]}"
 done
-check_num "two connections per container" "$(stat_of "$SOCK" connections_live)" == $((live0 + 4))
+check_num "two connections per container" "$(pc_stat "$SOCK" connections_live)" == $((live0 + 4))
 GT=$CGD/$MEMH/$CG_BASE
 check_eq "ga: its tree is a burrowfs mount" "$(fstype_in "$GA_PID" "$CGD/$MEMH")" fuse.burrowfs
 check_num "... of its own connection, not the shared mount's" \
@@ -414,13 +372,13 @@ check_eq "gb: every round sees gb's cgroup and limit, never ga's" \
 	"$(sort -u "$T_TMP/gb.view")" "ga=- gb=$((300 << 20)) gb"
 
 # Caching: a deep stat is the kernel's, once looked up.
-before=$(requests "$SOCK")
+before=$(pc_requests "$SOCK")
 out=$(in_ct "$GA_PID" "$PYTHON" -c '
 import os, sys
 for i in range(1000):
     os.stat(sys.argv[1])
 print("done")' "$GT/ga/memory.limit_in_bytes")
-after=$(requests "$SOCK")
+after=$(pc_requests "$SOCK")
 check_eq "ga: 1000 stats of a deep path" "$out" "done"
 check_num "... cost fewer than 20 requests" $((after - before)) "<" 20
 
@@ -444,7 +402,7 @@ check_cmd "both connections of each container go with it" wait_for 10 live_is "$
 # Their kernels never sent FORGET (the superblocks went with the connections):
 # each connection gave back its own lookups, and only those.
 check_num "dynamic nodes: what their lookups made is gone (before: $nodes0)" \
-	"$(stat_of "$SOCK" nodes_live)" == "$nodes0"
+	"$(pc_stat "$SOCK" nodes_live)" == "$nodes0"
 check_cmd "... while the shared mount's stay valid" test -d "$BFS_MNT/cgroup/$MEMH/$CG_BASE"
 
 # ---- an unprivileged user's container ---------------------------------------------
@@ -502,7 +460,7 @@ for kind in magic fds nofd short long op notpidfd; do
 done
 check_num "the daemon still serves a's reads after them" \
 	"$(meminfo_kb "$(in_ct "$A_PID" cat /proc/meminfo)" MemTotal)" == $((256 << 10))
-check_num "refusals are counted" "$(stat_of "$SOCK" connections_refused)" ">=" 3
+check_num "refusals are counted" "$(pc_stat "$SOCK" connections_refused)" ">=" 3
 
 # ---- the bound: --max-containers 2 ----------------------------------------------
 SOCK2=$T_TMP/ctl2.sock
@@ -510,7 +468,7 @@ bfs_start --control-socket "$SOCK2" --max-containers 2
 check_cmd "a second daemon: a's connection" grep -q "^ok $WANT_FILES$" <<<"$("$PCONN_ATTACH" ask "$SOCK2" "$A_PID")"
 check_cmd "... b's" grep -q "^ok $WANT_FILES$" <<<"$("$PCONN_ATTACH" ask "$SOCK2" "$B_PID")"
 check_cmd "... a again: the same connection" grep -q "^ok $WANT_FILES$" <<<"$("$PCONN_ATTACH" ask "$SOCK2" "$A_PID")"
-check_num "... two live" "$(stat_of "$SOCK2" connections_live)" == 2
+check_num "... two live" "$(pc_stat "$SOCK2" connections_live)" == 2
 out=$("$PCONN_ATTACH" ask "$SOCK2" "$U_PID")
 check_eq "the third container is refused: EBUSY" "$out" \
 	"error EBUSY burrowfs already serves 2 per-container connections (--max-containers); use the shared mount"
@@ -519,7 +477,7 @@ check_num "... with one log line" "$(grep -c 'refused: 2 already' "$BFS_LOG")" =
 # ---- the end -----------------------------------------------------------------------
 pc_start c
 E_UP=$PC_UP E_PID=$PC_PID
-live=$(stat_of "$SOCK" connections_live)
+live=$(pc_stat "$SOCK" connections_live)
 fds0=$(nfds "$MAIN_PID")
 timeout 20 "$PCONN_ATTACH" attach "$SOCK" "$E_PID" >/dev/null || die "cannot attach e"
 check_num "a connection holds fds of the daemon" "$(nfds "$MAIN_PID")" ">" "$fds0"
@@ -560,7 +518,7 @@ if grep -q -a -e __asan_init "$BURROWFS"; then
 else
 	check_num "churn: RSS (kB) within 10% of cycle 20's ($rss20)" "$rss" "<=" $((rss20 + rss20 / 10))
 fi
-check_num "churn: connections made" "$(stat_of "$SOCK" connections_made)" ">=" $((CHURN + 4))
+check_num "churn: connections made" "$(pc_stat "$SOCK" connections_made)" ">=" $((CHURN + 4))
 
 pc_stop "$A_UP"
 check_cmd "the main daemon logged no error" bash -c "! grep -q -e ERROR -e 'read failed' '$MAIN_LOG'"

@@ -294,6 +294,14 @@ check_num "the keeper still holds 3 fds per connection, no more" "$(nfds "$KEEPE
 readers_finish
 
 # A container that ends while no daemon runs: the next one ends its connection.
+# It held nodes of the daemon's table (its cpuN/ directories): the next
+# daemon gives them back from its record, though no FORGET ever comes.
+IFS=: read -r -a f <<<"${CTS[2]}"
+nodes_a=$(pc_stat "$SOCK" nodes_live)
+timeout 20 nsenter -t "${f[1]}" -U -m -p -- find /sys/devices/system/cpu -maxdepth 2 >/dev/null
+nodes_b=$(pc_stat "$SOCK" nodes_live)
+check_num "${f[0]} holds nodes of the table ($nodes_a before its walk of sys/devices/system/cpu)" \
+	"$nodes_b" ">" "$nodes_a"
 old=$BFS_PID
 kill -KILL "$old"
 wait "$old" 2>/dev/null
@@ -307,6 +315,8 @@ bfs_start_on "$MNT" "$BURROWFS" "${OPTS[@]}"
 check_cmd "a container gone while no daemon ran: its connection ends at the next start" \
 	grep -q "Took over 2 per-container connection(s) of an earlier burrowfs; 1 ended" "$BFS_LOG"
 check_num "... two live" "$(pc_stat "$SOCK" connections_live)" == 2
+check_num "... and the nodes its kernel held went back to the table" \
+	"$(pc_stat "$SOCK" nodes_live)" "<=" "$nodes_a"
 check_cmd "... the keeper let go of its 3 fds" \
 	wait_for 10 bash -c "[ \$(ls /proc/$KEEPER/fd | wc -l) -eq $((KFDS - 3)) ]"
 for up in "${UPS[@]}"; do
@@ -330,11 +340,18 @@ if [ -d "$MNT/cgroup/$MEMH" ] && [ -n "${CG_V1[memory]:-}" ]; then
 	cg_set tree mem $((200 << 20)) || die "cannot set a memory limit"
 	pc_start tree
 	T_UP=$PC_UP T_PID=$PC_PID
+	nodes0=$(pc_stat "$SOCK" nodes_live)
 	out=$(timeout 20 "$PCONN_ATTACH" attach-cg "$SOCK" "$T_PID" "$CGD" 2>&1)
 	[[ "$out" == placed\ *\ cgroup\ * ]] || die "cannot attach the tree container: $out"
 	TF=$CGD/$MEMH/$CG_BASE/tree/memory.limit_in_bytes
 	tree_limit() { timeout 20 nsenter -t "$T_PID" -U -m -p -- cat "$TF"; }
 	check_eq "tree: its limit through its own tree" "$(tree_limit)" $((200 << 20))
+	# Its kernels now hold nodes of the daemon's table (cpuN/, the tree's
+	# directories and files), which the restarts below must not lose count of.
+	held=$(timeout 20 nsenter -t "$T_PID" -U -m -p -- \
+		find /sys/devices/system/cpu "$CGD/$MEMH/$CG_BASE" -maxdepth 3 | wc -l)
+	check_num "tree: its connections hold nodes of the table ($held paths walked)" \
+		"$(pc_stat "$SOCK" nodes_live)" ">" "$nodes0"
 	check_num "tree: two connections" "$(pc_stat "$SOCK" connections_live)" == 2
 	mb=240
 	for how in "kill -9" upgrade; do
@@ -364,6 +381,12 @@ if [ -d "$MNT/cgroup/$MEMH" ] && [ -n "${CG_V1[memory]:-}" ]; then
 	done
 	pc_stop "$T_UP"
 	check_cmd "tree: the container ended, both connections with it" wait_for 10 live_is "$SOCK" 0
+	# Taken over twice, its connections still gave back every node their
+	# kernels held, those looked up before the restarts too (the records
+	# carry the counts): none is left in the table.
+	nodes_back() { [ "$(pc_stat "$SOCK" nodes_live)" -le "$nodes0" ]; }
+	check_cmd "tree: the node table is back to $nodes0 nodes (has $(pc_stat "$SOCK" nodes_live))" \
+		wait_for 5 nodes_back
 else
 	note "no v1 memory hierarchy: the cgroup tree's connection across restarts is not tested here"
 fi
