@@ -51,7 +51,11 @@ si_bfs() {
 }
 
 # si_run [-c KEY=VALUE...] -- CMD...: CMD in a fresh container of 300 MiB
-# with burrowfs and the agent, the guest programs at /mnt.
+# with burrowfs and the agent, the guest programs at /mnt. Its /proc files
+# come from the shared mount of the burrowfs under test (these tests take
+# the launcher's stderr with their values, and a test's burrowfs has no
+# control socket the launcher knows of; per-container files are
+# test-pconn.sh's).
 si_run() {
 	local opts=()
 	while [ "$1" != -- ]; do
@@ -60,8 +64,8 @@ si_run() {
 	done
 	shift
 	timeout "${SI_TIMEOUT:-120}" "$BURROW" run --rootfs "$ROOTFS" -c memory=300M -c burrowfs=yes \
-		-c burrowfs-path="$BFS_MNT" -c seccomp-agent="$SI_SOCK" -c bind="$SI_BIN:/mnt:ro" \
-		"${opts[@]}" -- "$@" </dev/null
+		-c burrowfs-path="$BFS_MNT" -c burrowfs-mount=shared -c seccomp-agent="$SI_SOCK" \
+		-c bind="$SI_BIN:/mnt:ro" "${opts[@]}" -- "$@" </dev/null
 }
 
 # si_field FILE KEY: the value of a "KEY value" line.
