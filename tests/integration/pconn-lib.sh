@@ -63,6 +63,20 @@ pc_requests() {
 	pc_stats "$1" | awk '$1 ~ /^requests_/ { n += $2 } END { print n + 0 }'
 }
 
+live_is() { [ "$(pc_stat "$1" connections_live)" == "$2" ]; }
+nfds() { ls "/proc/$1/fd" | wc -l; }
+
+# wait_for SECS CMD...: poll CMD until it succeeds, at most SECS seconds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ---- readers ------------------------------------------------------------------------
 # READERS: "name:pid" of each reader started; STOP: the file that ends them;
 # READ_SECS: how long they read at most, should the test not stop them.

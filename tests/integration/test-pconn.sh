@@ -69,22 +69,9 @@ fstype_in() {
 		"/proc/$1/mountinfo"
 }
 
-live_is() { [ "$(pc_stat "$1" connections_live)" == "$2" ]; }
-nfds() { ls "/proc/$1/fd" | wc -l; }
 fds_at_most() { [ "$(nfds "$1")" -le "$2" ]; }
 nthreads() { ls "/proc/$1/task" | wc -l; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
-
-# wait_for SECS CMD...: poll CMD until it succeeds, at most SECS seconds.
-wait_for() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # The mounts of a connection: the served table's proc files, where the host
 # has them, and sys/devices/system/cpu.

@@ -167,17 +167,6 @@ readers() {
 keeper_pid() {
 	pgrep -f -- "--keeper $1 " | head -n1
 }
-nfds() { ls "/proc/$1/fd" | wc -l; }
-live_is() { [ "$(pc_stat "$1" connections_live)" == "$2" ]; }
-wait_for() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 cg_new shared
 cg_set shared mem $((128 << 20)) || die "cannot set a memory limit"
